@@ -1,0 +1,91 @@
+"""Application factory: configuration, extensions, tenancy, blueprints, error pages, CLI."""
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app import cli, extensions
+from app.accounts import session as account_sessions
+from app.accounts.blueprint import bp as accounts_bp
+from app.activities.blueprint import bp as activities_bp
+from app.admin.blueprint import bp as admin_bp
+from app.associations.blueprint import bp as associations_bp
+from app.checklist.blueprint import bp as checklist_bp
+from app.config import INSTANCE_DIR, Config, check_production_safety
+from app.core import audit, errors, i18n, jobs, notifications, security, views
+from app.core.converters import BoundedIntegerConverter
+from app.core.uploads import bp as files_bp
+from app.events.blueprint import bp as events_bp
+from app.members.blueprint import bp as members_bp
+from app.members.blueprint import households_bp
+from tenants import resolver, rls, scoping
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+BLUEPRINTS = (
+    accounts_bp,
+    associations_bp,
+    admin_bp,
+    files_bp,
+    activities_bp,
+    checklist_bp,
+    members_bp,
+    households_bp,
+    events_bp,
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.from_mapping(Config.from_env().as_dict())
+    if config:
+        app.config.from_mapping(config)
+    if "HUEY_IMMEDIATE" not in (config or {}):
+        # Inline jobs in the local demo, where no worker runs; a worker process in production.
+        app.config["HUEY_IMMEDIATE"] = app.config["ENV"] != "production"
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(i18n.TRANSLATIONS)
+    check_production_safety(app.config)
+    app.url_map.converters["int"] = BoundedIntegerConverter
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(MIGRATIONS_DIR))
+    extensions.login_manager.init_app(app)
+    extensions.babel.init_app(app, locale_selector=i18n.select_locale)
+    extensions.htmx.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+
+    session_class = extensions.db.session.session_factory.class_
+    scoping.install(session_class)
+    rls.install(session_class)
+    audit.install(session_class)
+
+    resolver.init_app(app)
+    account_sessions.init_app(app)
+    views.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
+    jobs.init_app(app)
+    notifications.init_app(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    cli.register_commands(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: enforce foreign keys, WAL for concurrent readers, wait instead of 'locked'."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

@@ -1,0 +1,1 @@
+"""The activity log: activities with photos, the timeline, quarterly compliance."""

@@ -1,0 +1,81 @@
+"""Settings read from the environment, with safe defaults for a local run."""
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET = "dev-only-insecure-secret"  # noqa: S105 - refused in production below
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Everything configurable; `from_env()` fills it from `XIEHUI_*`-free plain names."""
+
+    ENV = "development"
+    SECRET_KEY = DEFAULT_SECRET
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'xiehui.db'}"
+    # Migrations run as the owner of the tables; the app itself may connect as a role that owns
+    # nothing (PostgreSQL row-level security applies to it).
+    DATABASE_ADMIN_URL: str | None = None
+    DATABASE_APP_ROLE = "xiehui_app"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans_CN", "en")
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which expires on its own
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "xiehui_session"
+    IDLE_TIMEOUT_STAFF_MINUTES = 30
+    IDLE_TIMEOUT_MEMBER_MINUTES = 120
+    ABSOLUTE_SESSION_HOURS = 12
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN = "20 per minute"
+    RATELIMIT_HEADERS_ENABLED = True
+    PASSWORD_RESET_MAX_AGE_SECONDS = 3600
+    INVITATION_DAYS = 7
+    NOTIFICATION_BACKEND = "console"
+    MAIL_FROM = "noreply@xiehui.local"
+    HUEY_URL = f"sqlite:///{INSTANCE_DIR / 'jobs.db'}"
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+    TESTING = False
+
+    @classmethod
+    def from_env(cls) -> "Config":
+        config = cls()
+        env = os.environ
+        config.ENV = env.get("XIEHUI_ENV", cls.ENV)
+        config.SECRET_KEY = env.get("SECRET_KEY", cls.SECRET_KEY)
+        config.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL", cls.SQLALCHEMY_DATABASE_URI)
+        config.DATABASE_ADMIN_URL = env.get("DATABASE_ADMIN_URL")
+        config.DATABASE_APP_ROLE = env.get("DATABASE_APP_ROLE", cls.DATABASE_APP_ROLE)
+        config.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", cls.RATELIMIT_STORAGE_URI)
+        config.NOTIFICATION_BACKEND = env.get("NOTIFICATION_BACKEND", cls.NOTIFICATION_BACKEND)
+        config.HUEY_URL = env.get("HUEY_URL", cls.HUEY_URL)
+        config.SESSION_COOKIE_SECURE = _env_bool(
+            "SESSION_COOKIE_SECURE", config.ENV == "production"
+        )
+        return config
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in dir(self) if name.isupper()}
+
+
+def check_production_safety(settings: dict) -> None:
+    """Refuse to start a production app with settings only fit for a laptop."""
+    if settings.get("ENV") != "production":
+        return
+    if settings.get("SECRET_KEY") in (None, "", DEFAULT_SECRET) or len(settings["SECRET_KEY"]) < 32:
+        raise RuntimeError(
+            "SECRET_KEY must be set to a random value of 32+ characters in production"
+        )

@@ -1,0 +1,83 @@
+"""Outgoing email and SMS through a pluggable backend; the console backend prints them.
+
+Features call `notify_email` / `notify_sms`; delivery always happens in a background job, so a
+slow gateway never holds up a request. Backends: "console" (default, prints), "memory" (tests
+read `outbox`). A real SMTP or SMS gateway is one more class with `send(message)`.
+"""
+
+import logging
+import sys
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from app.core.jobs import job
+
+log = logging.getLogger("xiehui.notifications")
+
+
+@dataclass(frozen=True)
+class Message:
+    channel: str  # "email" or "sms"
+    to: str
+    subject: str
+    body: str
+
+
+def mask_recipient(to: str) -> str:
+    """Keep notification logs free of full phone numbers and mailbox names."""
+    if "@" in to:
+        local, _, domain = to.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return f"{to[:3]}****{to[-4:]}" if len(to) >= 7 else "****"
+
+
+class ConsoleBackend:
+    def send(self, message: Message) -> None:
+        print(
+            f"\n--- {message.channel} to {mask_recipient(message.to)}: {message.subject}\n"
+            f"{message.body}\n---",
+            file=sys.stderr,
+        )
+
+
+@dataclass
+class MemoryBackend:
+    outbox: list[Message] = field(default_factory=list)
+
+    def send(self, message: Message) -> None:
+        self.outbox.append(message)
+
+
+BACKENDS = {"console": ConsoleBackend, "memory": MemoryBackend}
+
+
+def backend():
+    return current_app.extensions["notifications"]
+
+
+@job
+def deliver(channel: str, to: str, subject: str, body: str) -> None:
+    message = Message(channel, to, subject, body)
+    backend().send(message)
+    log.info("sent %s to %s: %s", channel, mask_recipient(to), subject)
+
+
+def notify_email(to: str, subject: str, body: str) -> None:
+    deliver("email", to, subject, body)
+
+
+def notify_sms(to: str, body: str) -> None:
+    deliver("sms", to, "", body)
+
+
+def notify(login: str, subject: str, body: str) -> None:
+    """Send to a login, which is either an email address or a mobile number."""
+    if "@" in login:
+        notify_email(login, subject, body)
+    else:
+        notify_sms(login, f"{subject}: {body}")
+
+
+def init_app(app) -> None:
+    app.extensions["notifications"] = BACKENDS[app.config["NOTIFICATION_BACKEND"]]()

@@ -1,0 +1,64 @@
+"""The view lifecycle shared by every blueprint: access checks, htmx-aware rendering, commit."""
+
+import functools
+from collections.abc import Callable
+
+from flask import Flask, abort, g, render_template
+from flask_htmx import make_response as htmx_response
+
+from app.core.audit import record_denial
+from app.extensions import db, htmx
+from tenants.access import Access
+
+
+def require(check: Callable[[Access], bool], reason: str = "role"):
+    """Guard a tenant view: the resolver has set g.access; refuse with 403 (logged) otherwise."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            access: Access | None = g.get("access")
+            if access is None:
+                abort(404)
+            if not check(access):
+                record_denial(association_id=access.association.id, reason=reason)
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+can_read = require(lambda access: access.can_read, "read")
+can_read_registers = require(lambda access: access.can_read_registers, "read registers")
+can_write = require(lambda access: access.can_write, "write")
+secretary_only = require(lambda access: access.is_secretary, "secretary only")
+
+
+def render(template: str, *, fragment: str | None = None, status: int = 200, **context):
+    """The whole page, or only `fragment` for an htmx request that is not a history restore."""
+    name = fragment if fragment and htmx and not htmx.history_restore_request else template
+    response = htmx_response(render_template(name, **context))
+    response.status_code = status
+    response.vary.add("HX-Request")
+    return response
+
+
+def invalid_form(template: str, **context):
+    """A form with errors: re-rendered with its messages, 422 so nothing downstream treats it as
+    a success; the transaction is rolled back by the request lifecycle."""
+    return render(template, status=422, **context)
+
+
+def _finish_transaction(response):
+    """One commit per request, at the edge: success commits, anything else rolls back."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_finish_transaction)

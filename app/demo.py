@@ -1,0 +1,302 @@
+"""A realistic demo tree with one user per role, for trying the app and for browser tests."""
+
+from datetime import date
+
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.accounts.passwords import hash_password
+from app.activities.models import ActivityType
+from app.activities.services import ActivityInput, record_activity
+from app.extensions import db
+from app.members import services as registers
+from app.members.models import BACKBONE_TAGS
+from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
+from tenants.models import Association, AssociationKind, Membership, Role
+from tenants.tree import create_association
+
+K = AssociationKind
+# (slug, name, kind, division code, population, children)
+TREE = (
+    "anhui",
+    "安徽省计生协",
+    K.PROVINCE,
+    "340000000000",
+    61_000_000,
+    [
+        (
+            "hefei",
+            "合肥市计生协",
+            K.CITY,
+            "340100000000",
+            9_600_000,
+            [
+                (
+                    "shushan",
+                    "蜀山区计生协",
+                    K.COUNTY,
+                    "340104000000",
+                    1_100_000,
+                    [
+                        (
+                            "nanqi",
+                            "南七街道计生协",
+                            K.TOWNSHIP,
+                            "340104001000",
+                            86_000,
+                            [
+                                (
+                                    "nanqi-lihua",
+                                    "梨花社区计生协",
+                                    K.COMMUNITY,
+                                    "340104001001",
+                                    9_800,
+                                    [],
+                                ),
+                                (
+                                    "nanqi-meiyuan",
+                                    "梅园社区计生协",
+                                    K.COMMUNITY,
+                                    "340104001002",
+                                    12_400,
+                                    [],
+                                ),
+                                (
+                                    "nanqi-hengtai",
+                                    "恒泰电子企业计生协",
+                                    K.ENTERPRISE,
+                                    None,
+                                    1_350,
+                                    [],
+                                ),
+                                (
+                                    "nanqi-market",
+                                    "南七农贸市场流动人口计生协",
+                                    K.MIGRANT,
+                                    None,
+                                    600,
+                                    [],
+                                ),
+                                (
+                                    "nanqi-shuguang",
+                                    "曙光社区计生协",
+                                    K.COMMUNITY,
+                                    "340104001003",
+                                    7_200,
+                                    [],
+                                ),
+                                (
+                                    "nanqi-qingxi",
+                                    "清溪社区计生协",
+                                    K.COMMUNITY,
+                                    "340104001004",
+                                    8_900,
+                                    [],
+                                ),
+                            ],
+                        ),
+                        (
+                            "jinggang",
+                            "井岗镇计生协",
+                            K.TOWNSHIP,
+                            "340104100000",
+                            54_000,
+                            [
+                                (
+                                    "jinggang-taohua",
+                                    "桃花村计生协",
+                                    K.VILLAGE,
+                                    "340104100201",
+                                    2_300,
+                                    [],
+                                ),
+                                (
+                                    "jinggang-zhaoqiao",
+                                    "赵桥村计生协",
+                                    K.VILLAGE,
+                                    "340104100202",
+                                    3_100,
+                                    [],
+                                ),
+                                (
+                                    "jinggang-xiaomiao",
+                                    "小庙村计生协",
+                                    K.VILLAGE,
+                                    "340104100203",
+                                    2_700,
+                                    [],
+                                ),
+                                (
+                                    "jinggang-jinyuan",
+                                    "金源社区计生协",
+                                    K.COMMUNITY,
+                                    "340104100001",
+                                    6_400,
+                                    [],
+                                ),
+                                (
+                                    "jinggang-yida",
+                                    "亿达物流企业计生协",
+                                    K.ENTERPRISE,
+                                    None,
+                                    900,
+                                    [],
+                                ),
+                                (
+                                    "jinggang-park",
+                                    "工业园流动人口计生协",
+                                    K.MIGRANT,
+                                    None,
+                                    1_800,
+                                    [],
+                                ),
+                            ],
+                        ),
+                    ],
+                ),
+                (
+                    "baohe",
+                    "包河区计生协",
+                    K.COUNTY,
+                    "340111000000",
+                    1_200_000,
+                    [
+                        (
+                            "wanghu",
+                            "望湖街道计生协",
+                            K.TOWNSHIP,
+                            "340111003000",
+                            70_000,
+                            [
+                                (
+                                    "wanghu-jiangnan",
+                                    "江南社区计生协",
+                                    K.COMMUNITY,
+                                    "340111003001",
+                                    8_000,
+                                    [],
+                                ),
+                            ],
+                        ),
+                    ],
+                ),
+            ],
+        ),
+    ],
+)
+
+DEMO_PASSWORD = "Xiehui-Demo-2026"
+# (login, name, slug, role); the README lists these.
+USERS = (
+    ("secretary@demo.xiehui.cn", "李秀英", "nanqi-lihua", Role.SECRETARY),
+    ("staff@demo.xiehui.cn", "陈静", "nanqi-lihua", Role.STAFF),
+    ("member@demo.xiehui.cn", "王芳", "nanqi-lihua", Role.MEMBER),
+    ("township@demo.xiehui.cn", "刘建国", "nanqi", Role.SECRETARY),
+    ("auditor@demo.xiehui.cn", "张伟", "shushan", Role.AUDITOR),
+    ("village@demo.xiehui.cn", "赵桂兰", "jinggang-taohua", Role.SECRETARY),
+    ("baohe@demo.xiehui.cn", "孙明", "baohe", Role.AUDITOR),
+)
+
+
+def _create_tree(node, parent: Association | None) -> None:
+    slug, name, kind, code, population, children = node
+    association = create_association(
+        name=name,
+        slug=slug,
+        kind=kind,
+        parent=parent,
+        division_code=code,
+        served_population=population,
+    )
+    for child in children:
+        _create_tree(child, association)
+
+
+def load_demo_data() -> bool:
+    """Create the demo tree and users; False (and nothing done) if it exists already."""
+    if db.session.scalar(select(Association.id).where(Association.slug == TREE[0])):
+        return False
+    with UNSCOPED_BYPASS("seed the demo data set"):
+        _create_tree(TREE, None)
+        password_hash = hash_password(DEMO_PASSWORD)
+        by_slug = {a.slug: a for a in db.session.scalars(select(Association))}
+        db.session.add(
+            User(
+                login="admin@demo.xiehui.cn",
+                name="平台管理员",
+                password_hash=password_hash,
+                is_platform_admin=True,
+            )
+        )
+        for login, name, slug, role in USERS:
+            user = User(login=login, name=name, password_hash=password_hash)
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(Membership(association_id=by_slug[slug].id, user_id=user.id, role=role))
+        # The secretary also helps at a neighbouring community: one person, two associations.
+        secretary = db.session.scalar(select(User).where(User.login == USERS[0][0]))
+        db.session.add(
+            Membership(
+                association_id=by_slug["nanqi-meiyuan"].id, user_id=secretary.id, role=Role.STAFF
+            )
+        )
+        db.session.flush()
+        member_user = db.session.scalar(select(User).where(User.login == USERS[2][0]))
+    _load_registers(by_slug["nanqi-lihua"], member_user_id=member_user.id)
+    return True
+
+
+SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
+GIVEN_NAMES = ("秀英", "桂兰", "建国", "玉兰", "志强", "海燕", "卫东", "丽娟", "国庆", "春梅")
+
+
+def _load_registers(community: Association, *, member_user_id: int) -> None:
+    """A lived-in community: households linked to two central households, members (some of
+    them 五老 backbone members) and a year of activities, so every page has something to show."""
+    with tenant_context(scope_for(community, writable=True)):
+        households = [
+            registers.create_household(
+                registers.HouseholdInput(
+                    address=f"梨花路{number}号",
+                    grid=f"第{number % 3 + 1}网格",
+                    building=f"{number % 4 + 1}栋",
+                    unit=f"{number % 2 + 1}单元",
+                )
+            )
+            for number in range(1, 15)
+        ]
+        centrals = households[:2]
+        for central in centrals:
+            registers.mark_central(central)
+        for index, household in enumerate(households[2:12]):
+            registers.link_household(household, centrals[index % 2])
+        for index in range(28):
+            name = SURNAMES[index % len(SURNAMES)] + GIVEN_NAMES[index % len(GIVEN_NAMES)]
+            registers.create_member(
+                registers.MemberInput(
+                    name="王芳" if index == 0 else name,
+                    phone=f"1390551{index:04d}",
+                    household_id=households[index % len(households)].id,
+                    joined_on=date(2018 + index % 7, index % 12 + 1, 1),
+                    tags=[BACKBONE_TAGS[index % 5]] if index % 3 == 0 else [],
+                    user_id=member_user_id if index == 0 else None,
+                )
+            )
+        for held_on, title, kind, count in (
+            (date(2026, 3, 8), "三八妇女节健康知识讲座", ActivityType.TRAINING, 46),
+            (date(2026, 5, 29), "5·29会员活动日：婚育新风进万家", ActivityType.MEMBER_DAY, 120),
+            (date(2026, 7, 11), "世界人口日宣传咨询", ActivityType.PUBLICITY, 85),
+        ):
+            record_activity(
+                ActivityInput(
+                    held_on=held_on,
+                    title=title,
+                    type=kind,
+                    place="梨花社区活动室",
+                    organiser=community.name,
+                    participant_count=count,
+                ),
+                recorded_by_id=None,
+                today=date.today(),
+            )
+        db.session.flush()

@@ -1,0 +1,1 @@
+"""Events: publishing, member sign-up with a waitlist, check-in, calendar files."""

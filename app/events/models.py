@@ -1,0 +1,95 @@
+"""Events an association holds and the sign-ups (registrations) for them."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import CreatedAtMixin, UTCDateTime, utcnow
+from app.extensions import db
+from tenants.models import TenantMixin
+
+
+class EventScope(enum.StrEnum):
+    ASSOCIATION = "association"  # members of this association only
+    SUBTREE = "subtree"  # members of this association and of every association below it
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+def _enum(kind):
+    return db.Enum(
+        kind, native_enum=False, length=20, values_callable=lambda items: [i.value for i in items]
+    )
+
+
+class Event(TenantMixin, CreatedAtMixin, db.Model):
+    """An event members sign up for; its row is locked while places are handed out."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("association_id", "id"),
+        Index("ix_events_association_id_starts_at", "association_id", "starts_at"),
+        CheckConstraint("capacity > 0", name="capacity"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("signup_deadline <= starts_at", name="deadline_before_start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(String(120), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    signup_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[EventScope] = mapped_column(_enum(EventScope), default=EventScope.ASSOCIATION)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The activity record the event became once held (app/activities); set once.
+    activity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Registration(TenantMixin, CreatedAtMixin, db.Model):
+    """One person's place (or place in the queue) at an event; a row of the event's association,
+    also when the person belongs to an association below it (subtree-open events)."""
+
+    __tablename__ = "event_registrations"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["association_id", "event_id"],
+            ["events.association_id", "events.id"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("association_id", "event_id", "user_id"),
+        Index("ix_event_registrations_event_status", "event_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, index=True)
+    # None for a walk-in added by name at the door.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The association through which the person signed up (theirs; may lie below the event's).
+    home_association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="SET NULL")
+    )
+    name: Mapped[str] = mapped_column(String(60))
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
+    # When the person (last) joined: the waitlist is served in this order.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    walk_in: Mapped[bool] = mapped_column(default=False)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

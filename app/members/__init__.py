@@ -1,0 +1,1 @@
+"""Member and household registers (会员 / 户), the 中心户/联户 linkage, import and export."""

@@ -1,0 +1,69 @@
+"""URL maps of the member register (/a/<slug>/members) and households (/a/<slug>/households)."""
+
+from flask import Blueprint
+
+from app.members import cli, services, views
+from app.members.labels import GENDER_LABELS, IMPORT_STATUS_LABELS, STATUS_LABELS
+
+bp = Blueprint("members", __name__, url_prefix="/a/<slug>/members")
+bp.cli.add_command(cli.import_command)  # flask members import FILE --association SLUG
+bp.add_url_rule("/", "index", views.index)
+bp.add_url_rule("/new", "new", views.new, methods=["GET", "POST"])
+bp.add_url_rule("/<int:member_id>", "show", views.show)
+bp.add_url_rule("/<int:member_id>/edit", "edit", views.edit, methods=["GET", "POST"])
+bp.add_url_rule("/<int:member_id>/reveal", "reveal", views.reveal, methods=["POST"])
+bp.add_url_rule("/<int:member_id>/delete", "delete", views.delete, methods=["POST"])
+bp.add_url_rule("/export", "export", views.export)
+bp.add_url_rule("/me", "me", views.me, methods=["GET", "POST"])
+bp.add_url_rule("/import", "import_upload", views.import_upload, methods=["GET", "POST"])
+bp.add_url_rule("/imports/<int:import_id>", "import_show", views.import_show)
+bp.add_url_rule(
+    "/imports/<int:import_id>/mapping", "import_mapping", views.import_mapping, methods=["POST"]
+)
+bp.add_url_rule(
+    "/imports/<int:import_id>/rows/<int:row_number>",
+    "import_row",
+    views.import_row,
+    methods=["GET", "POST"],
+)
+bp.add_url_rule(
+    "/imports/<int:import_id>/confirm", "import_confirm", views.import_confirm, methods=["POST"]
+)
+bp.add_url_rule(
+    "/imports/<int:import_id>/cancel", "import_cancel", views.import_cancel, methods=["POST"]
+)
+
+households_bp = Blueprint("households", __name__, url_prefix="/a/<slug>/households")
+households_bp.add_url_rule("/", "index", views.households)
+households_bp.add_url_rule("/new", "new", views.household_new, methods=["GET", "POST"])
+households_bp.add_url_rule("/settings", "settings", views.settings, methods=["GET", "POST"])
+households_bp.add_url_rule("/<int:household_id>", "show", views.household_show)
+households_bp.add_url_rule(
+    "/<int:household_id>/edit", "edit", views.household_edit, methods=["GET", "POST"]
+)
+households_bp.add_url_rule(
+    "/<int:household_id>/central", "central", views.household_central, methods=["POST"]
+)
+households_bp.add_url_rule(
+    "/<int:household_id>/link", "link", views.household_link, methods=["POST"]
+)
+households_bp.add_url_rule(
+    "/<int:household_id>/unlink", "unlink", views.household_unlink, methods=["POST"]
+)
+households_bp.add_url_rule(
+    "/<int:household_id>/visits", "visit", views.household_visit, methods=["POST"]
+)
+households_bp.add_url_rule(
+    "/<int:household_id>/delete", "delete", views.household_delete, methods=["POST"]
+)
+
+
+@bp.app_context_processor
+def register_helpers() -> dict:
+    """Names the register templates use, also from other modules' pages (the ratio card)."""
+    return {
+        "status_label": STATUS_LABELS.get,
+        "gender_label": GENDER_LABELS.get,
+        "import_status_label": IMPORT_STATUS_LABELS.get,
+        "member_ratio": services.member_ratio,
+    }

@@ -1,0 +1,92 @@
+"""Chinese resident ID numbers (GB 11643-1999) and mainland mobile numbers: checks and masks."""
+
+import re
+import unicodedata
+from datetime import date
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CODES = "10X98765432"
+# First two digits: province-level division codes.
+PROVINCES = frozenset(
+    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
+    | {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
+)
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class IdNumberProblem(ValueError):
+    """`code` names what is wrong: length, format, region, birth_date, checksum."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def normalise_id_number(raw: str) -> str:
+    text = unicodedata.normalize("NFKC", raw or "")
+    return re.sub(r"[\s\-]", "", text).upper()
+
+
+def check_digit(first17: str) -> str:
+    return CHECK_CODES[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
+
+
+def validate_id_number(raw: str, *, today: date | None = None) -> str:
+    """The normalised 18-character number, or IdNumberProblem."""
+    number = normalise_id_number(raw)
+    if len(number) != 18:
+        raise IdNumberProblem("length")
+    if not (number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")):
+        raise IdNumberProblem("format")
+    if int(number[:2]) not in PROVINCES:
+        raise IdNumberProblem("region")
+    try:
+        born = birth_date_of(number)
+    except ValueError:
+        raise IdNumberProblem("birth_date") from None
+    if born.year < 1900 or born > (today or date.today()):
+        raise IdNumberProblem("birth_date")
+    if check_digit(number[:17]) != number[17]:
+        raise IdNumberProblem("checksum")
+    return number
+
+
+def birth_date_of(number: str) -> date:
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def gender_of(number: str) -> str:
+    return "male" if int(number[16]) % 2 else "female"
+
+
+def mask_id_number(number: str | None) -> str:
+    """3401**********1234: the region's first four and the last four stay visible."""
+    if not number:
+        return ""
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def normalise_phone(raw: str) -> str:
+    text = unicodedata.normalize("NFKC", raw or "")
+    digits = re.sub(r"[\s\-()（）]", "", text)
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits
+
+
+def validate_phone(raw: str) -> str:
+    """The 11-digit mainland mobile number, or ValueError."""
+    phone = normalise_phone(raw)
+    if not MOBILE.match(phone):
+        raise ValueError("phone")
+    return phone
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****8000."""
+    if not phone:
+        return ""
+    return phone[:3] + "****" + phone[-4:]

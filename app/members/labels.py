@@ -1,0 +1,55 @@
+"""Translated names and messages of the registers, shared by forms, views, import and export."""
+
+from flask_babel import lazy_gettext as _l
+
+from app.members.models import Gender, ImportStatus, MemberStatus
+
+STATUS_LABELS = {
+    MemberStatus.ACTIVE: _l("Active"),
+    MemberStatus.LAPSED: _l("Lapsed"),
+    MemberStatus.LEFT: _l("Left"),
+    MemberStatus.DECEASED: _l("Deceased"),
+}
+
+GENDER_LABELS = {Gender.FEMALE: _l("Female"), Gender.MALE: _l("Male")}
+
+IMPORT_STATUS_LABELS = {
+    ImportStatus.MAPPING: _l("Check the columns"),
+    ImportStatus.VALIDATING: _l("Checking rows"),
+    ImportStatus.VALIDATED: _l("Ready to import"),
+    ImportStatus.IMPORTING: _l("Importing"),
+    ImportStatus.DONE: _l("Imported"),
+    ImportStatus.FAILED: _l("Failed"),
+    ImportStatus.CANCELLED: _l("Cancelled"),
+}
+
+ID_NUMBER_PROBLEMS = {
+    "length": _l("An ID number has 18 characters."),
+    "format": _l("An ID number has 17 digits followed by a digit or X."),
+    "region": _l("The ID number starts with an unknown region code."),
+    "birth_date": _l("The birth date inside the ID number is not a valid date."),
+    "checksum": _l("The ID number's check digit does not match: look for a typing error."),
+    "numeric_cell": _l(
+        "Excel stored this ID number as a number and lost its last digits: "
+        "format the column as text and type it again."
+    ),
+}
+
+PHONE_PROBLEM = _l("Enter an 11-digit mainland mobile number, e.g. 13800138000.")
+
+# Field names of the register, as shown in mappings, reports and exports.
+FIELD_LABELS = {
+    "name": _l("Name"),
+    "gender": _l("Gender"),
+    "phone": _l("Mobile number"),
+    "id_number": _l("ID number"),
+    "address": _l("Address"),
+    "grid": _l("Grid"),
+    "building": _l("Building"),
+    "unit": _l("Unit"),
+    "joined_on": _l("Joined on"),
+    "status": _l("Status"),
+    "tags": _l("Tags"),
+    "is_central": _l("Central household?"),
+    "central_household": _l("Central household it belongs to"),
+}

@@ -1,0 +1,1 @@
+"""Multi-tenancy: the association tree, the tenant context and the mechanisms that enforce it."""

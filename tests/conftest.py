@@ -1,0 +1,305 @@
+"""Fixtures: an app per test on a fresh database, for SQLite and (when TEST_DATABASE_URL is
+set) PostgreSQL as the row-level-security app role; clients that sign in and send CSRF tokens.
+
+Databases are per xdist worker, so tests run in parallel without sharing state: SQLite copies
+a migrated template file per test, PostgreSQL truncates its per-worker database per test.
+"""
+
+import logging
+import os
+import re
+import secrets
+import shutil
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask.globals import _cv_app
+from flask_migrate import upgrade
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.accounts.models import User
+from app.accounts.services import holds_staff_role
+from app.extensions import db
+from tenants.context import UNSCOPED_BYPASS
+from tests import factories
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-tests"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+APP_ROLE = "xiehui_app"
+DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+ARTEFACTS = Path(__file__).resolve().parent.parent / "test-artefacts"
+
+
+def base_config(database_url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "NOTIFICATION_BACKEND": "memory",
+        "HUEY_IMMEDIATE": True,
+        "RATELIMIT_LOGIN": "1000 per minute",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def worker_name(worker_id: str) -> str:
+    return re.sub(r"\W", "_", worker_id)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    app = create_app(base_config(f"sqlite:///{path}"))
+    with app.app_context():
+        upgrade(revision="heads")
+        db.engine.dispose()
+    return path
+
+
+def _pg_url_for(database: str, *, user: str | None = None) -> str:
+    url = make_url(PG_URL).set(database=database, drivername="postgresql+psycopg")
+    if user:
+        url = url.set(username=user, password=None)
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_database(worker_name):
+    """A migrated database for this worker; yields (admin engine, app URL)."""
+    # The pid keeps concurrent test runs on one machine (several checkouts) apart.
+    name = f"xiehui_test_{worker_name}_{os.getpid()}"
+    server = create_engine(_pg_url_for(make_url(PG_URL).database), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin_url = _pg_url_for(name)
+    app = create_app(base_config(_pg_url_for(name, user=APP_ROLE), DATABASE_ADMIN_URL=admin_url))
+    with app.app_context():
+        upgrade(revision="heads")
+        db.engine.dispose()
+    admin = create_engine(admin_url)
+    yield admin, _pg_url_for(name, user=APP_ROLE)
+    admin.dispose()
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def _truncate(admin_engine) -> None:
+    with admin_engine.begin() as connection:
+        tables = (
+            connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        connection.execute(
+            text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        )
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    admin, app_url = request.getfixturevalue("pg_database")
+    _truncate(admin)
+    return app_url
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change settings for its app."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config, tmp_path):
+    if database_url.startswith("postgresql"):
+        # Migrations, backups and maintenance run as the owner; the app itself as the app role.
+        app_config = {
+            "DATABASE_ADMIN_URL": _pg_url_for(make_url(database_url).database),
+            **app_config,
+        }
+    app_config = {"UPLOAD_ROOT": str(tmp_path / "uploads"), **app_config}
+    app = create_app(base_config(database_url, **app_config))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def outbox(app):
+    return app.extensions["notifications"].outbox
+
+
+def csrf_token_for(client) -> str:
+    """The token Flask-WTF would render into a form for this client's session."""
+    with client.session_transaction() as session:
+        raw = session.setdefault("csrf_token", secrets.token_hex(20))
+    app = client.application
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token").dumps(raw)
+
+
+class Client:
+    """A thin wrapper over Flask's test client that posts forms with a valid CSRF token.
+
+    Each request runs in an application context of its own, as in production, even though the
+    test itself holds one open: otherwise `g` (the signed-in user, the locale, the tenant) and
+    the database session would leak from one request, or one client, into the next.
+    """
+
+    def __init__(self, flask_client):
+        self.raw = flask_client
+
+    def _isolated(self, call, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return call(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+    def get(self, url, **kwargs):
+        return self._isolated(self.raw.get, url, **kwargs)
+
+    def post(self, url, data=None, *, csrf: bool = True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", csrf_token_for(self.raw))
+        return self._isolated(self.raw.post, url, data=data, **kwargs)
+
+    def login(self, login: str, password: str = factories.PASSWORD):
+        response = self.post("/login", {"login": login, "password": password})
+        assert response.status_code == 302, f"login as {login} failed: {response.status_code}"
+        return response
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return Client(app.test_client())
+
+
+@pytest.fixture
+def make_client(app):
+    """A client already signed in as `login`.
+
+    The session is written the way a real sign-in leaves it (user id with session version,
+    timestamps, staff flag), skipping the deliberately slow argon2 check: the sign-in form
+    itself is tested in tests/accounts/. `make_client()` with no login is anonymous.
+    """
+
+    def make(login: str | None = None) -> Client:
+        client = Client(app.test_client())
+        if login:
+            sign_in_directly(client, login)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client_for(make_client):
+    """Like make_client, with the client switched to English so assertions can quote msgids."""
+
+    def make(login: str | None = None) -> Client:
+        client = make_client(login)
+        client.post("/locale", {"locale": "en", "next": "/"})
+        return client
+
+    return make
+
+
+def sign_in_directly(client: Client, login: str) -> None:
+    with UNSCOPED_BYPASS("test sign-in reads the user's own roles"):
+        user = db.session.scalar(
+            select(User).where(User.login == login).execution_options(populate_existing=True)
+        )
+        assert user is not None, f"no user {login}"
+        staff = holds_staff_role(user.id)
+        session_id = user.get_id()
+    now = datetime.now(UTC).timestamp()
+    with client.raw.session_transaction() as session:
+        session.update(
+            {"_user_id": session_id, "_fresh": True, "started": now, "seen": now, "staff": staff}
+        )
+
+
+@pytest.fixture
+def world(app) -> factories.World:
+    return factories.build_world()
+
+
+@pytest.fixture
+def count_queries(app):
+    """Counts SQL statements run inside the `with` block (the N+1 guard)."""
+
+    @contextmanager
+    def counter():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("SELECT SET_CONFIG", "PRAGMA")):
+                statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counter
+
+
+# After the whole run, every log line written by the app is searched for full ID numbers and
+# mobile numbers (SECURITY.md: none may ever reach a log). Each xdist worker writes its own file.
+LOG_DIR = ARTEFACTS / "logs"
+PERSONAL_DATA_PATTERNS = {
+    "ID number": re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"),
+    "mobile number": re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"),
+}
+
+
+def pytest_configure(config):
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    if worker == "main":
+        for old in LOG_DIR.glob("*.log"):
+            old.unlink()
+    handler = logging.FileHandler(LOG_DIR / f"{worker}.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, "workerinput"):
+        return
+    leaks = []
+    for path in sorted(LOG_DIR.glob("*.log")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for what, pattern in PERSONAL_DATA_PATTERNS.items():
+                if pattern.search(line):
+                    leaks.append(f"{path.name}:{number}: {what}: {line[:200]}")
+    if leaks:
+        session.config.get_terminal_writer().line(
+            "Personal data found in the logs:\n" + "\n".join(leaks[:20]), red=True
+        )
+        session.exitstatus = 1

@@ -1,0 +1,30 @@
+"""Helpers for browser tests: signing in and saving screenshots as test artefacts."""
+
+import re
+from pathlib import Path
+
+from tests.factories import PASSWORD
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artefacts" / "screenshots"
+
+
+def e2e_login(page, live_server, login: str, password: str = PASSWORD) -> None:
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+
+
+def open_menu(page) -> None:
+    """The navigation sits behind the ☰ menu at every width."""
+    menu = page.locator("details.menu")
+    if not menu.evaluate("element => element.open"):
+        page.click("details.menu > summary")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

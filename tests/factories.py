@@ -1,0 +1,298 @@
+"""Test data factories: users with roles, and a standard small association tree.
+
+province ── county ─┬─ township_a ─┬─ village_a1
+                    │              └─ village_a2
+                    └─ township_b ─── village_b1
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.accounts.passwords import hash_password
+from app.extensions import db
+from tenants.context import UNSCOPED_BYPASS
+from tenants.models import Association, AssociationKind, Membership, Role
+from tenants.tree import create_association
+
+PASSWORD = "Test-Password-2026"
+_HASH_CACHE: dict[str, str] = {}
+
+
+def password_hash(password: str = PASSWORD) -> str:
+    # argon2 is slow on purpose; one hash per password per test process is enough.
+    if password not in _HASH_CACHE:
+        _HASH_CACHE[password] = hash_password(password)
+    return _HASH_CACHE[password]
+
+
+def create_user(login: str, name: str = "测试用户", *, roles=(), admin: bool = False) -> User:
+    """A user, with (association, role) pairs; committed."""
+    with UNSCOPED_BYPASS("test factory"):
+        user = User(login=login, name=name, password_hash=password_hash(), is_platform_admin=admin)
+        db.session.add(user)
+        db.session.flush()
+        for association, role in roles:
+            db.session.add(Membership(association_id=association.id, user_id=user.id, role=role))
+        db.session.commit()
+    return user
+
+
+def create_tree_node(slug: str, kind: AssociationKind, parent: Association | None, **fields):
+    with UNSCOPED_BYPASS("test factory"):
+        association = create_association(
+            name=fields.pop("name", f"{slug}计生协"), slug=slug, kind=kind, parent=parent, **fields
+        )
+        db.session.commit()
+    return association
+
+
+@dataclass
+class World:
+    province: Association
+    county: Association
+    township_a: Association
+    township_b: Association
+    village_a1: Association
+    village_a2: Association
+    village_b1: Association
+    secretary_a1: User
+    staff_a1: User
+    member_a1: User
+    secretary_a2: User
+    secretary_b1: User
+    township_a_secretary: User
+    county_auditor: User
+    township_b_auditor: User
+    admin: User
+
+
+def build_world() -> World:
+    K = AssociationKind
+    province = create_tree_node(
+        "province", K.PROVINCE, None, division_code="340000000000", served_population=60_000_000
+    )
+    county = create_tree_node(
+        "county", K.COUNTY, province, division_code="340104000000", served_population=1_000_000
+    )
+    township_a = create_tree_node(
+        "township-a", K.TOWNSHIP, county, division_code="340104001000", served_population=80_000
+    )
+    township_b = create_tree_node(
+        "township-b", K.TOWNSHIP, county, division_code="340104100000", served_population=50_000
+    )
+    village_a1 = create_tree_node(
+        "village-a1", K.COMMUNITY, township_a, division_code="340104001001", served_population=9_000
+    )
+    village_a2 = create_tree_node("village-a2", K.VILLAGE, township_a, served_population=3_000)
+    village_b1 = create_tree_node("village-b1", K.VILLAGE, township_b, served_population=2_500)
+    R = Role
+    return World(
+        province=province,
+        county=county,
+        township_a=township_a,
+        township_b=township_b,
+        village_a1=village_a1,
+        village_a2=village_a2,
+        village_b1=village_b1,
+        secretary_a1=create_user("sec.a1@test.cn", "秘书甲", roles=[(village_a1, R.SECRETARY)]),
+        staff_a1=create_user("staff.a1@test.cn", "干事甲", roles=[(village_a1, R.STAFF)]),
+        member_a1=create_user("member.a1@test.cn", "会员甲", roles=[(village_a1, R.MEMBER)]),
+        secretary_a2=create_user("sec.a2@test.cn", "秘书乙", roles=[(village_a2, R.SECRETARY)]),
+        secretary_b1=create_user("sec.b1@test.cn", "秘书丙", roles=[(village_b1, R.SECRETARY)]),
+        township_a_secretary=create_user(
+            "sec.ta@test.cn", "街道秘书", roles=[(township_a, R.SECRETARY)]
+        ),
+        county_auditor=create_user("auditor.c@test.cn", "县审核员", roles=[(county, R.AUDITOR)]),
+        township_b_auditor=create_user(
+            "auditor.tb@test.cn", "镇审核员", roles=[(township_b, R.AUDITOR)]
+        ),
+        admin=create_user("admin@test.cn", "管理员", admin=True),
+    )
+
+
+def reload(model, id_: int):
+    with UNSCOPED_BYPASS("test assertion reads the database directly"):
+        return db.session.scalar(
+            select(model).where(model.id == id_).execution_options(populate_existing=True)
+        )
+
+
+# ---- member and household registers (app/members) --------------------------------------------
+
+
+def create_household(association: Association, address: str = "幸福路1号", **fields):
+    """A household of `association`; committed. `central=True` makes it a central household."""
+    from app.members import services as registers
+    from tenants.context import scope_for, tenant_context
+
+    central = fields.pop("central", False)
+    with tenant_context(scope_for(association, writable=True)):
+        household = registers.create_household(registers.HouseholdInput(address=address, **fields))
+        if central:
+            registers.mark_central(household)
+        db.session.commit()
+        db.session.refresh(household)  # load it while in scope (row-level security)
+    return household
+
+
+def create_member(association: Association, name: str = "张三", **fields):
+    """A member of `association` (fields of MemberInput: phone, id_number, household_id…);
+    committed."""
+    from app.members import services as registers
+    from tenants.context import scope_for, tenant_context
+
+    with tenant_context(scope_for(association, writable=True)):
+        member = registers.create_member(registers.MemberInput(name=name, **fields))
+        db.session.commit()
+        db.session.refresh(member)  # load it while in scope (row-level security)
+    return member
+
+
+def create_validated_import(association: Association, rows: list[dict] | None = None):
+    """An import waiting for confirmation, with staged rows (row numbers from 2); committed."""
+    from app.members import importing
+    from app.members.models import ImportStatus, MemberImport
+    from tenants.context import scope_for, tenant_context
+
+    rows = rows if rows is not None else [{"name": "王五", "phone": "13900001111"}]
+    with tenant_context(scope_for(association, writable=True)):
+        member_import = MemberImport(
+            filename="会员.xlsx",
+            status=ImportStatus.VALIDATING,
+            headers=sorted({key for row in rows for key in row}),
+            mapping={str(i): key for i, key in enumerate(sorted({k for r in rows for k in r}))},
+        )
+        db.session.add(member_import)
+        db.session.flush()
+        records = [(number, row) for number, row in enumerate(rows, start=2)]
+        checked = importing.check_rows(records, importing.RegisterSnapshot.load())
+        for row in checked:
+            db.session.add(
+                importing.MemberImportRow(
+                    import_id=member_import.id,
+                    row_number=row.number,
+                    values_encrypted=importing.crypto.encrypt(importing.json.dumps(row.values)),
+                    problems=row.problems,
+                    valid=row.valid,
+                )
+            )
+        member_import.total_rows = len(checked)
+        member_import.valid_rows = sum(1 for row in checked if row.valid)
+        member_import.rejected_rows = len(checked) - member_import.valid_rows
+        member_import.status = ImportStatus.VALIDATED
+        db.session.commit()
+        db.session.refresh(member_import)  # load it while in scope (row-level security)
+    return member_import
+
+
+def create_activity(
+    association: Association,
+    *,
+    title: str = "会员活动日",
+    held_on=None,
+    type: str = "member_day",
+    participant_count: int = 20,
+    photos: int = 0,
+):
+    """An activity (issue 4) with `photos` small JPEGs; returned detached, attributes loaded."""
+    import io
+    from datetime import date
+
+    from app.activities.models import ActivityType
+    from app.activities.services import ActivityInput, add_photos, record_activity
+    from tenants.context import scope_for, tenant_context
+    from tests.uploads.samples import jpeg
+
+    with tenant_context(scope_for(association, writable=True)):
+        activity = record_activity(
+            ActivityInput(
+                held_on=held_on or date.today(),
+                title=title,
+                type=ActivityType(type),
+                participant_count=participant_count,
+            ),
+            recorded_by_id=None,
+            today=date(2100, 1, 1),
+        )
+        add_photos(
+            activity,
+            [io.BytesIO(jpeg()) for _ in range(photos)],
+            association_id=association.id,
+            uploaded_by_id=None,
+        )
+        db.session.expunge(activity)
+        db.session.commit()
+    return activity
+
+
+def create_checklist(
+    association: Association, *, year: int | None = None, evidence_for=(), submitted=False
+):
+    """A 七有 checklist (issue 4), with a photo as evidence for the items in `evidence_for`
+    (all of 4, 5, 6 when `submitted`), submitted if asked. Without a year, one not used yet.
+    Returned detached with its items and their evidence loaded."""
+    import io
+
+    from sqlalchemy import func
+
+    from app.checklist import services as checklists
+    from app.checklist.models import Checklist
+    from tenants.context import scope_for, tenant_context
+    from tests.uploads.samples import jpeg
+
+    with tenant_context(scope_for(association, writable=True)):
+        if year is None:
+            year = 2000 + db.session.scalar(select(func.count(Checklist.id)))
+        for number in (4, 5, 6) if submitted else evidence_for:
+            checklists.add_evidence(
+                year,
+                number,
+                io.BytesIO(jpeg()),
+                note="照片",
+                association_id=association.id,
+                user_id=None,
+            )
+        if submitted:
+            checklists.submit(year, user_id=None)
+        checklist = checklists.ensure_checklist(year)
+        for item in checklist.items:
+            for evidence in item.evidence:
+                db.session.expunge(evidence.stored_file)
+                db.session.expunge(evidence)
+            db.session.expunge(item)
+        db.session.expunge(checklist)
+        db.session.commit()
+    return checklist
+
+
+# ---- events (app/events) -------------------------------------------------------------------
+
+
+def create_event(association: Association, title: str = "健康讲座", **fields):
+    """An event of the association, by default starting in a week with 10 places; committed."""
+    from datetime import timedelta
+
+    from app.core.models import utcnow
+    from app.events.models import Event, EventScope
+    from tenants.context import scope_for, tenant_context
+
+    start = fields.pop("starts_at", utcnow() + timedelta(days=7))
+    with tenant_context(scope_for(association, writable=True)):
+        event = Event(
+            title=title,
+            description=fields.pop("description", "讲座内容"),
+            place=fields.pop("place", "活动室"),
+            starts_at=start,
+            ends_at=fields.pop("ends_at", start + timedelta(hours=2)),
+            signup_deadline=fields.pop("signup_deadline", start - timedelta(days=1)),
+            capacity=fields.pop("capacity", 10),
+            scope=fields.pop("scope", EventScope.ASSOCIATION),
+            **fields,
+        )
+        db.session.add(event)
+        db.session.commit()
+        db.session.refresh(event)
+        db.session.expunge(event)
+    return event

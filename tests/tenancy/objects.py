@@ -1,0 +1,177 @@
+"""Object ids for URL arguments: for each `<int:name>` in a tenant route, how to make one
+object in a given association. The sweep makes one in village_a1 (the requester's own) and
+one in village_a2 (a sibling's) and checks that the sibling's id answers 404 under the own slug.
+
+A new URL argument without an entry here fails the sweep: add a maker for it.
+"""
+
+import secrets
+from datetime import timedelta
+
+from app.accounts.models import Invitation
+from app.core.models import utcnow
+from app.extensions import db
+from tenants.context import UNSCOPED_BYPASS
+from tests.factories import create_household, create_member, create_validated_import
+
+
+def _invitation(world, association):
+    with UNSCOPED_BYPASS("test fixture for the route sweep"):
+        invitation = Invitation(
+            association_id=association.id,
+            login=f"invitee.{secrets.token_hex(4)}@test.cn",
+            name="受邀人",
+            role="member",
+            token_hash=secrets.token_hex(32),
+            expires_at=utcnow() + timedelta(days=3),
+        )
+        db.session.add(invitation)
+        db.session.flush()
+        invitation_id = invitation.id
+        db.session.commit()
+    return invitation_id
+
+
+def _child_association(world, association):
+    """An association directly below the given one (the tree's kind rules are skipped: the
+    sweep requests a grassroots association's pages)."""
+    from tenants.models import Association, AssociationKind
+
+    child = Association(
+        name=f"下级{secrets.token_hex(3)}",
+        slug=f"child-{secrets.token_hex(4)}",
+        kind=AssociationKind.VILLAGE,
+        parent_id=association.id,
+        depth=association.depth + 1,
+        served_population=100,
+    )
+    db.session.add(child)
+    db.session.flush()
+    child.path = f"{association.path}{child.id}/"
+    child_id = child.id
+    db.session.commit()
+    return child_id
+
+
+def _membership(world, association):
+    """A person holding a staff role in the given association."""
+    from tenants.models import Role
+    from tests.factories import create_user
+
+    user = create_user(
+        f"person.{secrets.token_hex(4)}@test.cn", "某人", roles=[(association, Role.STAFF)]
+    )
+    with UNSCOPED_BYPASS("test fixture for the route sweep"):
+        from sqlalchemy import select
+
+        from tenants.models import Membership
+
+        return db.session.scalar(select(Membership.id).where(Membership.user_id == user.id))
+
+
+def _stored_file(world, association):
+    """A real photo (bytes on disk and a row), as the activity log keeps them."""
+    import io
+
+    from app.core.uploads import PHOTO, store_upload
+    from tenants.context import scope_for, tenant_context
+    from tests.uploads.samples import jpeg
+
+    with tenant_context(scope_for(association, writable=True)):
+        stored = store_upload(
+            io.BytesIO(jpeg()), PHOTO, association_id=association.id, uploaded_by_id=None
+        )
+        stored_id = stored.id
+        db.session.commit()
+    return stored_id
+
+
+def _activity(world, association):
+    from tests.factories import create_activity
+
+    return create_activity(association).id
+
+
+def _activity_photo(world, association):
+    from sqlalchemy import select
+
+    from app.activities.models import ActivityPhoto
+    from tests.factories import create_activity
+
+    activity = create_activity(association, photos=1)
+    with UNSCOPED_BYPASS("read the id of the photo just made"):
+        return db.session.scalar(
+            select(ActivityPhoto.id).where(ActivityPhoto.activity_id == activity.id)
+        )
+
+
+def _checklist_item(world, association):
+    """A submitted 七有 item, in a checklist of a year of its own (makers run several times)."""
+    from tests.factories import create_checklist
+
+    return create_checklist(association, submitted=True).items[0].id
+
+
+def _checklist_evidence(world, association):
+    """Evidence not yet submitted, which its secretary may still remove."""
+    from tests.factories import create_checklist
+
+    return create_checklist(association, evidence_for=(4,)).items[3].evidence[0].id
+
+
+def _member(world, association):
+    return create_member(association, name="路由测试").id
+
+
+def _household(world, association):
+    return create_household(association, address="路由测试1号").id
+
+
+def _member_import(world, association):
+    return create_validated_import(association).id
+
+
+def _event(world, association):
+    from tests.factories import create_event
+
+    return create_event(association, title="路由测试活动").id
+
+
+def _registration(world, association):
+    """A walk-in at the association's newest event (the sweep makes event_id first)."""
+    from sqlalchemy import func, select
+
+    from app.events.models import Event
+    from app.events.services import add_walk_in
+    from tenants.context import scope_for, tenant_context
+    from tests.factories import create_event
+
+    with tenant_context(scope_for(association, writable=True)):
+        event_id = db.session.scalar(select(func.max(Event.id)))
+    if event_id is None:
+        event_id = create_event(association).id
+    with tenant_context(scope_for(association, writable=True)):
+        event = db.session.get(Event, event_id)
+        registration = add_walk_in(event, "路由测试", now=utcnow())
+        registration_id = registration.id
+        db.session.commit()
+    return registration_id
+
+
+# url argument name -> maker(world, association) -> id
+OBJECT_IDS = {
+    "member_id": _member,
+    "household_id": _household,
+    "import_id": _member_import,
+    "row_number": lambda world, association: 2,
+    "file_id": _stored_file,
+    "activity_id": _activity,
+    "photo_id": _activity_photo,
+    "item_id": _checklist_item,
+    "evidence_id": _checklist_evidence,
+    "invitation_id": _invitation,
+    "child_id": _child_association,
+    "membership_id": _membership,
+    "event_id": _event,
+    "registration_id": _registration,
+}

@@ -1,0 +1,157 @@
+"""The permission table: every URL rule × method of the app, and who may use it.
+
+Tenant routes (`/a/<slug>/…`) list the status each actor gets in the standard test world
+(tests/factories.py), requesting village_a1's pages:
+  secretary — secretary of village_a1;   member — plain member of village_a1;
+  auditor   — auditor of the county above (read-only oversight).
+Siblings (village_a2's secretary), children reaching up (village_a1's secretary at township_a)
+and other branches always get 404; the sweep checks that for every tenant route without it
+being listed here. Routes outside any tenant say why in PUBLIC_ROUTES.
+
+A route missing from both tables fails tests/tenancy/test_route_sweep.py: add it here.
+Object ids in URLs are filled in by OBJECT_IDS (tests/tenancy/objects.py).
+"""
+
+# (endpoint, method): {"secretary": status, "member": status, "auditor": status}
+TENANT_ROUTES = {
+    ("associations.home", "GET"): {"secretary": 200, "member": 200, "auditor": 200},
+    ("associations.people", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("associations.invite", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("associations.revoke_invitation", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("associations.audit_log", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    # Member and household registers (app/members/).
+    ("members.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("members.new", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("members.new", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("members.show", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("members.edit", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("members.edit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("members.reveal", "POST"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("members.delete", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("members.export", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("members.me", "GET"): {"secretary": 200, "member": 200, "auditor": 403},
+    ("members.me", "POST"): {"secretary": 404, "member": 404, "auditor": 403},
+    ("members.import_upload", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("members.import_upload", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("members.import_show", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("members.import_mapping", "POST"): {"secretary": 409, "member": 403, "auditor": 403},
+    ("members.import_row", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("members.import_row", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("members.import_confirm", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("members.import_cancel", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("households.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("households.new", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("households.new", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("households.settings", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("households.settings", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("households.show", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("households.edit", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("households.edit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("households.central", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("households.link", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("households.unlink", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("households.visit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("households.delete", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    # Uploaded files (issue 4): activity photos and evidence are staff-level reads.
+    ("files.download", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("files.thumbnail", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    # The activity log (issue 4): staff-level reads, written by secretary and staff.
+    ("activities.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("activities.new", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("activities.new", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("activities.report", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("activities.detail", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("activities.edit", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("activities.edit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("activities.delete", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("activities.add_photos", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("activities.delete_photo", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("activities.member_search", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    # The 七有 checklist (issue 4): the secretary prepares and submits, a higher level reviews.
+    ("checklist.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("checklist.add_evidence", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("checklist.delete_evidence", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("checklist.save_note", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("checklist.submit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("checklist.withdraw", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("checklist.review", "POST"): {"secretary": 403, "member": 403, "auditor": 422},
+    # Setting up the associations below (issue 8).
+    ("associations.children", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("associations.create_child", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("associations.child", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("associations.invite_child_secretary", "POST"): {
+        "secretary": 422,
+        "member": 403,
+        "auditor": 403,
+    },
+    ("associations.resend_child_invitation", "POST"): {
+        "secretary": 303,
+        "member": 403,
+        "auditor": 403,
+    },
+    ("associations.revoke_child_invitation", "POST"): {
+        "secretary": 303,
+        "member": 403,
+        "auditor": 403,
+    },
+    # Bulk set-up from a spreadsheet (village_a1 is grassroots: nothing can go under it).
+    ("associations.bulk_upload", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("associations.bulk_check", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("associations.bulk_confirm", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("associations.bulk_cancel", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("associations.change_role", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("associations.remove_person", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("associations.disable_person", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("associations.enable_person", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("associations.settings", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("associations.update_settings", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("associations.record_population", "POST"): {
+        "secretary": 422,
+        "member": 403,
+        "auditor": 403,
+    },
+    ("associations.upload_logo", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    # Events (issue 5): everyone with access reads; anyone with a role here signs up; staff
+    # publish, run the door list and record the activity. Empty posts are refused (422).
+    ("events.index", "GET"): {"secretary": 200, "member": 200, "auditor": 200},
+    ("events.new", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("events.new", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("events.detail", "GET"): {"secretary": 200, "member": 200, "auditor": 200},
+    ("events.edit", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("events.edit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("events.signup", "POST"): {"secretary": 303, "member": 303, "auditor": 403},
+    ("events.cancel", "POST"): {"secretary": 422, "member": 422, "auditor": 403},
+    ("events.checkin", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("events.toggle_checkin", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("events.walk_in", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("events.record", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("events.calendar", "GET"): {"secretary": 200, "member": 200, "auditor": 200},
+}
+
+# (endpoint, method): why it holds no tenant data (or how it is guarded instead).
+PUBLIC_ROUTES = {
+    ("static", "GET"): "vendored assets and styles",
+    ("accounts.index", "GET"): "redirects to the user's own association",
+    ("accounts.login", "GET"): "sign-in form",
+    ("accounts.login", "POST"): "sign-in",
+    ("accounts.logout", "POST"): "ends the user's own session",
+    ("accounts.choose_association", "GET"): "lists the user's own memberships only",
+    ("accounts.forgot_password", "GET"): "form",
+    ("accounts.forgot_password", "POST"): "same answer whether or not the account exists",
+    ("accounts.reset_password", "GET"): "signed token names the user",
+    ("accounts.reset_password", "POST"): "signed token names the user",
+    ("accounts.change_password", "GET"): "the user's own account",
+    ("accounts.change_password", "POST"): "the user's own account",
+    ("accounts.accept_invitation", "GET"): "secret token names the invitation",
+    ("accounts.accept_invitation", "POST"): "secret token names the invitation",
+    ("accounts.set_locale", "POST"): "the user's own preference",
+    ("admin.index", "GET"): "platform operators only (tests/tenancy/test_platform_console.py)",
+    ("admin.index", "POST"): "platform operators only",
+    ("admin.move_association", "GET"): "platform operators only",
+    ("admin.move_association", "POST"): "platform operators only",
+    ("admin.association_detail", "GET"): "platform operators only (tests/admin/)",
+    ("admin.suspend", "POST"): "platform operators only (tests/admin/)",
+    ("admin.unsuspend", "POST"): "platform operators only (tests/admin/)",
+    ("admin.export_association", "GET"): "platform operators only (tests/admin/)",
+    ("admin.delete_association", "POST"): "platform operators only (tests/admin/)",
+}

@@ -1,0 +1,42 @@
+"""The same pages in Chinese (default) and English, and locale-aware formatting."""
+
+from app.core.i18n import money
+
+
+def test_the_home_page_renders_in_chinese_then_english_after_switching(world, make_client):
+    client = make_client(world.secretary_a1.login)
+    url = f"/a/{world.village_a1.slug}/"
+    chinese = client.get(url)
+    assert (
+        'lang="zh-CN"' in chinese.text and "服务人口" in chinese.text and "秘书长" in chinese.text
+    )
+    assert client.post("/locale", {"locale": "en", "next": url}).location == url
+    english = client.get(url)
+    assert 'lang="en"' in english.text
+    assert "Population served" in english.text and "Secretary" in english.text
+    assert "服务人口" not in english.text
+
+
+def test_the_choice_is_remembered_on_the_account_for_the_next_login(world, make_client):
+    first = make_client(world.secretary_a1.login)
+    first.post("/locale", {"locale": "en", "next": "/"})
+    later = make_client(world.secretary_a1.login)
+    assert "Population served" in later.get(f"/a/{world.village_a1.slug}/").text
+
+
+def test_an_unknown_locale_is_refused(world, make_client):
+    assert make_client().post("/locale", {"locale": "fr"}).status_code == 400
+
+
+def test_the_login_page_is_translated_for_anonymous_visitors(app, make_client):
+    client = make_client()
+    assert "登录" in client.get("/login").text
+    client.post("/locale", {"locale": "en", "next": "/login"})
+    assert "Sign in" in client.get("/login").text
+
+
+def test_money_is_integer_fen_formatted_per_locale(app):
+    with app.test_request_context():
+        assert money(123450) == "¥1,234.50"
+        assert money(5) == "¥0.05"
+        assert money(-199) == "-¥1.99"

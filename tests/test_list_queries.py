@@ -1,0 +1,61 @@
+"""List pages of the foundation run a fixed number of SQL queries whatever their length."""
+
+from app.core.audit import AuditLog
+from app.extensions import db
+from tenants.context import UNSCOPED_BYPASS
+from tenants.models import Role
+from tests import factories
+
+
+def _queries_for(count_queries, client, url) -> int:
+    with count_queries() as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+def test_the_audit_log_page_costs_the_same_for_5_or_50_entries(world, make_client, count_queries):
+    client = make_client(world.secretary_a1.login)
+    url = f"/a/{world.village_a1.slug}/audit"
+
+    def add_entries(n):
+        with UNSCOPED_BYPASS("test fills the audit log"):
+            for i in range(n):
+                db.session.add(
+                    AuditLog(
+                        action="update",
+                        association_id=world.village_a1.id,
+                        user_id=world.secretary_a1.id,
+                        target_type="Thing",
+                        target_id=i,
+                    )
+                )
+            db.session.commit()
+
+    add_entries(5)
+    few = _queries_for(count_queries, client, url)
+    add_entries(45)
+    many = _queries_for(count_queries, client, url)
+    assert few == many
+
+
+def test_the_people_page_costs_the_same_for_3_or_30_people(world, make_client, count_queries):
+    client = make_client(world.secretary_a1.login)
+    url = f"/a/{world.village_a1.slug}/people"
+    few = _queries_for(count_queries, client, url)
+    for i in range(27):
+        factories.create_user(f"extra{i}@test.cn", roles=[(world.village_a1, Role.MEMBER)])
+    many = _queries_for(count_queries, client, url)
+    assert few == many
+
+
+def test_a_server_error_shows_a_friendly_translated_page(world, make_client):
+    app = make_client().raw.application
+
+    def broken():
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/boom", "boom", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # behave as in production, not as in testing
+    response = make_client().get("/boom")
+    assert response.status_code == 500
+    assert "系统出现错误" in response.text and "RuntimeError" not in response.text
