@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from app.associations.cli import associations_cli
 from app.core.backup import BackupError, create_backup, restore_backup
-from app.core.jobs import run_worker
+from app.core.jobs import PERIODIC, run_worker
 from app.demo import DEMO_PASSWORD, USERS, load_demo_data
 from app.extensions import db
 
@@ -52,6 +52,17 @@ def backup_restore_command(source: Path) -> None:
 def worker_command(workers: int) -> None:
     """Run the job consumer (notifications, reminders, imports)."""
     run_worker(workers)
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+def run_job_command(name: str) -> None:
+    """Run the scheduled job NAME now (e.g. the reminders), as the worker would."""
+    if name not in PERIODIC:
+        raise click.ClickException(f"Unknown job {name!r}; known: {', '.join(sorted(PERIODIC))}")
+    PERIODIC[name]()
+    db.session.commit()
+    click.echo(f"{name}: done.")
 
 
 @click.command("demo")

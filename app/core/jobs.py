@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
 
@@ -43,6 +43,28 @@ def job(fn):
             return fn(*args, **kwargs)
 
     return run
+
+
+# Scheduled jobs by name, so `flask jobs run NAME` (and tests) can run one now.
+PERIODIC: dict = {}
+
+
+def periodic(**schedule):
+    """A job the worker runs on a schedule (crontab fields, e.g. minute="0", hour="8").
+
+    The function itself stays directly callable; `flask jobs run NAME` runs it on demand.
+    """
+
+    def decorate(fn):
+        @huey.periodic_task(crontab(**schedule), name=fn.__name__)
+        def scheduled():
+            with _app_for_worker().app_context():
+                return fn()
+
+        PERIODIC[fn.__name__] = fn
+        return fn
+
+    return decorate
 
 
 def _app_for_worker() -> Flask:
