@@ -1,5 +1,10 @@
 """The same pages in Chinese (default) and English, and locale-aware formatting."""
 
+from pathlib import Path
+
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
+
 from app.core.i18n import money
 
 
@@ -40,3 +45,29 @@ def test_money_is_integer_fen_formatted_per_locale(app):
         assert money(123450) == "¥1,234.50"
         assert money(5) == "¥0.05"
         assert money(-199) == "-¥1.99"
+
+
+def test_every_string_in_the_source_has_a_chinese_translation():
+    """A string added without extracting and translating it would show in English to users."""
+    root = Path(__file__).resolve().parent.parent
+    keywords = {**DEFAULT_KEYWORDS, "_l": None}
+    method_map = [("**.py", "python"), ("**.html", "jinja2")]
+    in_source = set()
+    for folder in ("app", "tenants", "templates"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            root / folder, method_map, keywords=keywords
+        ):
+            in_source.add(message if isinstance(message, str) else message[0])
+    po_path = root / "app/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
+    with po_path.open("rb") as po_file:
+        catalogue = read_po(po_file, locale="zh_Hans_CN")
+    untranslated = sorted(
+        message
+        for message in in_source
+        if not (entry := catalogue.get(message)) or not any(_strings(entry.string))
+    )
+    assert untranslated == []
+
+
+def _strings(value) -> tuple:
+    return (value,) if isinstance(value, str) else tuple(value)
