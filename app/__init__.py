@@ -17,6 +17,7 @@ from app.config import INSTANCE_DIR, Config, check_production_safety
 from app.core import audit, errors, i18n, jobs, notifications, security, views
 from app.core.converters import BoundedIntegerConverter
 from app.core.uploads import bp as files_bp
+from app.dues.blueprint import bp as dues_bp
 from app.events.blueprint import bp as events_bp
 from app.members.blueprint import bp as members_bp
 from app.members.blueprint import households_bp
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     members_bp,
     households_bp,
     events_bp,
+    dues_bp,
 )
 
 
