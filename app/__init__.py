@@ -21,6 +21,7 @@ from app.dues.blueprint import bp as dues_bp
 from app.events.blueprint import bp as events_bp
 from app.members.blueprint import bp as members_bp
 from app.members.blueprint import households_bp
+from app.oversight.blueprint import bp as oversight_bp
 from tenants import resolver, rls, scoping
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     households_bp,
     events_bp,
     dues_bp,
+    oversight_bp,
 )
 
 

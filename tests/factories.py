@@ -296,3 +296,85 @@ def create_event(association: Association, title: str = "健康讲座", **fields
         db.session.refresh(event)
         db.session.expunge(event)
     return event
+
+
+# ---- oversight (app/oversight) ---------------------------------------------------------------
+
+
+def create_task(target: Association, *, opened_by: User, title: str = "活动照片不全", **fields):
+    """A rectification task against `target` opened by `opened_by` (who oversees it), due in a
+    week unless `deadline_on` says otherwise (a past deadline is set after opening, as time
+    passing would); `state` moves it on directly. Returned detached; committed."""
+    from datetime import date, timedelta
+
+    from app.oversight import services as oversight
+    from app.oversight.models import TaskState
+    from tenants.context import scope_for, tenant_context
+
+    deadline_on = fields.pop("deadline_on", date.today() + timedelta(days=7))
+    state = fields.pop("state", None)
+    with tenant_context(scope_for(target, writable=False)):
+        task = oversight.open_task(
+            target,
+            oversight.TaskInput(
+                title=title,
+                description=fields.pop("description", "请补充活动照片"),
+                deadline_on=max(deadline_on, date.today()),
+                **fields,
+            ),
+            user_id=opened_by.id,
+            today=date.today(),
+        )
+        with tenant_context(scope_for(target, writable=True)):
+            task.deadline_on = deadline_on
+            if state is not None:
+                task.state = TaskState(state)
+            db.session.flush()
+            db.session.commit()
+            db.session.refresh(task)
+            db.session.expunge(task)
+    return task
+
+
+def create_spot_check(association: Association, *, activity_ids=None, drawn_by: User | None = None):
+    """A recorded draw at `association` with one entry per activity id (by default one new
+    activity of the association itself). Returned detached with its entries; committed."""
+    from datetime import date
+
+    from sqlalchemy.orm import selectinload
+
+    from app.oversight.models import SpotCheck, SpotCheckEntry
+    from tenants.context import scope_for, tenant_context
+
+    if activity_ids is None:
+        activity_ids = [create_activity(association).id]
+    with tenant_context(scope_for(association, writable=True)):
+        spot_check = SpotCheck(
+            drawn_by_id=drawn_by.id if drawn_by else None,
+            year=date.today().year,
+            sample_size=len(activity_ids),
+            population=len(activity_ids),
+            seed=12345,
+            activity_ids=list(activity_ids),
+        )
+        db.session.add(spot_check)
+        db.session.flush()
+        for position, activity_id in enumerate(activity_ids, start=1):
+            db.session.add(
+                SpotCheckEntry(
+                    spot_check_id=spot_check.id,
+                    position=position,
+                    activity_id=activity_id,
+                    activity_association_id=association.id,
+                )
+            )
+        db.session.commit()
+        spot_check = db.session.scalar(
+            select(SpotCheck)
+            .where(SpotCheck.id == spot_check.id)
+            .options(selectinload(SpotCheck.entries))
+        )
+        for entry in spot_check.entries:
+            db.session.expunge(entry)
+        db.session.expunge(spot_check)
+    return spot_check

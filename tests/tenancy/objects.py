@@ -158,6 +158,25 @@ def _registration(world, association):
     return registration_id
 
 
+def _task(world, association):
+    """A rectification task against the association, opened by the county's auditor."""
+    from tests.factories import create_task
+
+    return create_task(association, opened_by=world.county_auditor).id
+
+
+def _spot_check(world, association):
+    from tests.factories import create_spot_check
+
+    return create_spot_check(association).id
+
+
+def _spot_check_entry(world, association):
+    from tests.factories import create_spot_check
+
+    return create_spot_check(association).entries[0].id
+
+
 # url argument name -> maker(world, association) -> id
 OBJECT_IDS = {
     "member_id": _member,
@@ -174,4 +193,7 @@ OBJECT_IDS = {
     "membership_id": _membership,
     "event_id": _event,
     "registration_id": _registration,
+    "task_id": _task,
+    "spot_check_id": _spot_check,
+    "entry_id": _spot_check_entry,
 }

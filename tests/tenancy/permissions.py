@@ -126,6 +126,20 @@ TENANT_ROUTES = {
     ("events.walk_in", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("events.record", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("events.calendar", "GET"): {"secretary": 200, "member": 200, "auditor": 200},
+    # Oversight (issue 7): a higher level's review queue, rectification tasks and spot checks.
+    # village_a1 has nothing below it: its queue and draws are empty, so drawing is refused (422).
+    # A task against village_a1 is opened and decided by the county; its secretary answers.
+    ("oversight.reviews", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("oversight.tasks", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("oversight.new_task", "GET"): {"secretary": 403, "member": 403, "auditor": 200},
+    ("oversight.new_task", "POST"): {"secretary": 403, "member": 403, "auditor": 422},
+    ("oversight.task", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("oversight.answer_task", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("oversight.decide_task", "POST"): {"secretary": 403, "member": 403, "auditor": 422},
+    ("oversight.spot_checks", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("oversight.draw", "POST"): {"secretary": 422, "member": 403, "auditor": 422},
+    ("oversight.spot_check", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("oversight.inspect", "POST"): {"secretary": 422, "member": 403, "auditor": 422},
 }
 
 # (endpoint, method): why it holds no tenant data (or how it is guarded instead).
