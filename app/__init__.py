@@ -18,6 +18,8 @@ from app.core import audit, errors, i18n, jobs, notifications, security, views
 from app.core.converters import BoundedIntegerConverter
 from app.core.uploads import bp as files_bp
 from app.dues.blueprint import bp as dues_bp
+from app.dues.stripe_blueprint import bp as dues_stripe_bp
+from app.dues.stripe_blueprint import webhook_bp as stripe_webhook_bp
 from app.events.blueprint import bp as events_bp
 from app.members.blueprint import bp as members_bp
 from app.members.blueprint import households_bp
@@ -36,6 +38,8 @@ BLUEPRINTS = (
     households_bp,
     events_bp,
     dues_bp,
+    dues_stripe_bp,
+    stripe_webhook_bp,
     oversight_bp,
 )
 

@@ -48,6 +48,12 @@ class Config:
     HUEY_URL = f"sqlite:///{INSTANCE_DIR / 'jobs.db'}"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 512 * 1024
+    # Stripe Connect (online dues): the platform's secret key and its Connect webhook secret.
+    # Without a key no pay button is offered. STRIPE_API_BASE points at a fake in tests.
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None
+    RATELIMIT_STRIPE_WEBHOOK = "600 per minute"
     TESTING = False
 
     @classmethod
@@ -62,6 +68,9 @@ class Config:
         config.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", cls.RATELIMIT_STORAGE_URI)
         config.NOTIFICATION_BACKEND = env.get("NOTIFICATION_BACKEND", cls.NOTIFICATION_BACKEND)
         config.HUEY_URL = env.get("HUEY_URL", cls.HUEY_URL)
+        config.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY") or None
+        config.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET") or None
+        config.STRIPE_API_BASE = env.get("STRIPE_API_BASE") or None
         config.SESSION_COOKIE_SECURE = _env_bool(
             "SESSION_COOKIE_SECURE", config.ENV == "production"
         )
