@@ -177,6 +177,13 @@ def _spot_check_entry(world, association):
     return create_spot_check(association).entries[0].id
 
 
+def _charge(world, association):
+    """An open dues charge of a member who has no login (nobody's own charge)."""
+    from tests.dues.stripe_fake import set_up_dues
+
+    return set_up_dues(association, account=None, member_name="路由会员").charge_id
+
+
 # url argument name -> maker(world, association) -> id
 OBJECT_IDS = {
     "member_id": _member,
@@ -196,4 +203,5 @@ OBJECT_IDS = {
     "task_id": _task,
     "spot_check_id": _spot_check,
     "entry_id": _spot_check_entry,
+    "charge_id": _charge,
 }

@@ -140,6 +140,15 @@ TENANT_ROUTES = {
     ("oversight.draw", "POST"): {"secretary": 422, "member": 403, "auditor": 422},
     ("oversight.spot_check", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("oversight.inspect", "POST"): {"secretary": 422, "member": 403, "auditor": 422},
+    # Stripe Connect for dues (issue 6): the secretary connects the association's account; a
+    # person with a role here pays only their own charge (the swept charge is nobody's: 404).
+    # Onboarding and refreshing without Stripe keys (as in the sweep) go back to the page.
+    ("dues_stripe.connect", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("dues_stripe.onboard", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("dues_stripe.refresh", "POST"): {"secretary": 404, "member": 403, "auditor": 403},
+    ("dues_stripe.pay", "POST"): {"secretary": 404, "member": 404, "auditor": 403},
+    ("dues_stripe.paid", "GET"): {"secretary": 404, "member": 404, "auditor": 403},
+    ("dues_stripe.cancelled", "GET"): {"secretary": 404, "member": 404, "auditor": 403},
 }
 
 # (endpoint, method): why it holds no tenant data (or how it is guarded instead).
@@ -168,4 +177,9 @@ PUBLIC_ROUTES = {
     ("admin.unsuspend", "POST"): "platform operators only (tests/admin/)",
     ("admin.export_association", "GET"): "platform operators only (tests/admin/)",
     ("admin.delete_association", "POST"): "platform operators only (tests/admin/)",
+    ("stripe_webhook.receive", "POST"): (
+        "Stripe's webhook: no session or CSRF token, authenticated by the signature on the raw "
+        "body; events are applied under the association owning the connected account "
+        "(tests/dues/test_stripe_webhooks.py)"
+    ),
 }
