@@ -17,6 +17,8 @@ from app.config import INSTANCE_DIR, Config, check_production_safety
 from app.core import audit, errors, i18n, jobs, notifications, security, views
 from app.core.converters import BoundedIntegerConverter
 from app.core.uploads import bp as files_bp
+from app.dashboards import refresh as dashboard_figures
+from app.dashboards.blueprint import bp as dashboards_bp
 from app.dues.blueprint import bp as dues_bp
 from app.dues.stripe_blueprint import bp as dues_stripe_bp
 from app.dues.stripe_blueprint import webhook_bp as stripe_webhook_bp
@@ -37,6 +39,7 @@ BLUEPRINTS = (
     members_bp,
     households_bp,
     events_bp,
+    dashboards_bp,
     dues_bp,
     dues_stripe_bp,
     stripe_webhook_bp,
@@ -73,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     scoping.install(session_class)
     rls.install(session_class)
     audit.install(session_class)
+    dashboard_figures.install(session_class)
 
     resolver.init_app(app)
     account_sessions.init_app(app)

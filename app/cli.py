@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from app.associations.cli import associations_cli
 from app.core.backup import BackupError, create_backup, restore_backup
 from app.core.jobs import PERIODIC, run_worker
+from app.dashboards.cli import dashboards_cli
 from app.demo import DEMO_PASSWORD, USERS, load_demo_data
 from app.extensions import db
 
@@ -82,3 +83,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(backup_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(associations_cli)
+    app.cli.add_command(dashboards_cli)

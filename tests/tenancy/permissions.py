@@ -126,6 +126,12 @@ TENANT_ROUTES = {
     ("events.walk_in", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("events.record", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("events.calendar", "GET"): {"secretary": 200, "member": 200, "auditor": 200},
+    # Dashboards (issue 7): aggregates of the subtree for everyone but plain members.
+    ("dashboards.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dashboards.problems", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dashboards.export", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dashboards.report", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dashboards.refresh", "POST"): {"secretary": 303, "member": 403, "auditor": 303},
     # Oversight (issue 7): a higher level's review queue, rectification tasks and spot checks.
     # village_a1 has nothing below it: its queue and draws are empty, so drawing is refused (422).
     # A task against village_a1 is opened and decided by the county; its secretary answers.

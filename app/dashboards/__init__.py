@@ -1,0 +1,1 @@
+"""Higher-association dashboards: per-association yearly figures rolled up over any subtree."""

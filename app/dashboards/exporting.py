@@ -1,0 +1,157 @@
+"""The dashboard as an .xlsx workbook: one sheet per figure group (the subtree's total, then
+each direct child), and the problems list. Headers are in Chinese whatever the screen language:
+the file goes to the authorities."""
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from app.core.labels import KIND_LABELS
+from app.dashboards.labels import CHECKLIST_LABELS, TARGET_LABELS
+from app.dashboards.rollup import Figures
+
+
+@dataclass(frozen=True)
+class Column:
+    header: Callable[[], str]
+    value: Callable[[Figures], object]
+    percent: bool = False
+
+
+def _percent(value: float | None):
+    return None if value is None else round(value, 4)
+
+
+def figure_groups(total: Figures) -> list[tuple[str, list[Column]]]:
+    """(sheet title, columns) of each figure group that exists (its module installed)."""
+    groups = [
+        (
+            _("Members"),
+            [
+                Column(lambda: _("Number of members"), lambda f: f.members),
+                Column(lambda: _("Population served"), lambda f: f.population),
+                Column(lambda: _("Member ratio"), lambda f: _percent(f.member_ratio), True),
+            ],
+        ),
+        (
+            _("Activities"),
+            [
+                *(
+                    Column(lambda q=q: _("Q%(n)d", n=q), lambda f, q=q: f.quarters[q - 1])
+                    for q in range(1, 5)
+                ),
+                Column(lambda: _("Activities in the year"), lambda f: f.activities),
+                Column(lambda: _("Associations with a quarter missing"), lambda f: f.quarter_gaps),
+            ],
+        ),
+        (
+            _("七有"),
+            [
+                Column(lambda label=label: str(label), lambda f, s=s: f.checklist.get(s, 0))
+                for s, label in CHECKLIST_LABELS.items()
+            ],
+        ),
+        (
+            _("Linkage"),
+            [
+                Column(lambda: _("Number of households"), lambda f: f.households),
+                Column(lambda: _("Households covered"), lambda f: f.covered_households),
+                Column(lambda: _("Linkage coverage"), lambda f: _percent(f.linkage_coverage), True),
+            ],
+        ),
+    ]
+    if total.dues_expected_fen is not None:
+        groups.append(
+            (
+                _("Dues"),
+                [
+                    Column(lambda: _("Dues due (yuan)"), lambda f: _yuan(f.dues_expected_fen)),
+                    Column(
+                        lambda: _("Dues collected (yuan)"), lambda f: _yuan(f.dues_collected_fen)
+                    ),
+                    Column(
+                        lambda: _("Collection rate"), lambda f: _percent(f.collection_rate), True
+                    ),
+                ],
+            )
+        )
+    if total.volunteer_minutes is not None:
+        groups.append(
+            (
+                _("Volunteers"),
+                [Column(lambda: _("Volunteer hours"), lambda f: round(f.volunteer_hours or 0, 1))],
+            )
+        )
+    if total.overdue_rectifications is not None:
+        groups.append(
+            (
+                _("Rectification"),
+                [
+                    Column(
+                        lambda: _("Overdue rectification tasks"),
+                        lambda f: f.overdue_rectifications or 0,
+                    )
+                ],
+            )
+        )
+    return groups
+
+
+def _text(value: str) -> str:
+    """Text openpyxl would store as a formula is prefixed with a quote (formula injection)."""
+    return "'" + value if value.startswith(("=", "+", "-", "@")) else value
+
+
+def _yuan(fen: int | None):
+    return None if fen is None else fen / 100
+
+
+def dashboard_workbook(association, year: int, total: Figures, children, problems) -> bytes:
+    """`children`: ChildRows; `problems`: every Problem of the subtree."""
+    with force_locale("zh_Hans_CN"):
+        workbook = Workbook()
+        workbook.remove(workbook.active)
+        for title, columns in figure_groups(total):
+            sheet = workbook.create_sheet(title)
+            sheet.append([_("Association"), _("Kind"), *(c.header() for c in columns)])
+            rows = [(_("%(name)s (whole subtree)", name=association.name), association.kind, total)]
+            rows += [(r.association.name, r.association.kind, r.figures) for r in children]
+            for name, kind, figures in rows:
+                sheet.append(
+                    [_text(name), str(KIND_LABELS[kind]), *(c.value(figures) for c in columns)]
+                )
+            for index, column in enumerate(columns, start=3):
+                if column.percent:
+                    for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                        cell.number_format = "0.0%"
+            _style(sheet)
+        sheet = workbook.create_sheet(_("Problems list"))
+        sheet.append([_("Association"), _("Kind"), _("Under"), _("Targets missed")])
+        for problem in problems:
+            sheet.append(
+                [
+                    _text(problem.association.name),
+                    str(KIND_LABELS[problem.association.kind]),
+                    _text(problem.parent_name or ""),
+                    "、".join(str(TARGET_LABELS[t]) for t in problem.missed),
+                ]
+            )
+        _style(sheet)
+        workbook.properties.title = _(
+            "%(name)s dashboard %(year)d", name=association.name, year=year
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _style(sheet) -> None:
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    sheet.column_dimensions["A"].width = 28

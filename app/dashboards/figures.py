@@ -1,0 +1,211 @@
+"""Figure groups: how each association's yearly figures are computed from the raw tables.
+
+A figure group is one function `compute(year, association_ids) -> {association_id: {column:
+value}}` filling some columns of AssociationFigures, in a few grouped queries whatever the
+number of associations (`association_ids` None means every association). Adding a group (a new
+domain module) is one function appended to GROUPS; a group whose module is not installed
+returns None and its columns stay NULL, so the dashboard leaves it out.
+
+The functions run under UNSCOPED_BYPASS (the refresh job computes for many associations at
+once); they only ever return counts per association, never personal data.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, case, func, or_, select
+
+from app.activities.models import Activity
+from app.associations.models import PopulationRecord
+from app.checklist.models import Checklist, ChecklistItem, ItemState
+from app.extensions import db
+from app.members.models import Household, Member, MemberStatus
+from tenants.models import Association
+
+Rows = dict[int, dict[str, int | str | None]]
+QUALIFIED, SUBMITTED, RETURNED, NOT_STARTED = "qualified", "submitted", "returned", "not_started"
+CHECKLIST_STATUSES = (QUALIFIED, SUBMITTED, RETURNED, NOT_STARTED)
+CHECKLIST_ITEMS = 7
+
+
+def _restrict(column, association_ids: list[int] | None):
+    return column.in_(association_ids) if association_ids is not None else True
+
+
+def _year_range(column, year: int):
+    return and_(column >= date(year, 1, 1), column < date(year + 1, 1, 1))
+
+
+def members(year: int, association_ids: list[int] | None) -> Rows:
+    """Active members who had joined by the end of the year."""
+    rows = db.session.execute(
+        select(Member.association_id, func.count(Member.id))
+        .where(
+            _restrict(Member.association_id, association_ids),
+            Member.status == MemberStatus.ACTIVE,
+            or_(Member.joined_on.is_(None), Member.joined_on < date(year + 1, 1, 1)),
+        )
+        .group_by(Member.association_id)
+    )
+    return {association_id: {"members": count} for association_id, count in rows}
+
+
+def population(year: int, association_ids: list[int] | None) -> Rows:
+    """The population in force in `year`: the latest record from that year or before, else
+    the association's own figure (the rule of app/associations/settings.py)."""
+    latest = (
+        select(
+            PopulationRecord.association_id,
+            func.max(PopulationRecord.from_year).label("from_year"),
+        )
+        .where(
+            PopulationRecord.from_year <= year,
+            _restrict(PopulationRecord.association_id, association_ids),
+        )
+        .group_by(PopulationRecord.association_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Association.id, Association.served_population, PopulationRecord.population)
+        .outerjoin(latest, latest.c.association_id == Association.id)
+        .outerjoin(
+            PopulationRecord,
+            (PopulationRecord.association_id == latest.c.association_id)
+            & (PopulationRecord.from_year == latest.c.from_year),
+        )
+        .where(_restrict(Association.id, association_ids))
+    )
+    return {
+        association_id: {"population": recorded if recorded is not None else current}
+        for association_id, current, recorded in rows
+    }
+
+
+def activities(year: int, association_ids: list[int] | None) -> Rows:
+    """Activities held in each quarter of the year."""
+    month = func.cast(func.extract("month", Activity.held_on), db.Integer)
+    quarters = [
+        func.sum(case((and_(month >= 3 * q - 2, month <= 3 * q), 1), else_=0)) for q in range(1, 5)
+    ]
+    rows = db.session.execute(
+        select(Activity.association_id, *quarters)
+        .where(
+            _restrict(Activity.association_id, association_ids),
+            _year_range(Activity.held_on, year),
+        )
+        .group_by(Activity.association_id)
+    )
+    return {
+        association_id: {f"activities_q{q}": int(counts[q - 1] or 0) for q in range(1, 5)}
+        for association_id, *counts in rows
+    }
+
+
+def checklist_status(accepted: int, submitted: int, returned: int) -> str:
+    """Where an association's 七有 stands: all seven accepted is 合格 (qualified); anything
+    sent back outweighs items still waiting; nothing handed in yet is 'not started'."""
+    if accepted >= CHECKLIST_ITEMS:
+        return QUALIFIED
+    if returned:
+        return RETURNED
+    if submitted or accepted:
+        return SUBMITTED
+    return NOT_STARTED
+
+
+def checklist(year: int, association_ids: list[int] | None) -> Rows:
+    def count(state):
+        return func.sum(case((ChecklistItem.state == state, 1), else_=0))
+
+    rows = db.session.execute(
+        select(
+            Checklist.association_id,
+            count(ItemState.ACCEPTED),
+            count(ItemState.SUBMITTED),
+            count(ItemState.RETURNED),
+        )
+        .join(
+            ChecklistItem,
+            (ChecklistItem.association_id == Checklist.association_id)
+            & (ChecklistItem.checklist_id == Checklist.id),
+        )
+        .where(_restrict(Checklist.association_id, association_ids), Checklist.year == year)
+        .group_by(Checklist.association_id)
+    )
+    return {
+        association_id: {
+            "checklist_status": checklist_status(int(a or 0), int(s or 0), int(r or 0))
+        }
+        for association_id, a, s, r in rows
+    }
+
+
+def linkage(year: int, association_ids: list[int] | None) -> Rows:
+    """Households, and those covered by the 中心户 linkage (central, or linked to one). The
+    register keeps no history, so every year shows the linkage as it stands."""
+    covered = func.sum(
+        case(
+            (or_(Household.is_central.is_(True), Household.central_household_id.isnot(None)), 1),
+            else_=0,
+        )
+    )
+    rows = db.session.execute(
+        select(Household.association_id, func.count(Household.id), covered)
+        .where(_restrict(Household.association_id, association_ids))
+        .group_by(Household.association_id)
+    )
+    return {
+        association_id: {"households": total, "covered_households": int(linked or 0)}
+        for association_id, total, linked in rows
+    }
+
+
+@dataclass(frozen=True)
+class FigureGroup:
+    key: str
+    columns: tuple[str, ...]
+    compute: Callable[[int, list[int] | None], Rows | None]
+
+
+GROUPS: list[FigureGroup] = [
+    FigureGroup("members", ("members",), members),
+    FigureGroup("population", ("population",), population),
+    FigureGroup("activities", tuple(f"activities_q{q}" for q in range(1, 5)), activities),
+    FigureGroup("checklist", ("checklist_status",), checklist),
+    FigureGroup("linkage", ("households", "covered_households"), linkage),
+]
+
+# Values of a row with nothing recorded yet (groups whose module is missing stay NULL).
+EMPTY_ROW = {
+    "members": 0,
+    "population": None,
+    "activities_q1": 0,
+    "activities_q2": 0,
+    "activities_q3": 0,
+    "activities_q4": 0,
+    "checklist_status": NOT_STARTED,
+    "households": 0,
+    "covered_households": 0,
+}
+
+
+def compute_rows(year: int, association_ids: list[int] | None) -> Rows:
+    """Every group's figures for the associations (None: all), merged per association, with
+    the columns of installed groups filled for associations that have nothing recorded."""
+    if association_ids is None:
+        ids = list(db.session.scalars(select(Association.id)))
+    else:
+        ids = list(association_ids)
+    rows: Rows = {association_id: dict(EMPTY_ROW) for association_id in ids}
+    for group in GROUPS:
+        computed = group.compute(year, association_ids)
+        if computed is None:
+            continue
+        for association_id in ids:
+            for column in group.columns:
+                rows[association_id].setdefault(column, 0)
+        for association_id, values in computed.items():
+            if association_id in rows:
+                rows[association_id].update(values)
+    return rows

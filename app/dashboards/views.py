@@ -1,0 +1,223 @@
+"""The dashboard of an association's subtree: figures, children (drill-down), charts, the
+problems list, the .xlsx export and the printable yearly report.
+
+Drilling down is opening a descendant's own dashboard: the resolver already answers 404 for
+anything outside what the viewer may read, so a county auditor never reaches a sibling county
+or the province above. Only aggregates are shown here; people's records stay in the registers.
+"""
+
+from datetime import date
+
+from flask import Response, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.core import audit
+from app.core.pagination import Page, paginate_rows
+from app.core.views import can_read_registers, render
+from app.dashboards import exporting, refresh, rollup
+from app.dashboards.labels import (
+    CHECKLIST_LABELS,
+    FLAG_LABELS,
+    RATIO_BAND_LABELS,
+    SORT_KEYS,
+    TARGET_LABELS,
+)
+from app.extensions import db
+from tenants.context import subtree_reads
+from tenants.models import Association, AssociationKind
+
+PER_PAGE = 25
+
+
+def _years() -> list[int]:
+    return list(reversed(refresh.dashboard_years()))
+
+
+def _chosen_year() -> int:
+    raw = request.args.get("year", "")
+    if not raw:
+        return date.today().year
+    year = int(raw) if raw.isdigit() else None
+    if year not in _years():
+        flash(_("There are no figures for that year; showing this year."), "warning")
+        return date.today().year
+    return year
+
+
+def _breadcrumb() -> list[Association]:
+    """From the highest association the viewer may read down to this one (one query)."""
+    access = g.access
+    top = access.oversight_from if access.oversight_from is not None else access.association
+    ids = g.association.ancestor_ids
+    ids = ids[ids.index(top.id) :] if top.id in ids else [g.association.id]
+    return list(
+        db.session.scalars(
+            select(Association).where(Association.id.in_(ids)).order_by(Association.depth)
+        )
+    )
+
+
+def _sorted_children(children: list, key: str, direction: str) -> list:
+    read = SORT_KEYS[key]
+    present = [row for row in children if read(row) is not None]
+    missing = [row for row in children if read(row) is None]
+    present.sort(key=read, reverse=direction == "desc")
+    return present + missing
+
+
+def _chart_data(year: int, total: rollup.Figures, children: list) -> dict:
+    return {
+        "year": year,
+        "quarters": {
+            "labels": [_("Q%(n)d", n=q) for q in range(1, 5)],
+            "values": total.quarters,
+            "name": _("Activities"),
+        },
+        "ratio": {
+            "labels": [str(label) for label in RATIO_BAND_LABELS],
+            "values": total.ratio_bands,
+            "name": _("Grassroots associations"),
+        },
+        "collection": {
+            "labels": [row.association.name for row in children],
+            "values": [
+                None
+                if row.figures.collection_rate is None
+                else round(row.figures.collection_rate * 100, 1)
+                for row in children
+            ],
+            "name": _("Collection rate (%)"),
+            "target": round(rollup.COLLECTION_TARGET * 100),
+        }
+        if total.dues_expected_fen is not None
+        else None,
+    }
+
+
+@can_read_registers
+def index():
+    year = _chosen_year()
+    sort = request.args.get("sort", "name")
+    sort = sort if sort in SORT_KEYS else "name"
+    direction = "desc" if request.args.get("dir") == "desc" else "asc"
+    with subtree_reads():
+        total = rollup.rollup(g.association, year)
+        children = rollup.children_rollup(g.association, year)
+        as_of = rollup.as_of(g.association, year)
+    children = _sorted_children(children, sort, direction)
+    return render(
+        "dashboards/index.html",
+        fragment="dashboards/_children.html",
+        year=year,
+        years=_years(),
+        total=total,
+        flags=total.flags(),
+        children=children,
+        breadcrumb=_breadcrumb(),
+        as_of=as_of,
+        sort=sort,
+        direction=direction,
+        charts=_chart_data(year, total, children),
+        labels=_labels(),
+    )
+
+
+def _labels() -> dict:
+    return {
+        "targets": TARGET_LABELS,
+        "checklist": CHECKLIST_LABELS,
+        "flags": FLAG_LABELS,
+        "bands": RATIO_BAND_LABELS,
+    }
+
+
+def _problem_filters() -> tuple[str, str]:
+    kind = request.args.get("kind", "")
+    target = request.args.get("target", "")
+    grassroots = {k.value for k in rollup.GRASSROOTS_KINDS}
+    if kind not in grassroots and kind:
+        flash(_("Unknown kind of association; showing all kinds."), "warning")
+        kind = ""
+    if target not in TARGET_LABELS and target:
+        flash(_("Unknown target; showing every target."), "warning")
+        target = ""
+    return kind, target
+
+
+@can_read_registers
+def problems():
+    year = _chosen_year()
+    kind, target = _problem_filters()
+    page_number = request.args.get("page", 1, type=int)
+    with subtree_reads():
+        query = rollup.problems_query(g.association, year, kind=kind, target=target)
+        page = paginate_rows(query, page=page_number, per_page=PER_PAGE)
+    page = Page(
+        items=[rollup.problem_from_row(row, year) for row in page.items],
+        page=page.page,
+        per_page=page.per_page,
+        total=page.total,
+    )
+    return render(
+        "dashboards/problems.html",
+        fragment="dashboards/_problems.html",
+        year=year,
+        years=_years(),
+        kind=kind,
+        target=target,
+        page=page,
+        breadcrumb=_breadcrumb(),
+        kinds=[k for k in AssociationKind if k.is_grassroots],
+        labels=_labels(),
+    )
+
+
+@can_read_registers
+def export():
+    year = _chosen_year()
+    with subtree_reads():
+        total = rollup.rollup(g.association, year)
+        children = rollup.children_rollup(g.association, year)
+        rows = db.session.execute(rollup.problems_query(g.association, year)).all()
+    problems = [rollup.problem_from_row(row, year) for row in rows]
+    data = exporting.dashboard_workbook(g.association, year, total, children, problems)
+    audit.record("export", association_id=g.association.id, what="dashboard", year=year)
+    filename = f"dashboard-{g.association.slug}-{year}.xlsx"
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@can_read_registers
+def report():
+    year = _chosen_year()
+    with subtree_reads():
+        total = rollup.rollup(g.association, year)
+        children = rollup.children_rollup(g.association, year)
+        as_of = rollup.as_of(g.association, year)
+    audit.record("print_report", association_id=g.association.id, what="dashboard", year=year)
+    return render(
+        "dashboards/report.html",
+        year=year,
+        total=total,
+        flags=total.flags(),
+        children=children,
+        as_of=as_of,
+        groups=exporting.figure_groups(total),
+        generated_on=date.today(),
+        labels=_labels(),
+    )
+
+
+@can_read_registers
+def refresh_now():
+    year = _chosen_year()
+    refresh.refresh_subtree_job(g.association.id, year)
+    flash(_("The figures are being recomputed; reload the page in a moment."), "success")
+    return redirect(url_for("dashboards.index", year=year), 303)

@@ -1,0 +1,351 @@
+"""Dashboards: subtree roll-ups a higher association sees, drill-down, flags, sorting, the
+problems list, exports, query counts, and the figures kept equal to the raw tables."""
+
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from sqlalchemy import delete, select
+
+from app.activities.models import Activity
+from app.core.audit import AuditLog
+from app.dashboards import rollup
+from app.dashboards.models import AssociationFigures
+from app.extensions import db
+from app.members.models import Household, Member, MemberStatus
+from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context
+from tenants.models import Association, AssociationKind
+from tests.factories import (
+    create_activity,
+    create_checklist,
+    create_household,
+    create_member,
+    create_tree_node,
+)
+
+YEAR = date.today().year - 1  # a finished year: every quarter is over
+
+
+def url(association, path: str = "/", **params) -> str:
+    query = "&".join(f"{k}={v}" for k, v in {"year": YEAR, **params}.items())
+    return f"/a/{association.slug}/dashboard{path}?{query}"
+
+
+def set_population(association, population: int) -> None:
+    with UNSCOPED_BYPASS("test fixture sets the population served"):
+        db.session.get(Association, association.id).served_population = population
+        db.session.commit()
+
+
+def in_quarter(quarter: int, year: int = YEAR) -> date:
+    return date(year, 3 * quarter - 1, 10)
+
+
+@pytest.fixture
+def figures(world):
+    """village_a1: 3 active members (+1 who left) of 30, an activity every quarter, 七有
+    submitted, 3 of 4 households covered; village_a2: 1 of 10, Q1 only; village_b1: 0 of 20,
+    no activity."""
+    set_population(world.village_a1, 30)
+    set_population(world.village_a2, 10)
+    set_population(world.village_b1, 20)
+    for name in ("甲", "乙", "丙"):
+        create_member(world.village_a1, name)
+    create_member(world.village_a1, "丁", status=MemberStatus.LEFT)
+    create_member(world.village_a2, "戊")
+    for quarter in range(1, 5):
+        create_activity(world.village_a1, held_on=in_quarter(quarter))
+    create_activity(world.village_a2, held_on=in_quarter(1))
+    create_checklist(world.village_a1, year=YEAR, submitted=True)
+    central = create_household(world.village_a1, "中心户1号", central=True)
+    from app.members import services as registers
+
+    for address in ("联户2号", "联户3号"):
+        linked = create_household(world.village_a1, address)
+        with tenant_context(scope_for(world.village_a1, writable=True)):
+            registers.link_household(
+                db.session.get(Household, linked.id), db.session.get(Household, central.id)
+            )
+            db.session.commit()
+    create_household(world.village_a1, "散户4号")
+    return world
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- what an auditor sees ---------------------------------------------------------------------
+
+
+def test_county_auditor_sees_the_whole_county_rolled_up(figures, client_for):
+    world = figures
+    page = text_of(client_for(world.county_auditor.login).get(url(world.county)))
+    # 3 + 1 active members over 60 served by the grassroots associations: 6.7%.
+    assert "Figures as of" in page
+    tile = page[page.index('data-testid="tile-members"') :]
+    assert ">4<" in tile[:400] and "6.7%" in tile[:600]
+    activities = page[page.index('data-testid="tile-activities"') :][:800]
+    assert ">5<" in activities and "2 associations with a quarter missing" in activities
+    checklist = page[page.index('data-testid="tile-checklist"') :][:800]
+    assert "0 / 3" in checklist and "Submitted 1" in checklist and "Not started 2" in checklist
+    linkage = page[page.index('data-testid="tile-linkage"') :][:500]
+    assert "75.0%" in linkage and "3 of 4 households" in linkage
+    # Associations by kind: the county itself, two townships, a community and two villages.
+    kinds = page[page.index('data-testid="tile-associations"') :][:500]
+    assert ">6<" in kinds and "Village 2" in kinds and "Community 1" in kinds
+
+
+def test_children_table_has_a_row_per_child_with_flags(figures, client_for):
+    world = figures
+    page = text_of(client_for(world.county_auditor.login).get(url(world.county)))
+    rows = page.split('data-testid="child-row"')[1:]
+    assert [world.township_a.slug in rows[0], world.township_b.slug in rows[1]] == [True, True]
+    # township-a: 4 members of 40 = 10% (green); township-b: 0 of 20 (red).
+    assert "10.0%" in rows[0] and 'data-flag="green"' in rows[0].split("</td>")[2]
+    assert "0.0%" in rows[1] and 'data-flag="red"' in rows[1].split("</td>")[2]
+    # Activities: a2 misses three quarters out of two grassroots associations: red.
+    assert 'data-flag="red"' in rows[0].split("</td>")[4]
+
+
+def test_children_table_sorts_by_a_column(figures, client_for):
+    world = figures
+    client = client_for(world.county_auditor.login)
+    ascending = text_of(client.get(url(world.county, sort="members", dir="asc")))
+    descending = text_of(client.get(url(world.county, sort="members", dir="desc")))
+    first = lambda page: page.split('data-testid="child-row"')[1][:200]  # noqa: E731
+    assert world.township_b.slug in first(ascending)
+    assert world.township_a.slug in first(descending)
+    # An unknown column falls back to the name order instead of failing.
+    assert client.get(url(world.county, sort="nonsense")).status_code == 200
+
+
+def test_drill_down_to_a_village_with_a_breadcrumb_back_up(figures, client_for):
+    world = figures
+    client = client_for(world.county_auditor.login)
+    page = text_of(client.get(url(world.township_a)))
+    crumbs = page[page.index('data-testid="breadcrumb"') :][:800]
+    assert world.county.name in crumbs and world.township_a.name in crumbs
+    assert world.province.name not in crumbs
+    assert f"/a/{world.county.slug}/dashboard" in crumbs
+    village = text_of(client.get(url(world.village_a1)))
+    crumbs = village[village.index('data-testid="breadcrumb"') :][:800]
+    assert [world.county.name in crumbs, world.township_a.name in crumbs] == [True, True]
+    assert "There are no associations below this one" in village
+
+
+def test_an_auditor_sees_nothing_above_or_beside_their_association(figures, client_for):
+    world = figures
+    county_auditor = client_for(world.county_auditor.login)
+    assert county_auditor.get(url(world.province)).status_code == 404
+    township_b_auditor = client_for(world.township_b_auditor.login)
+    assert township_b_auditor.get(url(world.township_a)).status_code == 404
+    assert township_b_auditor.get(url(world.village_a1)).status_code == 404
+    assert township_b_auditor.get(url(world.township_a, "/problems")).status_code == 404
+    assert township_b_auditor.get(url(world.township_a, "/export.xlsx")).status_code == 404
+    own = text_of(township_b_auditor.get(url(world.township_b)))
+    assert world.village_b1.slug in own and world.village_a1.slug not in own
+
+
+def test_a_grassroots_secretary_sees_their_own_figures(figures, client_for):
+    world = figures
+    page = text_of(client_for(world.secretary_a1.login).get(url(world.village_a1)))
+    assert "10.0%" in page and world.township_a.name not in page.split("<main>")[1][:600]
+    assert client_for(world.member_a1.login).get(url(world.village_a1)).status_code == 403
+
+
+def test_a_year_that_is_not_offered_falls_back_with_a_message(figures, client_for):
+    client = client_for(figures.county_auditor.login)
+    response = client.get(f"/a/{figures.county.slug}/dashboard/?year=1999")
+    assert response.status_code == 200
+    assert "There are no figures for that year" in text_of(response)
+    assert client.get(f"/a/{figures.county.slug}/dashboard/?year=abc").status_code == 200
+
+
+# --- problems list ------------------------------------------------------------------------------
+
+
+def problem_slugs(response) -> list[str]:
+    page = text_of(response)
+    return [part.split('"')[1] for part in page.split('data-testid="problem" data-slug=')[1:]]
+
+
+def test_problems_list_filters_by_target_and_kind(figures, client_for):
+    world = figures
+    client = client_for(world.county_auditor.login)
+    everything = problem_slugs(client.get(url(world.county, "/problems")))
+    assert set(everything) == {world.village_a2.slug, world.village_b1.slug}
+    by_activities = problem_slugs(client.get(url(world.county, "/problems", target="activities")))
+    assert set(by_activities) == {world.village_a2.slug, world.village_b1.slug}
+    by_members = problem_slugs(client.get(url(world.county, "/problems", target="members")))
+    assert by_members == [world.village_b1.slug]
+    communities = problem_slugs(client.get(url(world.county, "/problems", kind="community")))
+    assert communities == []
+    bad = client.get(url(world.county, "/problems", target="nonsense"))
+    assert bad.status_code == 200 and "Unknown target" in text_of(bad)
+
+
+def test_problems_list_is_paginated_with_a_fixed_number_of_queries(
+    world, client_for, count_queries
+):
+    client = client_for(world.county_auditor.login)
+
+    def queries_for_problems() -> int:
+        with count_queries() as statements:
+            response = client.get(url(world.county, "/problems"))
+        assert response.status_code == 200
+        return len(statements)
+
+    few = queries_for_problems()
+    for number in range(30):
+        create_tree_node(f"extra-{number}", AssociationKind.VILLAGE, world.township_b)
+    assert queries_for_problems() == few
+    page = text_of(client.get(url(world.county, "/problems")))
+    assert "33 associations" in page and 'data-testid="next-page"' in page
+    second = problem_slugs(client.get(url(world.county, "/problems", page=2)))
+    assert len(second) == 8
+
+
+# --- query counts -------------------------------------------------------------------------------
+
+
+def test_dashboard_query_count_does_not_grow_with_children(world, client_for, count_queries):
+    client = client_for(world.county_auditor.login)
+
+    def queries() -> int:
+        with count_queries() as statements:
+            assert client.get(url(world.county)).status_code == 200
+        return len(statements)
+
+    before = queries()
+    for number in range(6):
+        township = create_tree_node(f"more-{number}", AssociationKind.TOWNSHIP, world.county)
+        create_tree_node(f"more-village-{number}", AssociationKind.VILLAGE, township)
+    assert queries() == before
+
+
+# --- export and report ------------------------------------------------------------------------
+
+
+def test_export_opens_in_openpyxl_with_a_sheet_per_figure_group(figures, client_for):
+    world = figures
+    response = client_for(world.county_auditor.login).get(url(world.county, "/export.xlsx"))
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith('.xlsx"')
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames[:4] == ["会员", "活动", "七有", "联户关系"]
+    assert workbook.sheetnames[-1] == "问题清单"
+    members = workbook["会员"]
+    assert [c.value for c in members[1]] == ["协会", "类型", "会员数", "服务人口", "会员比例"]
+    assert [c.value for c in members[2]][2:] == [4, 60, pytest.approx(4 / 60, abs=1e-4)]
+    assert members.cell(3, 1).value == world.township_a.name
+    assert [c.value for c in members[3]][2:] == [4, 40, 0.1]
+    activities = workbook["活动"]
+    assert [c.value for c in activities[2]][2:] == [2, 1, 1, 1, 5, 2]
+    problems = {row[0].value for row in workbook["问题清单"].iter_rows(min_row=2)}
+    assert problems == {world.village_a2.name, world.village_b1.name}
+
+
+def test_exports_and_reports_are_audit_logged(figures, client_for):
+    world = figures
+    client = client_for(world.county_auditor.login)
+    client.get(url(world.county, "/export.xlsx"))
+    client.get(url(world.county, "/report"))
+    with UNSCOPED_BYPASS("test reads the audit log"):
+        entries = db.session.execute(
+            select(AuditLog.action, AuditLog.association_id, AuditLog.user_id, AuditLog.detail)
+            .where(AuditLog.action.in_(("export", "print_report")))
+            .order_by(AuditLog.id)
+        ).all()
+    assert [(e.action, e.association_id, e.user_id) for e in entries] == [
+        ("export", world.county.id, world.county_auditor.id),
+        ("print_report", world.county.id, world.county_auditor.id),
+    ]
+    assert entries[0].detail == {"what": "dashboard", "year": YEAR}
+
+
+def test_printable_report_lists_each_child_by_figure_group(figures, client_for):
+    world = figures
+    page = text_of(client_for(world.county_auditor.login).get(url(world.county, "/report")))
+    assert 'data-testid="report"' in page and "dashboards.css" in page
+    assert page.count(world.township_a.name) >= 4  # one line per figure group
+
+
+def test_opening_a_persons_record_from_above_is_audit_logged(figures, client_for):
+    world = figures
+    with tenant_context(scope_for(world.village_a1, writable=False)):
+        member_id = db.session.scalar(select(Member.id).where(Member.name == "甲"))
+    client_for(world.county_auditor.login).get(f"/a/{world.village_a1.slug}/members/{member_id}")
+    client_for(world.secretary_a1.login).get(f"/a/{world.village_a1.slug}/members/{member_id}")
+    with UNSCOPED_BYPASS("test reads the audit log"):
+        views = db.session.execute(
+            select(AuditLog.user_id, AuditLog.target_id).where(AuditLog.action == "view_person")
+        ).all()
+    assert views == [(world.county_auditor.id, member_id)]
+
+
+# --- figures kept equal to the raw tables ---------------------------------------------------------
+
+
+def rolled_up(association):
+    with tenant_context(scope_for(association, writable=False)), subtree_reads():
+        return rollup.rollup(association, YEAR).comparable()
+
+
+def computed_naively(association):
+    with tenant_context(scope_for(association, writable=False)), subtree_reads():
+        return rollup.naive_rollup(association, YEAR).comparable()
+
+
+def test_figures_follow_changes_to_the_records(figures):
+    world = figures
+    assert rolled_up(world.county) == computed_naively(world.county)
+    create_activity(world.village_b1, held_on=in_quarter(2))
+    create_member(world.village_b1, "新会员")
+    with tenant_context(scope_for(world.village_a1, writable=True)):
+        member = db.session.scalar(select(Member).where(Member.name == "甲"))
+        member.status = MemberStatus.LAPSED
+        db.session.commit()
+    set_population(world.village_a2, 5)
+    after = rolled_up(world.county)
+    assert after == computed_naively(world.county)
+    assert (after["members"], after["population"]) == (4, 55)
+    assert after["quarters"] == [2, 2, 1, 1]
+
+
+def test_figures_follow_bulk_statements_too(figures):
+    world = figures
+    with tenant_context(scope_for(world.village_a1, writable=True)):
+        db.session.execute(delete(Activity).where(Activity.held_on == in_quarter(3)))
+        db.session.commit()
+    after = rolled_up(world.county)
+    assert after == computed_naively(world.county)
+    assert after["quarters"] == [2, 1, 0, 1]
+
+
+def test_refresh_command_rebuilds_the_table(figures, app):
+    world = figures
+    with UNSCOPED_BYPASS("test empties the figures table"):
+        db.session.execute(delete(AssociationFigures))
+        db.session.commit()
+    assert rolled_up(world.county)["members"] == 0
+    result = app.test_cli_runner().invoke(args=["dashboards", "refresh", "--year", str(YEAR)])
+    assert result.exit_code == 0, result.output
+    assert rolled_up(world.county) == computed_naively(world.county)
+    assert rolled_up(world.county)["members"] == 4
+
+
+def test_refresh_now_button_recomputes_the_subtree(figures, client_for):
+    world = figures
+    with UNSCOPED_BYPASS("test empties the figures table"):
+        db.session.execute(delete(AssociationFigures))
+        db.session.commit()
+    response = client_for(world.county_auditor.login).post(url(world.county, "/refresh"))
+    assert response.status_code == 303
+    assert rolled_up(world.county) == computed_naively(world.county)
+
+
+def test_a_secretary_of_one_association_cannot_refresh_another(figures, client_for):
+    client = client_for(figures.secretary_a2.login)
+    assert client.post(url(figures.village_a1, "/refresh")).status_code == 404
