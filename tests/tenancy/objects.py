@@ -184,6 +184,24 @@ def _charge(world, association):
     return set_up_dues(association, account=None, member_name="路由会员").charge_id
 
 
+def _dues_payment(world, association):
+    from tests.dues.makers import create_payment
+
+    return create_payment(association).id
+
+
+def _dues_exemption(world, association):
+    from tests.dues.makers import create_exemption
+
+    return create_exemption(association).id
+
+
+def _central_household(world, association):
+    from tests.factories import create_household
+
+    return create_household(association, f"中心户{secrets.token_hex(3)}", central=True).id
+
+
 # url argument name -> maker(world, association) -> id
 OBJECT_IDS = {
     "member_id": _member,
@@ -204,4 +222,7 @@ OBJECT_IDS = {
     "spot_check_id": _spot_check,
     "entry_id": _spot_check_entry,
     "charge_id": _charge,
+    "payment_id": _dues_payment,
+    "exemption_id": _dues_exemption,
+    "central_household_id": _central_household,
 }

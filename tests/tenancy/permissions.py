@@ -146,6 +146,27 @@ TENANT_ROUTES = {
     ("oversight.draw", "POST"): {"secretary": 422, "member": 403, "auditor": 422},
     ("oversight.spot_check", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("oversight.inspect", "POST"): {"secretary": 422, "member": 403, "auditor": 422},
+    # Dues (issue 6): staff read and record; auditors read (collection rates, arrears,
+    # receipts); a member is sent from the dues page to their own, and gets only their own
+    # receipts (the swept payment is another member's: 404). Empty posts are refused (422).
+    ("dues.index", "GET"): {"secretary": 200, "member": 303, "auditor": 200},
+    ("dues.plan", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("dues.plan", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("dues.generate", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("dues.member", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dues.record_payment", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("dues.add_exemption", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("dues.remove_exemption", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("dues.payments", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dues.void", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("dues.void", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("dues.receipt", "GET"): {"secretary": 200, "member": 404, "auditor": 200},
+    ("dues.arrears", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dues.arrears_export", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dues.central", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dues.central_detail", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dues.collect", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("dues.my", "GET"): {"secretary": 200, "member": 200, "auditor": 403},
     # Stripe Connect for dues (issue 6): the secretary connects the association's account; a
     # person with a role here pays only their own charge (the swept charge is nobody's: 404).
     # Onboarding and refreshing without Stripe keys (as in the sweep) go back to the page.

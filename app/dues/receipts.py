@@ -1,0 +1,157 @@
+"""Printable PDF receipts (收据) in Chinese, with an embedded CJK font.
+
+The font is Noto Sans SC Regular (SIL Open Font License 1.1, `fonts/OFL.txt`), vendored from
+the npm package @expo-google-fonts/noto-sans-sc 0.4.3: a TrueType-outline file, which
+reportlab can subset and embed, so the receipt prints the same on any machine (the built-in
+CID font STSong-Light is not embedded and depends on the reader's fonts).
+"""
+
+import io
+import threading
+from pathlib import Path
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from reportlab.lib.pagesizes import A5, landscape
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from app.dues.models import Payment, PaymentMethod
+
+FONT_NAME = "NotoSansSC"
+FONT_FILE = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-Regular.ttf"
+_font_lock = threading.Lock()
+
+DIGITS = "零壹贰叁肆伍陆柒捌玖"
+SMALL_UNITS = ("", "拾", "佰", "仟")
+BIG_UNITS = ("", "万", "亿")
+
+
+def _register_font() -> None:
+    with _font_lock:
+        if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_FILE)))
+
+
+def _four_digits(number: int) -> str:
+    text, zero = "", False
+    for position in range(3, -1, -1):
+        digit = number // 10**position % 10
+        if digit:
+            if zero and text:
+                text += "零"
+            text += DIGITS[digit] + SMALL_UNITS[position]
+            zero = False
+        else:
+            zero = True
+    return text
+
+
+def amount_in_words(fen: int) -> str:
+    """Fen as the capital-numeral amount receipts carry (大写金额): 3050 → 叁拾元伍角."""
+    yuan, jiao, fen_part = fen // 100, fen // 10 % 10, fen % 10
+    text = ""
+    if yuan:
+        groups = []
+        while yuan:
+            groups.append(yuan % 10000)
+            yuan //= 10000
+        for index in range(len(groups) - 1, -1, -1):
+            group = groups[index]
+            if group:
+                if text and group < 1000:
+                    text += "零"
+                text += _four_digits(group) + BIG_UNITS[index]
+        text += "元"
+    if not jiao and not fen_part:
+        return (text or "零元") + "整"
+    if jiao:
+        text += DIGITS[jiao] + "角"
+    elif text:
+        text += "零"
+    if fen_part:
+        text += DIGITS[fen_part] + "分"
+    return text
+
+
+def _yuan(fen: int) -> str:
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def method_label(method: PaymentMethod) -> str:
+    return {
+        PaymentMethod.CASH: _("Cash"),
+        PaymentMethod.BANK_TRANSFER: _("Bank transfer"),
+        PaymentMethod.OTHER: _("Other"),
+        PaymentMethod.STRIPE: _("Online (card)"),
+    }[method]
+
+
+def receipt_pdf(
+    payment: Payment,
+    *,
+    association_name: str,
+    member_name: str,
+    years: list[tuple[int, int]],
+    collected_via: str | None = None,
+) -> bytes:
+    """One receipt on an A5 landscape page: number, date, member, payer, amount in figures and
+    in words, method, the years it pays for; VOID stamped across a voided one."""
+    _register_font()
+    buffer = io.BytesIO()
+    width, height = landscape(A5)
+    pdf = canvas.Canvas(buffer, pagesize=(width, height))
+    with force_locale("zh_Hans_CN"):
+        title = _("%(association)s dues receipt", association=association_name)
+        pdf.setTitle(title)
+        pdf.setFont(FONT_NAME, 18)
+        pdf.drawCentredString(width / 2, height - 22 * mm, title)
+        pdf.setFont(FONT_NAME, 10)
+        pdf.drawRightString(
+            width - 15 * mm,
+            height - 32 * mm,
+            _("Receipt no. %(number)s", number=payment.receipt_number),
+        )
+        pdf.drawString(
+            15 * mm, height - 32 * mm, _("Date: %(date)s", date=payment.paid_on.isoformat())
+        )
+        lines = [
+            (_("Member"), member_name),
+            (_("Paid by"), payment.payer_name),
+            (_("Amount"), f"{_yuan(payment.amount_fen)}  ({amount_in_words(payment.amount_fen)})"),
+            (_("Method"), method_label(payment.method)),
+            (
+                _("For"),
+                "; ".join(_("%(year)d dues %(amount)s", year=y, amount=_yuan(a)) for y, a in years),
+            ),
+        ]
+        if collected_via:
+            lines.append((_("Collected by central household"), collected_via))
+        if payment.refunded_fen:
+            lines.append((_("Refunded"), _yuan(payment.refunded_fen)))
+        if payment.note and not collected_via:
+            lines.append((_("Note"), payment.note))
+        y = height - 46 * mm
+        for label, value in lines:
+            pdf.setFont(FONT_NAME, 11)
+            pdf.drawString(20 * mm, y, f"{label}:")
+            pdf.drawString(62 * mm, y, value[:60])
+            y -= 9 * mm
+        pdf.setFont(FONT_NAME, 10)
+        pdf.drawString(20 * mm, 18 * mm, _("Received by (stamp):"))
+        pdf.drawString(width / 2 + 10 * mm, 18 * mm, _("Payer (signature):"))
+        if payment.voided_at is not None:
+            pdf.saveState()
+            pdf.setFillColorRGB(0.8, 0.1, 0.1)
+            pdf.setFont(FONT_NAME, 48)
+            pdf.translate(width / 2, height / 2)
+            pdf.rotate(20)
+            pdf.drawCentredString(0, 0, _("VOID"))
+            pdf.setFont(FONT_NAME, 11)
+            pdf.drawCentredString(0, -12 * mm, payment.void_reason or "")
+            pdf.restoreState()
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
