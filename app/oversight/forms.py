@@ -94,9 +94,12 @@ class DrawForm(FlaskForm):
             ("4", _l("Quarter 4")),
         ],
         default="",
-        validate_choice=True,
+        validate_choice=False,  # anything but 1–4 means the whole year
     )
-    child_id = SelectField(_l("Only below"), choices=[("", _l("All associations below"))])
+    # Checked by the service: it must be an association directly below.
+    child_id = SelectField(
+        _l("Only below"), choices=[("", _l("All associations below"))], validate_choice=False
+    )
     size = IntegerField(
         _l("How many records to draw"),
         validators=[InputRequired(message=_l("Draw at least one activity record."))],

@@ -284,8 +284,8 @@ def draw():
         return _spot_checks_page(form, status=422)
     filters = services.DrawFilter(
         year=form.year.data,
-        quarter=int(form.quarter.data) if form.quarter.data else None,
-        child_id=int(form.child_id.data) if form.child_id.data else None,
+        quarter=int(form.quarter.data) if form.quarter.data in ("1", "2", "3", "4") else None,
+        child_id=int(form.child_id.data) if (form.child_id.data or "").isdigit() else None,
     )
     try:
         spot_check = services.draw_spot_check(
