@@ -9,6 +9,7 @@ S3-compatible bucket). A `StoredFile` row (tenant-owned) records what was kept; 
 back only through the `files` blueprint, after the association's access check.
 """
 
+import errno
 import hashlib
 import io
 import os
@@ -56,6 +57,7 @@ PIL_FORMATS_READ = {JPEG: {"JPEG", "MPO"}, PNG: {"PNG"}, WEBP: {"WEBP"}}
 MB = 1024 * 1024
 DEFAULT_QUOTA_BYTES = 2 * 1024 * MB
 THUMBNAIL_SIZE = (480, 480)
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 @dataclass(frozen=True)
@@ -410,11 +412,26 @@ def store_upload(
         uploaded_by_id=uploaded_by_id,
     )
     storage = get_storage()
-    storage.save(stored.storage_key, prepared.data)
-    _remember_written(stored.storage_key)
+    pieces = [(stored.storage_key, prepared.data)]
     if prepared.thumbnail:
-        storage.save(stored.thumbnail_key, prepared.thumbnail)
-        _remember_written(stored.thumbnail_key)
+        pieces.append((stored.thumbnail_key, prepared.thumbnail))
+    written = []
+    try:
+        for key, data in pieces:
+            storage.save(key, data)
+            written.append(key)
+            _remember_written(key)
+    except OSError as error:
+        if error.errno not in DISK_FULL:
+            raise
+        # A full disk (or quota) is the server's condition, not a broken request: refuse this
+        # file with a clear message and keep nothing of it; the request goes on.
+        for key in written:
+            storage.delete(key)
+        raise UploadRejected(
+            _l("The server's storage is full: the file was not kept. Try again later."),
+            status=507,
+        ) from error
     db.session.add(stored)
     db.session.flush()
     return stored
