@@ -161,6 +161,78 @@ def linkage(year: int, association_ids: list[int] | None) -> Rows:
     }
 
 
+def dues(year: int, association_ids: list[int] | None) -> Rows | None:
+    """What was due for the year and what has been collected, by the rule of
+    app.dues.services.collection_figures (exempt charges left out, a charge counts at most its
+    amount), per association."""
+    try:
+        from app.dues.models import Charge
+    except ImportError:
+        return None
+    paid = func.min(Charge.paid_fen, Charge.amount_due_fen)
+    if db.session.get_bind().dialect.name == "postgresql":
+        paid = func.least(Charge.paid_fen, Charge.amount_due_fen)
+    not_exempt = Charge.exempt.is_(False)
+    rows = db.session.execute(
+        select(
+            Charge.association_id,
+            func.coalesce(func.sum(Charge.amount_due_fen).filter(not_exempt), 0),
+            func.coalesce(func.sum(paid).filter(not_exempt), 0),
+        )
+        .where(_restrict(Charge.association_id, association_ids), Charge.year == year)
+        .group_by(Charge.association_id)
+    )
+    return {
+        association_id: {"dues_expected_fen": int(due), "dues_collected_fen": int(collected)}
+        for association_id, due, collected in rows
+    }
+
+
+def volunteer_hours(year: int, association_ids: list[int] | None) -> Rows | None:
+    """Confirmed volunteer minutes served in the year (the rule of
+    app.volunteers.services.confirmed_minutes_by_association)."""
+    try:
+        from app.volunteers.models import Assignment
+    except ImportError:
+        return None
+    rows = db.session.execute(
+        select(Assignment.association_id, func.sum(Assignment.minutes))
+        .where(
+            _restrict(Assignment.association_id, association_ids),
+            Assignment.confirmed_at.is_not(None),
+            _year_range(Assignment.served_on, year),
+        )
+        .group_by(Assignment.association_id)
+    )
+    return {
+        association_id: {"volunteer_minutes": int(total or 0)} for association_id, total in rows
+    }
+
+
+def overdue_rectifications(year: int, association_ids: list[int] | None) -> Rows | None:
+    """Rectification tasks (整改) past their deadline and not closed, as of today (the rule of
+    app.oversight.services.overdue_task_counts): a figure of the current year only, kept
+    current by the nightly refresh as deadlines pass."""
+    try:
+        from app.oversight.models import RectificationTask, TaskState
+        from app.oversight.services import china_today
+    except ImportError:
+        return None
+    today = china_today()
+    if year != today.year:
+        return None
+    rows = db.session.execute(
+        select(RectificationTask.association_id, func.count(RectificationTask.id))
+        .where(
+            _restrict(RectificationTask.association_id, association_ids),
+            RectificationTask.state != TaskState.CLOSED,
+            RectificationTask.deadline_on < today,
+        )
+        .group_by(RectificationTask.association_id)
+    )
+    return {association_id: {"overdue_rectifications": count} for association_id, count in rows}
+
+
 @dataclass(frozen=True)
 class FigureGroup:
     key: str
@@ -174,6 +246,9 @@ GROUPS: list[FigureGroup] = [
     FigureGroup("activities", tuple(f"activities_q{q}" for q in range(1, 5)), activities),
     FigureGroup("checklist", ("checklist_status",), checklist),
     FigureGroup("linkage", ("households", "covered_households"), linkage),
+    FigureGroup("dues", ("dues_expected_fen", "dues_collected_fen"), dues),
+    FigureGroup("volunteers", ("volunteer_minutes",), volunteer_hours),
+    FigureGroup("rectification", ("overdue_rectifications",), overdue_rectifications),
 ]
 
 # Values of a row with nothing recorded yet (groups whose module is missing stay NULL).

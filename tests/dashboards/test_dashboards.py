@@ -349,3 +349,43 @@ def test_refresh_now_button_recomputes_the_subtree(figures, client_for):
 def test_a_secretary_of_one_association_cannot_refresh_another(figures, client_for):
     client = client_for(figures.secretary_a2.login)
     assert client.post(url(figures.village_a1, "/refresh")).status_code == 404
+
+
+# --- figures of the other modules: dues and rectification tasks ----------------------------------
+
+
+def test_dues_and_overdue_tasks_are_rolled_up_by_their_modules_rules(world, client_for):
+    from datetime import timedelta
+
+    from app.dues.services import collection_figures
+    from app.oversight.services import overdue_task_counts
+    from tests.dues.makers import YEAR as DUES_YEAR
+    from tests.dues.makers import create_charge, create_payment
+    from tests.factories import create_task
+
+    create_payment(world.village_a1, amount_fen=3000)  # a 3,000 fen charge paid in full
+    create_charge(world.village_a1)  # another, unpaid
+    create_payment(world.village_b1, amount_fen=1000)  # 1,000 of 3,000
+    create_task(
+        world.village_a2,
+        opened_by=world.county_auditor,
+        deadline_on=date.today() - timedelta(days=1),
+    )
+    create_task(world.village_b1, opened_by=world.county_auditor)  # not due yet
+    with tenant_context(scope_for(world.county, writable=False)), subtree_reads():
+        total = rollup.rollup(world.county, DUES_YEAR)
+        dues = collection_figures(DUES_YEAR)
+    assert (total.dues_expected_fen, total.dues_collected_fen) == (9000, 4000)
+    assert (total.dues_expected_fen, total.dues_collected_fen) == (dues.due_fen, dues.paid_fen)
+    with tenant_context(scope_for(world.county, writable=False)):
+        assert total.overdue_rectifications == sum(overdue_task_counts(world.county).values()) == 1
+    client = client_for(world.county_auditor.login)
+    page = text_of(client.get(f"/a/{world.county.slug}/dashboard/?year={DUES_YEAR}"))
+    assert "44.4%" in page[page.index('data-testid="tile-dues"') :][:400]
+    rows = page.split('data-testid="child-row"')[1:]
+    assert 'data-flag="red"' in rows[1].split("</td>")[7]  # township-b collects 33.3%
+    this_year = text_of(client.get(f"/a/{world.county.slug}/dashboard/"))
+    assert ">1<" in this_year[this_year.index('data-testid="tile-rectification"') :][:300]
+    # Past years have no "overdue now" figure.
+    past = text_of(client_for(world.county_auditor.login).get(url(world.county)))
+    assert 'data-testid="tile-rectification"' not in past
