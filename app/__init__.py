@@ -26,6 +26,7 @@ from app.events.blueprint import bp as events_bp
 from app.members.blueprint import bp as members_bp
 from app.members.blueprint import households_bp
 from app.oversight.blueprint import bp as oversight_bp
+from app.volunteers.blueprint import bp as volunteers_bp
 from tenants import resolver, rls, scoping
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -39,6 +40,7 @@ BLUEPRINTS = (
     members_bp,
     households_bp,
     events_bp,
+    volunteers_bp,
     dashboards_bp,
     dues_bp,
     dues_stripe_bp,

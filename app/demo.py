@@ -12,6 +12,7 @@ from app.dashboards.demo import load_dashboard_sample
 from app.extensions import db
 from app.members import services as registers
 from app.members.models import BACKBONE_TAGS
+from app.volunteers.demo import load_volunteer_sample
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Association, AssociationKind, Membership, Role
 from tenants.tree import create_association
@@ -244,6 +245,7 @@ def load_demo_data() -> bool:
         db.session.flush()
         member_user = db.session.scalar(select(User).where(User.login == USERS[2][0]))
     _load_registers(by_slug["nanqi-lihua"], member_user_id=member_user.id)
+    load_volunteer_sample(by_slug["nanqi-lihua"], member_user_id=member_user.id)
     load_dashboard_sample()
     _load_oversight(by_slug)
     return True

@@ -202,6 +202,25 @@ def _central_household(world, association):
     return create_household(association, f"中心户{secrets.token_hex(3)}", central=True).id
 
 
+def _volunteer(world, association):
+    """A volunteer who is not a member (on no team and no shift)."""
+    from tests.volunteers.makers import create_volunteer
+
+    return create_volunteer(association, name="路由志愿者", member=False).id
+
+
+def _team(world, association):
+    from tests.volunteers.makers import create_team
+
+    return create_team(association, name=f"路由测试队{secrets.token_hex(3)}").id
+
+
+def _shift(world, association):
+    from tests.volunteers.makers import create_shift
+
+    return create_shift(association).id
+
+
 # url argument name -> maker(world, association) -> id
 OBJECT_IDS = {
     "member_id": _member,
@@ -218,6 +237,9 @@ OBJECT_IDS = {
     "membership_id": _membership,
     "event_id": _event,
     "registration_id": _registration,
+    "volunteer_id": _volunteer,
+    "team_id": _team,
+    "shift_id": _shift,
     "task_id": _task,
     "spot_check_id": _spot_check,
     "entry_id": _spot_check_entry,
