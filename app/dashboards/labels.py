@@ -7,6 +7,8 @@ TARGET_LABELS = {
     "activities": _l("An activity every quarter"),
     "checklist": _l("七有 qualified"),
     "dues": _l("Dues collection ≥ 90%"),
+    # Oversight (app/oversight): a rectification task past its deadline and not closed.
+    "rectification": _l("No overdue rectification task"),
 }
 
 CHECKLIST_LABELS = {

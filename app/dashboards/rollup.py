@@ -272,6 +272,7 @@ def _problem_conditions(figures, year: int, today: date) -> dict:
             figures.dues_collected_fen * 100
             < figures.dues_expected_fen * int(COLLECTION_TARGET * 100),
         ),
+        "rectification": func.coalesce(figures.overdue_rectifications, 0) > 0,
     }
 
 
@@ -326,6 +327,8 @@ def missed_targets(figures: Figures) -> list[str]:
         figures.dues_expected_fen * int(COLLECTION_TARGET * 100)
     ):
         missed.append("dues")
+    if figures.overdue_rectifications:
+        missed.append("rectification")
     return missed
 
 

@@ -1,0 +1,20 @@
+"""Overdue rectification tasks reach the dashboards' problems list (app/dashboards)."""
+
+from datetime import date, timedelta
+
+from tests.factories import create_task
+
+
+def test_an_association_with_an_overdue_task_is_in_the_problems_list(world, client_for):
+    past = date.today() - timedelta(days=2)
+    create_task(world.village_a2, opened_by=world.county_auditor, deadline_on=past)
+    create_task(world.village_b1, opened_by=world.county_auditor)  # not due yet
+    client = client_for(world.county_auditor.login)
+    page = client.get("/a/county/dashboard/problems?target=rectification").get_data(True)
+    assert "No overdue rectification task" in page  # the filter offers the target
+    listed = [part.split('"')[0] for part in page.split('data-testid="problem" data-slug="')[1:]]
+    assert listed == ["village-a2"]
+    assert 'data-testid="missed-rectification"' in page
+    # A task not yet due is no problem.
+    other = client.get("/a/township-b/dashboard/problems?target=rectification").get_data(True)
+    assert 'data-testid="problem"' not in other
