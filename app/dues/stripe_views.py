@@ -22,14 +22,6 @@ from app.dues.stripe_connect import (
 has_role = require(lambda access: access.own_role is not None, "own role")
 
 
-def online_payment_blocker_here() -> str | None:
-    """For templates: why members of the current association cannot pay online (or None);
-    one query per request."""
-    if "dues_online_blocker" not in g:
-        g.dues_online_blocker = online_payment_blocker(dues_settings())
-    return g.dues_online_blocker
-
-
 @secretary_only
 def connect():
     settings = dues_settings()

@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.jobs import job
 from app.core.models import utcnow
-from app.dues.models import Charge, DuesSettings, Payment, PaymentAllocation, PaymentMethod
+from app.dues import services
+from app.dues.models import DuesSettings, Payment, PaymentAllocation, PaymentMethod
 from app.dues.stripe_connect import association_for_account
 from app.dues.stripe_events import (
     EventOutcome,
@@ -207,25 +208,6 @@ def sync_payment_intent(association: Association, account: str, payment_intent: 
     return EventOutcome.APPLIED
 
 
-def take_receipt_number(year: int) -> str:
-    """Temporary until the dues services land: the next receipt number of the year."""
-    from sqlalchemy import update
-
-    from app.dues.models import ReceiptSequence
-
-    updated = db.session.execute(
-        update(ReceiptSequence)
-        .where(ReceiptSequence.year == year)
-        .values(last_number=ReceiptSequence.last_number + 1)
-        .returning(ReceiptSequence.last_number)
-    ).scalar()
-    if updated is None:
-        db.session.add(ReceiptSequence(year=year, last_number=1))
-        db.session.flush()
-        updated = 1
-    return f"{year}-{updated:06d}"
-
-
 def _create_payment(association: Association, payment_intent: str, completion: StripeEvent):
     obj = completion.data_object
     metadata = obj.get("metadata") or {}
@@ -235,7 +217,7 @@ def _create_payment(association: Association, payment_intent: str, completion: S
         charge_id = int(metadata.get("charge_id"))
     except (TypeError, ValueError):
         raise EventRejected("the payment's metadata names no charge") from None
-    charge = db.session.get(Charge, charge_id)
+    charge = services.load_charge(charge_id, for_update=True)  # serialises with cash payments
     if charge is None:
         raise EventRejected(f"charge {charge_id} does not exist in this association")
     if (obj.get("currency") or "").lower() != "cny":
@@ -254,7 +236,7 @@ def _create_payment(association: Association, payment_intent: str, completion: S
         amount_fen=amount_fen,
         method=PaymentMethod.STRIPE,
         payer_name=member.name if member else "",
-        receipt_number=take_receipt_number(paid_on.year),
+        receipt_number=services.next_receipt_number(paid_on.year),
         stripe_payment_intent_id=payment_intent,
         stripe_checkout_session_id=(
             obj.get("id") if completion.type in CHECKOUT_COMPLETIONS else None

@@ -248,7 +248,7 @@ def set_up_dues(
     user=None,
     *,
     account: str | None = "acct_village_a1",
-    charges_enabled: bool = True,
+    charges_enabled: bool | None = None,
     amount_fen: int = 3000,
     year: int = 2026,
     member_name: str = "会员甲",
@@ -268,7 +268,9 @@ def set_up_dues(
                     due_month=3,
                     due_day=31,
                     stripe_account_id=account,
-                    stripe_charges_enabled=charges_enabled,
+                    stripe_charges_enabled=(
+                        account is not None if charges_enabled is None else charges_enabled
+                    ),
                 )
             )
         if db.session.scalar(select(DuesPlan).where(DuesPlan.year == year)) is None:

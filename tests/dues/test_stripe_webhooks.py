@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fake_stripe fixture is imported, then requested by name
 """The Stripe webhook: signatures checked on the raw body, every event id stored once, and
 processing that is idempotent and order-independent (refunds before completions, disputes,
 duplicate completions), always under the tenant of the connected account."""
@@ -31,7 +32,7 @@ ACCOUNT = "acct_village_a1"
 
 
 @pytest.fixture
-def app_config(fake_stripe):  # noqa: F811
+def app_config(fake_stripe):
     return stripe_config(fake_stripe)
 
 
