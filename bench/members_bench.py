@@ -91,15 +91,15 @@ def config_for(database: str, pg_url: str | None, workdir: Path) -> dict:
     return config
 
 
-def create_database(database: str, pg_url: str | None) -> None:
+def create_database(database: str, pg_url: str | None, name: str = "xiehui_bench") -> None:
     if database != "postgresql":
         return
     server = create_engine(
         make_url(pg_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
     )
     with server.connect() as connection:
-        connection.execute(text('DROP DATABASE IF EXISTS "xiehui_bench" WITH (FORCE)'))
-        connection.execute(text('CREATE DATABASE "xiehui_bench"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     server.dispose()
 
 
@@ -150,66 +150,85 @@ def build_county(rng: random.Random) -> tuple[list[Association], User]:
         db.session.commit()
     serial = 0
     for village in villages:
-        households = []
-        for h in range(HOUSEHOLDS_PER_VILLAGE):
-            households.append(
+        serial = insert_registers(rng, village.id, serial)
+    return villages, secretary
+
+
+def insert_registers(
+    rng: random.Random,
+    association_id: int,
+    serial: int,
+    *,
+    members: int = MEMBERS_PER_VILLAGE,
+    households: int = HOUSEHOLDS_PER_VILLAGE,
+    central: int = CENTRAL_PER_VILLAGE,
+    linked_per_central: int = LINKED_PER_CENTRAL,
+    member_user_ids: tuple[int, ...] = (),
+) -> int:
+    """Households (`central` of them 中心户, each with `linked_per_central` 联户) and members
+    (encrypted ID numbers and phones) of one association, inserted in bulk and committed. The
+    first members get the user ids in `member_user_ids` (their own member pages). Returns the
+    next serial for made-up ID numbers and phones."""
+    household_rows = []
+    for h in range(households):
+        household_rows.append(
+            {
+                "association_id": association_id,
+                "address": f"幸福路{h + 1}号",
+                "grid": f"第{h // 25 + 1}网格",
+                "building": f"{h // 10 + 1}栋",
+                "unit": f"{h % 3 + 1}单元",
+                "is_central": h < central,
+                "created_at": importing.utcnow(),
+            }
+        )
+    with UNSCOPED_BYPASS("benchmark data set"):
+        before = db.session.scalar(text("SELECT coalesce(max(id), 0) FROM households"))
+        db.session.execute(insert(Household), household_rows)
+        ids = [
+            row[0]
+            for row in db.session.execute(
+                text("SELECT id FROM households WHERE association_id = :a AND id > :b ORDER BY id"),
+                {"a": association_id, "b": before},
+            )
+        ]
+        central_ids, others = ids[:central], ids[central:]
+        for index, household_id in enumerate(others[: central * linked_per_central]):
+            db.session.execute(
+                text(
+                    "UPDATE households SET central_household_id = :c, central_link = :t "
+                    "WHERE id = :h"
+                ),
+                {"c": central_ids[index // linked_per_central], "t": True, "h": household_id},
+            )
+        member_rows = []
+        for m in range(members):
+            serial += 1
+            member_name = name(rng)
+            id_number = person_id(rng, serial)
+            phone = f"13{serial:09d}"
+            member_rows.append(
                 {
-                    "association_id": village.id,
-                    "address": f"幸福路{h + 1}号",
-                    "grid": f"第{h // 25 + 1}网格",
-                    "building": f"{h // 10 + 1}栋",
-                    "unit": f"{h % 3 + 1}单元",
-                    "is_central": h < CENTRAL_PER_VILLAGE,
+                    "association_id": association_id,
+                    "name": member_name,
+                    "name_initials": pinyin_initials(member_name),
+                    "id_number_encrypted": crypto.encrypt(id_number),
+                    "id_number_hash": crypto.lookup_hash(id_number),
+                    "id_number_masked": mask_id_number(id_number),
+                    "phone_encrypted": crypto.encrypt(phone),
+                    "phone_hash": crypto.lookup_hash(phone),
+                    "phone_masked": mask_phone(phone),
+                    "phone_tail": phone[-4:],
+                    "household_id": ids[m % len(ids)],
+                    "status": "active" if m % 10 else "lapsed",
+                    "tags_text": "|老党员|" if m % 7 == 0 else "",
                     "created_at": importing.utcnow(),
+                    "user_id": member_user_ids[m] if m < len(member_user_ids) else None,
                 }
             )
-        with UNSCOPED_BYPASS("benchmark data set"):
-            db.session.execute(insert(Household), households)
-            ids = [
-                row[0]
-                for row in db.session.execute(
-                    text("SELECT id FROM households WHERE association_id = :a ORDER BY id"),
-                    {"a": village.id},
-                )
-            ]
-            central_ids, others = ids[:CENTRAL_PER_VILLAGE], ids[CENTRAL_PER_VILLAGE:]
-            for index, household_id in enumerate(
-                others[: CENTRAL_PER_VILLAGE * LINKED_PER_CENTRAL]
-            ):
-                db.session.execute(
-                    text(
-                        "UPDATE households SET central_household_id = :c, central_link = :t "
-                        "WHERE id = :h"
-                    ),
-                    {"c": central_ids[index // LINKED_PER_CENTRAL], "t": True, "h": household_id},
-                )
-            members = []
-            for m in range(MEMBERS_PER_VILLAGE):
-                serial += 1
-                member_name = name(rng)
-                id_number = person_id(rng, serial)
-                phone = f"13{serial:09d}"
-                members.append(
-                    {
-                        "association_id": village.id,
-                        "name": member_name,
-                        "name_initials": pinyin_initials(member_name),
-                        "id_number_encrypted": crypto.encrypt(id_number),
-                        "id_number_hash": crypto.lookup_hash(id_number),
-                        "id_number_masked": mask_id_number(id_number),
-                        "phone_encrypted": crypto.encrypt(phone),
-                        "phone_hash": crypto.lookup_hash(phone),
-                        "phone_masked": mask_phone(phone),
-                        "phone_tail": phone[-4:],
-                        "household_id": ids[m % len(ids)],
-                        "status": "active" if m % 10 else "lapsed",
-                        "tags_text": "|老党员|" if m % 7 == 0 else "",
-                        "created_at": importing.utcnow(),
-                    }
-                )
-            db.session.execute(insert(Member), members)
-            db.session.commit()
-    return villages, secretary
+        db.session.execute(insert(Member), member_rows)
+        db.session.commit()
+    return serial
 
 
 def write_import_file(path: Path, rng: random.Random) -> None:
