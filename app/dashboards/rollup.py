@@ -6,10 +6,11 @@ never loaded. `naive_rollup` computes the same figures from the raw tables (the 
 the tests compare the two).
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from app.dashboards.figures import (
@@ -132,8 +133,9 @@ class ChildRow:
 # --- the SQL roll-up ----------------------------------------------------------------------------
 
 
-def _aggregates(area, figures, year: int, today: date) -> list:
-    """Labelled aggregate columns over `area` (associations) left-joined to `figures`."""
+def _aggregates(area, figures, ended: int) -> list:
+    """Labelled aggregate columns over `area` (associations) left-joined to `figures`, for a
+    year of which `ended` quarters are over."""
     grassroots = area.kind.in_(GRASSROOTS_KINDS)
 
     def total(column):
@@ -148,7 +150,6 @@ def _aggregates(area, figures, year: int, today: date) -> list:
     members = func.coalesce(figures.members, 0)
     known = and_(grassroots, figures.population.isnot(None), figures.population > 0)
     quarters = [func.coalesce(getattr(figures, f"activities_q{q}"), 0) for q in range(1, 5)]
-    ended = ended_quarters(year, today)
     gap = or_(*(quarters[q] == 0 for q in range(ended))) if ended else literal(False)
     status = func.coalesce(figures.checklist_status, NOT_STARTED)
     columns = [
@@ -204,43 +205,57 @@ def _int_or_none(value) -> int | None:
     return None if value is None else int(value)
 
 
-def _joined_figures(area, year: int):
-    figures = aliased(AssociationFigures)
-    on = and_(figures.association_id == area.id, figures.year == year)
-    return figures, on
+# The statements are large (some forty aggregates): built once per number of ended quarters,
+# with the year and the subtree as bound parameters, so a page view only binds values.
+
+
+@functools.cache
+def _subtree_statement(ended: int):
+    area = aliased(Association, name="area")
+    figures = aliased(AssociationFigures, name="figures")
+    return (
+        select(*_aggregates(area, figures, ended))
+        .select_from(area)
+        .outerjoin(
+            figures,
+            and_(figures.association_id == area.id, figures.year == bindparam("year")),
+        )
+        .where(area.path >= bindparam("low"), area.path < bindparam("high"))
+    )
+
+
+@functools.cache
+def _children_statement(ended: int):
+    child = aliased(Association, name="child")
+    area = aliased(Association, name="area")
+    figures = aliased(AssociationFigures, name="figures")
+    high = func.substr(child.path, 1, func.length(child.path) - 1).concat("0")
+    return (
+        select(child, *_aggregates(area, figures, ended))
+        .select_from(child)
+        .join(area, and_(area.path >= child.path, area.path < high))
+        .outerjoin(
+            figures,
+            and_(figures.association_id == area.id, figures.year == bindparam("year")),
+        )
+        .where(child.parent_id == bindparam("parent_id"))
+        .group_by(child.id)
+        .order_by(child.name)
+    )
 
 
 def rollup(association: Association, year: int, *, today: date | None = None) -> Figures:
     """The subtree's figures: one query. Run inside subtree_reads()."""
-    today = today or date.today()
-    area = aliased(Association)
-    figures, on = _joined_figures(area, year)
     low, high = subtree_bounds(association.path)
-    row = db.session.execute(
-        select(*_aggregates(area, figures, year, today))
-        .select_from(area)
-        .outerjoin(figures, on)
-        .where(area.path >= low, area.path < high)
-    ).one()
+    statement = _subtree_statement(ended_quarters(year, today or date.today()))
+    row = db.session.execute(statement, {"year": year, "low": low, "high": high}).one()
     return _figures_from_row(row)
 
 
 def children_rollup(association: Association, year: int, *, today: date | None = None):
     """Each direct child with its subtree's figures: one query, grouped by child."""
-    today = today or date.today()
-    child = aliased(Association)
-    area = aliased(Association)
-    figures, on = _joined_figures(area, year)
-    high = func.substr(child.path, 1, func.length(child.path) - 1).concat("0")
-    rows = db.session.execute(
-        select(child, *_aggregates(area, figures, year, today))
-        .select_from(child)
-        .join(area, and_(area.path >= child.path, area.path < high))
-        .outerjoin(figures, on)
-        .where(child.parent_id == association.id)
-        .group_by(child.id)
-        .order_by(child.name)
-    )
+    statement = _children_statement(ended_quarters(year, today or date.today()))
+    rows = db.session.execute(statement, {"year": year, "parent_id": association.id})
     return [ChildRow(association=row[0], figures=_figures_from_row(row)) for row in rows]
 
 
@@ -288,7 +303,8 @@ def problems_query(
     today = today or date.today()
     area = aliased(Association)
     parent = aliased(Association)
-    figures, on = _joined_figures(area, year)
+    figures = aliased(AssociationFigures)
+    on = and_(figures.association_id == area.id, figures.year == year)
     conditions = _problem_conditions(figures, year, today)
     low, high = subtree_bounds(association.path)
     query = (
