@@ -11,6 +11,7 @@ from app.core.backup import BackupError, create_backup, restore_backup
 from app.core.jobs import PERIODIC, run_worker
 from app.dashboards.cli import dashboards_cli
 from app.demo import DEMO_PASSWORD, USERS, load_demo_data
+from app.dues.cli import dues_cli
 from app.extensions import db
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")
@@ -84,3 +85,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(associations_cli)
     app.cli.add_command(dashboards_cli)
+    app.cli.add_command(dues_cli)
