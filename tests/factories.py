@@ -195,8 +195,10 @@ def create_activity(
     type: str = "member_day",
     participant_count: int = 20,
     photos: int = 0,
+    member_ids=(),
 ):
-    """An activity (issue 4) with `photos` small JPEGs; returned detached, attributes loaded."""
+    """An activity (issue 4) with `photos` small JPEGs and the registered members who took
+    part; returned detached, attributes loaded."""
     import io
     from datetime import date
 
@@ -212,6 +214,7 @@ def create_activity(
                 title=title,
                 type=ActivityType(type),
                 participant_count=participant_count,
+                member_ids=list(member_ids),
             ),
             recorded_by_id=None,
             today=date(2100, 1, 1),

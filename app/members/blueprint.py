@@ -2,8 +2,13 @@
 
 from flask import Blueprint
 
-from app.members import cli, services, views
-from app.members.labels import GENDER_LABELS, IMPORT_STATUS_LABELS, STATUS_LABELS
+from app.members import cli, personal_data_views, services, views
+from app.members.labels import (
+    DATA_REQUEST_STATUS_LABELS,
+    GENDER_LABELS,
+    IMPORT_STATUS_LABELS,
+    STATUS_LABELS,
+)
 
 bp = Blueprint("members", __name__, url_prefix="/a/<slug>/members")
 bp.cli.add_command(cli.import_command)  # flask members import FILE --association SLUG
@@ -15,6 +20,18 @@ bp.add_url_rule("/<int:member_id>/reveal", "reveal", views.reveal, methods=["POS
 bp.add_url_rule("/<int:member_id>/delete", "delete", views.delete, methods=["POST"])
 bp.add_url_rule("/export", "export", views.export)
 bp.add_url_rule("/me", "me", views.me, methods=["GET", "POST"])
+bp.add_url_rule("/me/data", "my_data", personal_data_views.my_data)
+bp.add_url_rule("/me/data.xlsx", "my_data_download", personal_data_views.my_data_download)
+bp.add_url_rule(
+    "/me/data/delete", "request_deletion", personal_data_views.request_deletion, methods=["POST"]
+)
+bp.add_url_rule("/data-requests", "data_requests", personal_data_views.data_requests)
+bp.add_url_rule(
+    "/data-requests/<int:request_id>",
+    "decide_data_request",
+    personal_data_views.decide_data_request,
+    methods=["POST"],
+)
 bp.add_url_rule("/import", "import_upload", views.import_upload, methods=["GET", "POST"])
 bp.add_url_rule("/imports/<int:import_id>", "import_show", views.import_show)
 bp.add_url_rule(
@@ -65,5 +82,6 @@ def register_helpers() -> dict:
         "status_label": STATUS_LABELS.get,
         "gender_label": GENDER_LABELS.get,
         "import_status_label": IMPORT_STATUS_LABELS.get,
+        "data_request_status_label": DATA_REQUEST_STATUS_LABELS.get,
         "member_ratio": services.member_ratio,
     }

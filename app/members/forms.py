@@ -31,6 +31,10 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def _optional_int(value):
     if value in (None, "", "0", 0):
         return None
@@ -123,3 +127,19 @@ class ImportUploadForm(FlaskForm):
 class ContactForm(FlaskForm):
     phone = StringField(_l("Mobile number"), validators=[Length(max=20), check_phone])
     household_id = SelectField(_l("Household"), coerce=_optional_int, validate_choice=False)
+
+
+class DeletionRequestForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why (optional)"), validators=[Optional(), Length(max=500)], filters=[_strip]
+    )
+
+
+class DataRequestDecisionForm(FlaskForm):
+    action = SelectField(
+        _l("Decision"),
+        choices=[("carry_out", _l("Delete the record")), ("refuse", _l("Refuse"))],
+    )
+    note = TextAreaField(
+        _l("Note to the member"), validators=[Optional(), Length(max=500)], filters=[_strip]
+    )

@@ -2,13 +2,19 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.members.models import Gender, ImportStatus, MemberStatus
+from app.members.models import DataRequestStatus, Gender, ImportStatus, MemberStatus
 
 STATUS_LABELS = {
     MemberStatus.ACTIVE: _l("Active"),
     MemberStatus.LAPSED: _l("Lapsed"),
     MemberStatus.LEFT: _l("Left"),
     MemberStatus.DECEASED: _l("Deceased"),
+}
+
+DATA_REQUEST_STATUS_LABELS = {
+    DataRequestStatus.PENDING: _l("Waiting for a decision"),
+    DataRequestStatus.CARRIED_OUT: _l("Deleted"),
+    DataRequestStatus.REFUSED: _l("Refused"),
 }
 
 GENDER_LABELS = {Gender.FEMALE: _l("Female"), Gender.MALE: _l("Male")}

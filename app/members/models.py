@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import CreatedAtMixin, UTCDateTime
@@ -245,3 +246,46 @@ class MemberImportRow(TenantMixin, db.Model):
     values_encrypted: Mapped[str] = mapped_column(Text)
     problems: Mapped[list] = mapped_column(JSON, default=list)
     valid: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DataRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    CARRIED_OUT = "carried_out"
+    REFUSED = "refused"
+
+
+class PersonalDataRequest(TenantMixin, CreatedAtMixin, db.Model):
+    """A member's request to delete their data (PIPL art. 47). The secretary carries it out or
+    refuses it with a reason; the row outlives the member record (name kept as a snapshot) so
+    both sides can see what was decided."""
+
+    __tablename__ = "personal_data_requests"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["association_id", "member_id"],
+            ["members.association_id", "members.id"],
+            name="fk_personal_data_requests_member",
+        ),
+        # One open request per member at a time.
+        Index(
+            "uq_personal_data_requests_pending",
+            "association_id",
+            "member_id",
+            unique=True,
+            sqlite_where=sa_text("status = 'pending'"),
+            postgresql_where=sa_text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Cleared when the request is carried out: the member row is then gone.
+    member_id: Mapped[int | None] = mapped_column(Integer)
+    member_name: Mapped[str] = mapped_column(String(60))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[DataRequestStatus] = mapped_column(
+        _enum(DataRequestStatus), default=DataRequestStatus.PENDING
+    )
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -221,6 +221,19 @@ def _shift(world, association):
     return create_shift(association).id
 
 
+def _data_request(world, association):
+    from app.members.models import PersonalDataRequest
+
+    member_id = create_member(association, f"请求人{secrets.token_hex(3)}").id
+    with UNSCOPED_BYPASS("test fixture for the route sweep"):
+        request = PersonalDataRequest(
+            association_id=association.id, member_id=member_id, member_name="请求人"
+        )
+        db.session.add(request)
+        db.session.commit()
+        return request.id
+
+
 # url argument name -> maker(world, association) -> id
 OBJECT_IDS = {
     "member_id": _member,
@@ -247,4 +260,5 @@ OBJECT_IDS = {
     "payment_id": _dues_payment,
     "exemption_id": _dues_exemption,
     "central_household_id": _central_household,
+    "request_id": _data_request,
 }

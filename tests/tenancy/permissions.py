@@ -31,6 +31,12 @@ TENANT_ROUTES = {
     ("members.export", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("members.me", "GET"): {"secretary": 200, "member": 200, "auditor": 403},
     ("members.me", "POST"): {"secretary": 404, "member": 404, "auditor": 403},
+    # PIPL rights: nobody in the sweep's world has a member record of their own (→ 404).
+    ("members.my_data", "GET"): {"secretary": 404, "member": 404, "auditor": 403},
+    ("members.my_data_download", "GET"): {"secretary": 404, "member": 404, "auditor": 403},
+    ("members.request_deletion", "POST"): {"secretary": 404, "member": 404, "auditor": 403},
+    ("members.data_requests", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("members.decide_data_request", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("members.import_upload", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("members.import_upload", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("members.import_show", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
