@@ -85,7 +85,7 @@ def may_act_on(access: Access) -> bool:
     return access.oversight_from is not None and access.own_role not in WRITE_ROLES
 
 
-def _strictly_below(association: Association):
+def strictly_below(association: Association):
     low, high = subtree_bounds(association.path)
     return and_(Association.path >= low, Association.path < high, Association.id != association.id)
 
@@ -117,7 +117,7 @@ def review_queue(association: Association, *, user_id: int, page: int, per_page:
             & (Checklist.id == ChecklistItem.checklist_id),
         )
         .join(Association, Association.id == ChecklistItem.association_id)
-        .where(ChecklistItem.state == ItemState.SUBMITTED, _strictly_below(association))
+        .where(ChecklistItem.state == ItemState.SUBMITTED, strictly_below(association))
         .order_by(ChecklistItem.submitted_at, ChecklistItem.id)
     )
     if excluded:
@@ -463,7 +463,7 @@ def population(association: Association, filters: DrawFilter) -> list[tuple[int,
     """(activity id, association id) of every activity record strictly below the association
     that fits the filters, sorted by id."""
     start, end = _period(filters)
-    below = _strictly_below(association)
+    below = strictly_below(association)
     if filters.child_id is not None:
         child = db.session.get(Association, filters.child_id)
         if child is None or child.parent_id != association.id:

@@ -62,7 +62,10 @@ def _find_targets(text: str) -> list[Association]:
     return list(
         db.session.scalars(
             select(Association)
-            .where(services._strictly_below(g.association), Association.name.contains(text))
+            .where(
+                services.strictly_below(g.association),
+                Association.name.contains(text, autoescape=True),
+            )
             .order_by(Association.path)
             .limit(FIND_LIMIT)
         )

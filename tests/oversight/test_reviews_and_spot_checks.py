@@ -274,3 +274,23 @@ def test_inspecting_marks_records_and_a_problem_opens_a_task_in_one_step(world, 
     assert f'data-testid="entry-task-{without.id}"' in page
     with UNSCOPED_BYPASS("test assertion reads the database directly"):
         assert db.session.scalar(select(func.count(RectificationTask.id))) == 1
+
+
+def test_spot_check_pages_run_a_fixed_number_of_queries(world, make_client, count_queries):
+    client = make_client(world.county_auditor.login)
+    one = create_activity(world.village_a1, held_on=date(2025, 3, 1), photos=1)
+    small = create_spot_check(world.county, activity_ids=[one.id], drawn_by=world.county_auditor)
+    client.get("/a/county/oversight/spot-checks")
+    with count_queries() as few_history:
+        assert client.get("/a/county/oversight/spot-checks").status_code == 200
+    with count_queries() as few_entries:
+        assert client.get(f"/a/county/oversight/spot-checks/{small.id}").status_code == 200
+    more = [create_activity(world.village_b1, held_on=date(2025, 4, 1), photos=2).id for _ in "abc"]
+    for _ in range(3):
+        big = create_spot_check(world.county, activity_ids=more + [one.id])
+    with count_queries() as many_history:
+        assert client.get("/a/county/oversight/spot-checks").status_code == 200
+    with count_queries() as many_entries:
+        assert client.get(f"/a/county/oversight/spot-checks/{big.id}").status_code == 200
+    assert len(many_history) == len(few_history)
+    assert len(many_entries) == len(few_entries)
