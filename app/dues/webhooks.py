@@ -13,7 +13,7 @@ applied the moment the payment is created, and duplicates or replays change noth
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import stripe
@@ -21,7 +21,7 @@ from flask import current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.core.jobs import job
+from app.core.jobs import job, periodic
 from app.core.models import utcnow
 from app.dues import services
 from app.dues.models import DuesSettings, Payment, PaymentAllocation, PaymentMethod
@@ -130,12 +130,16 @@ def process_stripe_event(event_id: str) -> None:
         return
 
 
-@job
+@periodic(minute="*/10")
 def process_pending_stripe_events() -> int:
-    """Apply events stored but never processed (a worker was down when they arrived)."""
+    """Apply events stored but never processed (the queue or a worker was down when they
+    arrived); recent ones are left to the job queued for them."""
     pending = db.session.scalars(
         select(StripeEvent.id)
-        .where(StripeEvent.processed_at.is_(None))
+        .where(
+            StripeEvent.processed_at.is_(None),
+            StripeEvent.received_at < utcnow() - timedelta(minutes=2),
+        )
         .order_by(StripeEvent.received_at)
     ).all()
     for event_id in pending:

@@ -5,10 +5,12 @@ duplicate completions), always under the tenant of the connected account."""
 
 import random
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from app.core.models import utcnow
 from app.dues.models import Charge, DuesSettings, Payment, PaymentAllocation
 from app.dues.stripe_events import StripeEvent
 from app.dues.webhooks import process_pending_stripe_events
@@ -388,8 +390,18 @@ def test_events_stored_while_no_worker_ran_are_processed_later(client, dues, app
     assert payments() == []
     assert stored_events()["evt_1"].processed_at is None
 
-    assert process_pending_stripe_events.call_local() == 1
+    assert process_pending_stripe_events() == 0  # just arrived: its own job may still run
+    event = db.session.get(StripeEvent, "evt_1")
+    event.received_at = utcnow() - timedelta(minutes=5)  # its own job never came
+    db.session.commit()
+    assert process_pending_stripe_events() == 1
     assert len(payments()) == 1
+    assert (
+        app.test_cli_runner()
+        .invoke(args=["jobs", "run", "process_pending_stripe_events"])
+        .exit_code
+        == 0
+    )
 
 
 def test_the_endpoint_is_rate_limited(client, dues, app):
