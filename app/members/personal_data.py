@@ -17,14 +17,16 @@ from app.accounts.models import User
 from app.activities.models import Activity
 from app.activities.participants import ActivityParticipant
 from app.core import audit
-from app.core.i18n import local_date, local_datetime
+from app.core.i18n import local_date, local_datetime, money
 from app.core.models import utcnow
 from app.core.notifications import notify
+from app.dues.models import Charge, Payment
 from app.events.models import Event, Registration
 from app.extensions import db
 from app.members import services
 from app.members.labels import GENDER_LABELS, STATUS_LABELS
 from app.members.models import DataRequestStatus, Household, Member, PersonalDataRequest
+from app.volunteers.models import Assignment, Shift, Volunteer
 from tenants.context import TenantScope, current_scope, tenant_context
 from tenants.models import Membership, Role
 
@@ -89,10 +91,63 @@ def _event_registrations(member: Member) -> Section:
     )
 
 
+def _dues(member: Member) -> Section:
+    charges = db.session.scalars(
+        select(Charge).where(Charge.member_id == member.id).order_by(Charge.year)
+    ).all()
+    payments = db.session.scalars(
+        select(Payment).where(Payment.member_id == member.id).order_by(Payment.paid_on, Payment.id)
+    ).all()
+    rows = [[_l("Dues %(year)d", year=c.year), money(c.amount_due_fen), "", ""] for c in charges]
+    rows += [
+        [
+            local_date(p.paid_on),
+            money(p.amount_fen),
+            p.receipt_number,
+            _l("Void") if p.voided_at else "",
+        ]
+        for p in payments
+    ]
+    return Section(
+        str(_l("Dues and payments")),
+        [str(_l("Dues or date paid")), str(_l("Amount")), str(_l("Receipt")), ""],
+        rows,
+    )
+
+
+def _volunteering(member: Member) -> Section:
+    volunteer = db.session.scalar(select(Volunteer).where(Volunteer.member_id == member.id))
+    rows = []
+    if volunteer is not None:
+        rows.append([_l("Skills"), volunteer.skills, ""])
+        rows.append([_l("Availability"), volunteer.availability, ""])
+        shifts = db.session.execute(
+            select(Shift, Assignment)
+            .join(Assignment, Assignment.shift_id == Shift.id)
+            .where(Assignment.volunteer_id == volunteer.id)
+            .order_by(Shift.starts_at, Shift.id)
+        ).all()
+        rows += [
+            [
+                local_datetime(shift.starts_at),
+                shift.title,
+                f"{assignment.minutes / 60:g}" if assignment.minutes else "",
+            ]
+            for shift, assignment in shifts
+        ]
+    return Section(
+        str(_l("Volunteering")),
+        [str(_l("Item or shift")), str(_l("Details")), str(_l("Hours"))],
+        rows,
+    )
+
+
 SECTIONS: list[Callable[[Member], Section]] = [
     _register_record,
     _activities,
     _event_registrations,
+    _dues,
+    _volunteering,
 ]
 
 

@@ -50,13 +50,23 @@ def test_the_download_is_a_workbook_of_every_section_and_is_logged(world, make_c
     response = make_client(world.member_a1.login).get(f"{BASE}/me/data.xlsx")
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["会员档案", "参加的活动", "活动报名"]
+    assert workbook.sheetnames == ["会员档案", "参加的活动", "活动报名", "会费与缴费", "志愿服务"]
     record = {row[0]: row[1] for row in workbook["会员档案"].iter_rows(values_only=True)}
     assert record["姓名"] == "会员甲" and record["身份证号"] == "11010519491231002X"
     assert [row[1] for row in workbook["参加的活动"].iter_rows(min_row=2, values_only=True)] == [
         "五月宣传"
     ]
     assert _count(AuditLog, action="export_own_data", user_id=world.member_a1.id) == 1
+
+
+def test_the_download_includes_the_persons_dues_payments(world, make_client):
+    from tests.dues.makers import create_payment
+
+    member = _own_member(world)
+    payment = create_payment(world.village_a1, amount_fen=1500, member_id=member.id)
+    response = make_client(world.member_a1.login).get(f"{BASE}/me/data.xlsx")
+    rows = list(load_workbook(io.BytesIO(response.data))["会费与缴费"].iter_rows(values_only=True))
+    assert any(row[1] == "¥15.00" and row[2] == payment.receipt_number for row in rows)
 
 
 def test_someone_without_a_member_record_gets_404_and_others_records_are_never_shown(
