@@ -32,3 +32,15 @@ def test_sqlite_upgrade_runs_on_an_empty_file(tmp_path):
         upgrade(revision="heads")
         assert "associations" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_the_migrations_have_a_single_head():
+    """Parallel branches must be merged, so `flask db upgrade` alone reaches every table."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from app import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
