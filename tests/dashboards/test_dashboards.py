@@ -357,6 +357,7 @@ def test_a_secretary_of_one_association_cannot_refresh_another(figures, client_f
 def test_dues_and_overdue_tasks_are_rolled_up_by_their_modules_rules(world, client_for):
     from datetime import timedelta
 
+    from app.dues import services as dues_services
     from app.dues.services import collection_figures
     from app.oversight.services import overdue_task_counts
     from tests.dues.makers import YEAR as DUES_YEAR
@@ -366,6 +367,21 @@ def test_dues_and_overdue_tasks_are_rolled_up_by_their_modules_rules(world, clie
     create_payment(world.village_a1, amount_fen=3000)  # a 3,000 fen charge paid in full
     create_charge(world.village_a1)  # another, unpaid
     create_payment(world.village_b1, amount_fen=1000)  # 1,000 of 3,000
+    exempted = create_charge(world.village_b1)  # exempt: counts neither as due nor as paid
+    voided = create_payment(world.village_a2, amount_fen=3000)  # voided: due, not paid
+    with tenant_context(scope_for(world.village_b1, writable=True)):
+        dues_services.exempt(
+            db.session.get(Member, exempted.member_id),
+            year=DUES_YEAR,
+            reason="困难家庭",
+            created_by_id=None,
+        )
+        db.session.commit()
+    with tenant_context(scope_for(world.village_a2, writable=True)):
+        dues_services.void_payment(
+            dues_services.load_payment(voided.id), reason="录入错误", voided_by_id=None
+        )
+        db.session.commit()
     create_task(
         world.village_a2,
         opened_by=world.county_auditor,
@@ -375,13 +391,13 @@ def test_dues_and_overdue_tasks_are_rolled_up_by_their_modules_rules(world, clie
     with tenant_context(scope_for(world.county, writable=False)), subtree_reads():
         total = rollup.rollup(world.county, DUES_YEAR)
         dues = collection_figures(DUES_YEAR)
-    assert (total.dues_expected_fen, total.dues_collected_fen) == (9000, 4000)
+    assert (total.dues_expected_fen, total.dues_collected_fen) == (12000, 4000)
     assert (total.dues_expected_fen, total.dues_collected_fen) == (dues.due_fen, dues.paid_fen)
     with tenant_context(scope_for(world.county, writable=False)):
         assert total.overdue_rectifications == sum(overdue_task_counts(world.county).values()) == 1
     client = client_for(world.county_auditor.login)
     page = text_of(client.get(f"/a/{world.county.slug}/dashboard/?year={DUES_YEAR}"))
-    assert "44.4%" in page[page.index('data-testid="tile-dues"') :][:400]
+    assert "33.3%" in page[page.index('data-testid="tile-dues"') :][:400]
     rows = page.split('data-testid="child-row"')[1:]
     assert 'data-flag="red"' in rows[1].split("</td>")[7]  # township-b collects 33.3%
     this_year = text_of(client.get(f"/a/{world.county.slug}/dashboard/"))
