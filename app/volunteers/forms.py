@@ -72,7 +72,7 @@ class VolunteerForm(FlaskForm):
     tags = CheckboxesField(
         _l("Backbone roles"), choices=[(t, t) for t in BACKBONE_TAGS], validate_choice=True
     )
-    active = BooleanField(_l("Active"), default=True)
+    active = BooleanField(_l("Active (can be put on shifts)"), default=True)
 
     def to_input(self) -> VolunteerInput:
         return VolunteerInput(

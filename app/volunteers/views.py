@@ -113,7 +113,7 @@ def _volunteer_or_404(volunteer_id: int):
 
 def _volunteer_form_page(form, *, volunteer=None, status=200):
     if volunteer is None:
-        form.member_id.choices = [(0, _("Not a member"))] + services.member_choices()
+        form.member_id.choices = [(0, _("— not a member —"))] + services.member_choices()
     return render("volunteers/volunteer_form.html", status=status, form=form, volunteer=volunteer)
 
 
