@@ -259,7 +259,7 @@ def set_up_dues(
     from tenants.context import scope_for, tenant_context
     from tests.factories import create_member
 
-    member = create_member(association, member_name)
+    member_id = create_member(association, member_name).id
     with tenant_context(scope_for(association, writable=True)):
         if db.session.scalar(select(DuesSettings)) is None:
             db.session.add(
@@ -277,12 +277,12 @@ def set_up_dues(
             db.session.add(DuesPlan(year=year, amount_fen=amount_fen, due_on=date(year, 3, 31)))
         db.session.flush()
         if user is not None:
-            db.session.get(Member, member.id).user_id = user.id
-        charge = Charge(member_id=member.id, year=year, amount_due_fen=amount_fen)
+            db.session.get(Member, member_id).user_id = user.id
+        charge = Charge(member_id=member_id, year=year, amount_due_fen=amount_fen)
         db.session.add(charge)
         db.session.commit()
         charge_id = charge.id
-    return DuesSetUp(association.id, account, charge_id, member.id, amount_fen)
+    return DuesSetUp(association.id, account, charge_id, member_id, amount_fen)
 
 
 def post_event(client, payload: str, signature: str | None = "sign"):

@@ -45,6 +45,7 @@ def test_the_secretary_connects_a_standard_account_through_an_account_link(
     set_up_dues(world.village_a1, account=None)
     secretary = client_for(world.secretary_a1.login)
 
+    assert 'data-testid="stripe-connect-link"' in secretary.get("/a/village-a1/dues/").text
     page = secretary.get("/a/village-a1/dues/stripe/")
     assert page.status_code == 200
     assert "Connect a Stripe account" in page.text
