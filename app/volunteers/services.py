@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.core import crypto
+from app.core import audit, crypto
 from app.events.models import Event
 from app.extensions import db
 from app.members.idnumbers import mask_phone
@@ -144,6 +144,11 @@ def update_volunteer(volunteer: Volunteer, data: VolunteerInput) -> None:
         _set_phone(volunteer, data.phone)
     _apply_profile(volunteer, data)
     db.session.flush()
+
+
+def record_person_view(volunteer: Volunteer) -> None:
+    """A higher level opened a volunteer's profile or certificate: logged (PIPL)."""
+    audit.record("view_person", association_id=volunteer.association_id, target=volunteer)
 
 
 def phone_of(volunteer: Volunteer) -> str | None:

@@ -137,6 +137,8 @@ def new_volunteer():
 @can_read_registers
 def volunteer(volunteer_id: int):
     volunteer = _volunteer_or_404(volunteer_id)
+    if g.access.is_auditing:
+        services.record_person_view(volunteer)
     year = _year()
     return render(
         "volunteers/volunteer.html",
@@ -176,6 +178,8 @@ def certificate(volunteer_id: int):
         if own is None or own.id != volunteer.id:
             record_denial(association_id=g.association.id, reason="another volunteer's certificate")
             abort(403)
+    if g.access.is_auditing:
+        services.record_person_view(volunteer)
     year = _year()
     return render(
         "volunteers/certificate.html",

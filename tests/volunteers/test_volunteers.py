@@ -122,6 +122,29 @@ def test_a_member_gets_one_volunteer_profile_only(world, client_for):
     assert "This member already has a volunteer profile." in response.text
 
 
+def test_higher_level_sees_masked_phones_and_the_opening_is_logged(world, make_client):
+    from app.core.audit import AuditLog
+
+    volunteer = create_volunteer(world.village_a1, "钱师傅", member=False, phone="13812345678")
+    auditor = make_client(world.county_auditor.login)
+    page = auditor.get(url(world.village_a1, f"/people/{volunteer.id}"))
+    assert page.status_code == 200
+    assert "138****5678" in page.text and "13812345678" not in page.text
+    assert (
+        auditor.get(url(world.village_a1, f"/people/{volunteer.id}/certificate")).status_code == 200
+    )
+    make_client(world.secretary_a1.login).get(url(world.village_a1, f"/people/{volunteer.id}"))
+    with UNSCOPED_BYPASS("test reads the audit log"):
+        views = db.session.scalars(
+            select(AuditLog).where(
+                AuditLog.action == "view_person", AuditLog.target_type == "Volunteer"
+            )
+        ).all()
+    assert [(v.target_id, v.user_id) for v in views] == [
+        (volunteer.id, world.county_auditor.id)
+    ] * 2
+
+
 # --- teams ------------------------------------------------------------------------------------
 
 
