@@ -9,6 +9,7 @@ from app.accounts.passwords import hash_password
 from app.activities.models import ActivityType
 from app.activities.services import ActivityInput, record_activity
 from app.dashboards.demo import load_dashboard_sample
+from app.dues.demo import load_dues_sample
 from app.extensions import db
 from app.members import services as registers
 from app.members.models import BACKBONE_TAGS
@@ -246,6 +247,7 @@ def load_demo_data() -> bool:
         member_user = db.session.scalar(select(User).where(User.login == USERS[2][0]))
     _load_registers(by_slug["nanqi-lihua"], member_user_id=member_user.id)
     load_volunteer_sample(by_slug["nanqi-lihua"], member_user_id=member_user.id)
+    load_dues_sample(by_slug["nanqi-lihua"], member_user_id=member_user.id)
     load_dashboard_sample()
     _load_oversight(by_slug)
     return True

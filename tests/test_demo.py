@@ -15,6 +15,8 @@ def test_demo_logins_see_their_own_worlds(app, make_client):
     assert members.status_code == 200 and "王芳" in members.text
     assert "梨花社区计生协" in secretary.get("/a/nanqi-lihua/").text
     assert "5·29会员活动日" in secretary.get("/a/nanqi-lihua/activities/").text
+    dues = secretary.get("/a/nanqi-lihua/dues/?year=2026")
+    assert dues.status_code == 200 and 'data-testid="collection-rate"' in dues.text
 
     auditor = make_client("auditor@demo.xiehui.cn")
     for slug in ("shushan", "nanqi", "jinggang-taohua", "nanqi-lihua"):
@@ -27,3 +29,4 @@ def test_demo_logins_see_their_own_worlds(app, make_client):
 
     member = make_client("member@demo.xiehui.cn")
     assert member.get("/a/nanqi-lihua/members/").status_code == 403
+    assert "2026-00001" in member.get("/a/nanqi-lihua/dues/my").text

@@ -153,6 +153,10 @@ def generate_charges(plan: DuesPlan) -> int:
     return len(members)
 
 
+def charges_for_year(year: int) -> list[Charge]:
+    return list(db.session.scalars(select(Charge).where(Charge.year == year)))
+
+
 def load_charge(charge_id: int, *, for_update: bool = False) -> Charge | None:
     query = select(Charge).where(Charge.id == charge_id).execution_options(populate_existing=True)
     if for_update:

@@ -370,13 +370,13 @@ def arrears_export():
     sheet.title = _("Arrears %(year)d", year=year)[:31]
     sheet.append(
         [
-            _("Name"),
-            _("Address"),
-            _("Year"),
+            _("Member name"),
+            _("Household address"),
+            _("Dues year"),
             _("Due (yuan)"),
             _("Paid (yuan)"),
             _("Open (yuan)"),
-            _("Status"),
+            _("Payment status"),
         ]
     )
     labels = _status_labels()
