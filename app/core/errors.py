@@ -1,8 +1,11 @@
 """Friendly error pages in the user's language; tenant violations answer 403, never 500."""
 
-from flask import Flask, render_template
+from flask import Flask, current_app, g, render_template, request, session
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -52,7 +55,58 @@ def _server_error(error: Exception):
     return render_error(500)
 
 
+def _database_unavailable(error: OperationalError):
+    """The database is down or restarting (or dropped the connection): a 503 the browser may
+    retry, rendered without touching the database — the usual error page needs the signed-in
+    user, which needs the database. Other operational errors (e.g. SQLite's "database is
+    locked") go on as before: logged with their traceback, then the 500 page."""
+    if not isinstance(error, DBAPIError) or not (
+        error.connection_invalidated or _is_connection_failure(error)
+    ):
+        raise error
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the pool replaces it
+        current_app.logger.debug("rollback after a lost connection failed", exc_info=True)
+    chosen = session.get("locale")
+    locale = (
+        chosen
+        if chosen in current_app.config["LANGUAGES"]
+        else current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+    current_app.logger.warning("database unavailable for %s: %s", request.path, error.orig)
+    # Flask-Login's template context loads the user from the database unless one is known.
+    g._login_user = current_app.login_manager.anonymous_user()
+    with force_locale(locale):
+        body = render_template(
+            "errors/unavailable.html",
+            lang={"zh_Hans_CN": "zh-CN"}.get(locale, locale),
+            message=_(
+                "The service is briefly unavailable (the database is restarting). "
+                "Please try again in a few seconds."
+            ),
+        )
+    return body, 503, {"Retry-After": "5"}
+
+
+def _is_connection_failure(error: DBAPIError) -> bool:
+    """psycopg's failures to connect or lost connections; SQLite's 'unable to open'."""
+    text = str(error.orig).lower()
+    return any(
+        marker in text
+        for marker in (
+            "connection failed",
+            "terminating connection",
+            "server closed the connection",
+            "connection refused",
+            "the database system is",
+            "unable to open database",
+        )
+    )
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(TenantWriteDenied, _tenant_write_denied)
