@@ -156,20 +156,21 @@ def postgres_restart(args) -> list[str]:
             server.stop()
         _, began, ended = marks[0]
         groups = classify(run.records, began, ended)
-        failed = [r for r in run.records if not r.ok and r.started >= steady]
+        failed = [r for r in run.records if not r.ok]
         last = max((r.ended for r in failed), default=began)
         recovery = max(0.0, last - began)
-        body = summarise([r for r in run.records if r.started >= steady], end - steady)
+        body = summarise(run.records, end - steady)
         say(lines, f"(a) PostgreSQL restarted mid-load · {args.users} users · cluster 15/drill")
         say(
             lines,
             f"  restart (pg_ctlcluster restart, fast mode) took {ended - began:.1f} s; "
-            f"{body['requests']} requests in the steady state, {len(failed)} failed:",
+            f"{body['requests']} requests in all, {len(failed)} failed:",
         )
         say(
             lines,
             f"    {len(groups['in_flight'])} in flight when it began, {len(groups['during'])} "
-            f"sent while the database was down, {len(groups['after'])} sent after it was back",
+            f"sent while the database was down, {len(groups['after'])} sent after it was back, "
+            f"{len(groups['before'])} before the restart",
         )
         say(
             lines,
@@ -221,13 +222,14 @@ def worker_kill(args) -> list[str]:
     finally:
         server.stop()
     steady_records = [r for r in run.records if r.started >= steady]
-    failed = [r for r in steady_records if not r.ok]
+    failed = [r for r in run.records if not r.ok]  # sign-ins still queued count too
     in_flight = [r for r in failed if any(r.started <= at <= r.ended for _, at, _ in marks)]
-    body = summarise(steady_records, end - steady)
+    body = summarise(run.records, end - steady)
     say(lines, f"(b) gunicorn worker killed with kill -9 · {args.database} · {args.users} users")
     say(
         lines,
-        f"  {len(marks)} kills; {body['requests']} requests in the steady state, "
+        f"  {len(marks)} kills; {body['requests']} requests ({len(steady_records)} after the "
+        f"ramp-up), "
         f"{len(failed)} failed, {len(in_flight)} of them in flight at a kill; "
         f"workers afterwards: {workers_after} (respawned by the master)",
     )
