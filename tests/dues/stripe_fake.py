@@ -7,6 +7,7 @@ payment intents (retrieve and list). Webhook payloads are built and signed by `s
 
 import hashlib
 import hmac
+import html
 import itertools
 import json
 import threading
@@ -40,6 +41,7 @@ class FakeStripe:
     accounts: dict[str, dict] = field(default_factory=dict)
     # Payment intents per connected account: {"acct_…": [payment_intent dict, …]}
     payment_intents: dict[str, list[dict]] = field(default_factory=dict)
+    sessions: dict[str, "ReceivedRequest"] = field(default_factory=dict)
     charges_enabled_on_create: bool = False
     fail_next: int | None = None  # answer the next request with this HTTP status
 
@@ -70,7 +72,7 @@ class FakeStripe:
 
     # ---- routing ----------------------------------------------------------------------------
 
-    def answer(self, request: ReceivedRequest) -> tuple[int, dict]:
+    def answer(self, request: ReceivedRequest) -> tuple[int, dict | str]:
         if self.fail_next:
             status, self.fail_next = self.fail_next, None
             return status, _error("api_error", "fake failure")
@@ -96,8 +98,11 @@ class FakeStripe:
                 "created": int(time.time()),
                 "expires_at": int(time.time()) + 300,
             }
+        if request.method == "GET" and parts[0] == "checkout" and len(parts) == 2:
+            return self._checkout_page(parts[1])
         if request.method == "POST" and request.path == "/v1/checkout/sessions":
             session_id = self.next_id("cs_test")
+            self.sessions[session_id] = request
             return 200, {
                 "id": session_id,
                 "object": "checkout.session",
@@ -122,6 +127,21 @@ class FakeStripe:
                     return 200, intent
             return 404, _error("invalid_request_error", "No such payment_intent")
         return 404, _error("invalid_request_error", f"Unrecognized request URL {request.path}")
+
+    def _checkout_page(self, session_id: str) -> tuple[int, str]:
+        """A stand-in for Stripe's hosted Checkout page, for browser tests."""
+        created = self.sessions.get(session_id)
+        if created is None:
+            return 404, "<h1>No such session</h1>"
+        amount = int(created.params["line_items[0][price_data][unit_amount]"])
+        return 200, (
+            "<!doctype html><title>Fake Checkout</title>"
+            f"<h1>Fake Stripe Checkout</h1><p data-testid='amount'>{amount}</p>"
+            f"<a data-testid='fake-pay' href='{html.escape(created.params['success_url'])}'>"
+            "Pay</a> "
+            f"<a data-testid='fake-cancel' href='{html.escape(created.params['cancel_url'])}'>"
+            "Cancel</a>"
+        )
 
     def _list_payment_intents(self, account: str | None, params: dict[str, str]) -> dict:
         low = int(params.get("created[gte]", 0))
@@ -164,9 +184,10 @@ def start_fake_stripe() -> tuple[FakeStripe, ThreadingHTTPServer]:
             )
             fake.requests.append(request)
             status, answer = fake.answer(request)
-            data = json.dumps(answer).encode()
+            is_page = isinstance(answer, str)
+            data = answer.encode() if is_page else json.dumps(answer).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/html" if is_page else "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Request-Id", fake.next_id("req"))
             self.end_headers()

@@ -260,14 +260,22 @@ def test_an_older_partial_refund_arriving_late_does_not_shrink_the_refund(client
     assert payments()[0].refunded_fen == 3000
 
 
-def test_a_dispute_sets_and_its_closing_clears_disputed(client, dues):
+def test_a_dispute_sets_and_its_closing_clears_disputed(client, dues, client_for, world):
     now = int(time.time())
     send(client, "evt_1", "checkout.session.completed", checkout_completed(dues, "pi_1"))
     send(client, "evt_2", "charge.dispute.created", dispute("pi_1", "needs_response"), created=now)
     assert payments()[0].disputed is True
+    secretary_page = client_for(world.secretary_a1.login).get(
+        "/a/village-a1/dues/payments?year=2026"
+    )
+    assert 'data-testid="disputed-badge"' in secretary_page.text
+    member_page = client_for(world.member_a1.login).get("/a/village-a1/dues/my")
+    assert "Disputed at Stripe" in member_page.text
 
     send(client, "evt_3", "charge.dispute.closed", dispute("pi_1", "won"), created=now + 60)
     assert payments()[0].disputed is False
+    member_page = client_for(world.member_a1.login).get("/a/village-a1/dues/my")
+    assert "Disputed at Stripe" not in member_page.text
 
 
 def test_dispute_events_in_reverse_order_end_closed(client, dues):
