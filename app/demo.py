@@ -10,6 +10,7 @@ from app.activities.models import ActivityType
 from app.activities.services import ActivityInput, record_activity
 from app.dashboards.demo import load_dashboard_sample
 from app.dues.demo import load_dues_sample
+from app.dues.stripe_demo import load_stripe_sample
 from app.extensions import db
 from app.members import services as registers
 from app.members.models import BACKBONE_TAGS
@@ -248,6 +249,7 @@ def load_demo_data() -> bool:
     _load_registers(by_slug["nanqi-lihua"], member_user_id=member_user.id)
     load_volunteer_sample(by_slug["nanqi-lihua"], member_user_id=member_user.id)
     load_dues_sample(by_slug["nanqi-lihua"], member_user_id=member_user.id)
+    load_stripe_sample(by_slug["nanqi-lihua"])
     load_dashboard_sample()
     _load_oversight(by_slug)
     return True
