@@ -77,7 +77,11 @@ def receive():
     if not store_event(event, payload.decode("utf-8")):
         return jsonify(received=True, duplicate=True), 200
     db.session.commit()  # stored for good before the (possibly separate) worker looks for it
-    process_stripe_event(event["id"])
+    try:
+        process_stripe_event(event["id"])
+    except Exception:  # noqa: BLE001 - the queue is down: the event is stored, the scheduled
+        # retry (process_pending_stripe_events) applies it; Stripe need not resend it.
+        log.exception("stripe event %s stored but not queued", event["id"])
     return jsonify(received=True), 200
 
 

@@ -412,6 +412,20 @@ def test_events_stored_while_no_worker_ran_are_processed_later(client, dues, app
     )
 
 
+def test_a_queue_outage_still_answers_200_and_keeps_the_event(client, dues, monkeypatch):
+    from app.dues import webhooks
+
+    def queue_down(event_id):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(webhooks, "process_stripe_event", queue_down)
+    response = send(client, "evt_1", "checkout.session.completed", checkout_completed(dues, "pi_1"))
+
+    assert response.status_code == 200
+    assert stored_events()["evt_1"].processed_at is None  # left for the scheduled retry
+    assert payments() == []
+
+
 def test_the_endpoint_is_rate_limited(client, dues, app):
     app.config["RATELIMIT_STRIPE_WEBHOOK"] = "3 per minute"
     obj = checkout_completed(dues, "pi_1")
