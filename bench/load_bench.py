@@ -362,6 +362,7 @@ def start_server(
         '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
         "bench.wsgi_bench:app",
     ]
+    (OUT / f"access-{database}{label}.log").unlink(missing_ok=True)  # gunicorn appends
     handle = log.open("w")
     process = subprocess.Popen(  # noqa: S603 - fixed command
         command, env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT
