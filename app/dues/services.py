@@ -556,8 +556,9 @@ def central_household_figures(year: int) -> list[CentralHouseholdFigures]:
     for group_id, count, due, paid in rows:
         if group_id in figures:
             figures[group_id].members = count
-            figures[group_id].due_fen = due or 0
-            figures[group_id].paid_fen = paid or 0
+            # PostgreSQL sums integers as numeric: back to int fen.
+            figures[group_id].due_fen = int(due or 0)
+            figures[group_id].paid_fen = int(paid or 0)
     collected = db.session.execute(
         select(Payment.collected_via_household_id, func.sum(PaymentAllocation.amount_fen))
         .join(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
@@ -571,7 +572,7 @@ def central_household_figures(year: int) -> list[CentralHouseholdFigures]:
     )
     for household_id, amount in collected:
         if household_id in figures:
-            figures[household_id].collected_fen = amount or 0
+            figures[household_id].collected_fen = int(amount or 0)
     return list(figures.values())
 
 
