@@ -200,8 +200,16 @@ def worker_kill(args) -> list[str]:
     def kill_workers():
         marks = []
         for _ in range(args.kills):
-            workers = server.worker_pids()
-            victim = rng.choice(workers)
+            # Prefer a worker that is busy (running or waiting on the database) right now, so
+            # the drill shows what happens to the request it serves.
+            deadline = time.monotonic() + 3
+            while True:
+                workers = server.worker_pids()
+                busy = [pid for pid in workers if _state(pid) in ("R", "D")]
+                if busy or time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            victim = rng.choice(busy or workers)
             at = time.monotonic()
             os.kill(victim, signal.SIGKILL)
             marks.append((f"kill -9 {victim}", at, at))
@@ -238,6 +246,13 @@ def worker_kill(args) -> list[str]:
     for line in describe_errors(run.records):
         say(lines, f"    {line}")
     return lines
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "?"
 
 
 # --- (c) a full upload disk -------------------------------------------------------------------
