@@ -102,6 +102,7 @@ def index():
     sort = sort if sort in SORT_KEYS else "name"
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     with subtree_reads():
+        rollup.prefer_custom_plans()
         total = rollup.rollup(g.association, year)
         children = rollup.children_rollup(g.association, year)
         as_of = rollup.as_of(g.association, year)
@@ -151,6 +152,7 @@ def problems():
     kind, target = _problem_filters()
     page_number = request.args.get("page", 1, type=int)
     with subtree_reads():
+        rollup.prefer_custom_plans()
         query = rollup.problems_query(g.association, year, kind=kind, target=target)
         page = paginate_rows(query, page=page_number, per_page=PER_PAGE)
     page = Page(
@@ -177,6 +179,7 @@ def problems():
 def export():
     year = _chosen_year()
     with subtree_reads():
+        rollup.prefer_custom_plans()
         total = rollup.rollup(g.association, year)
         children = rollup.children_rollup(g.association, year)
         rows = db.session.execute(rollup.problems_query(g.association, year)).all()
@@ -198,6 +201,7 @@ def export():
 def report():
     year = _chosen_year()
     with subtree_reads():
+        rollup.prefer_custom_plans()
         total = rollup.rollup(g.association, year)
         children = rollup.children_rollup(g.association, year)
         as_of = rollup.as_of(g.association, year)
