@@ -330,7 +330,12 @@ Charge.paid_fen = column_property(
             Payment.association_id == PaymentAllocation.association_id,
         ),
     )
-    .where(PaymentAllocation.charge_id == Charge.id, Payment.voided_at.is_(None))
+    .where(
+        # With the association too, so the (association_id, charge_id) index is used.
+        PaymentAllocation.association_id == Charge.association_id,
+        PaymentAllocation.charge_id == Charge.id,
+        Payment.voided_at.is_(None),
+    )
     .correlate_except(PaymentAllocation, Payment)
     .scalar_subquery(),
     deferred=False,
