@@ -47,6 +47,9 @@ class Config:
     MAIL_FROM = "noreply@xiehui.local"
     HUEY_URL = f"sqlite:///{INSTANCE_DIR / 'jobs.db'}"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # Recompute an association's dashboard figures after each commit that changed it (a job).
+    # Tests switch it off except where they test the figures: inline, it runs on every commit.
+    DASHBOARD_LIVE_REFRESH = True
     MAX_FORM_MEMORY_SIZE = 512 * 1024
     # Stripe Connect (online dues): the platform's secret key and its Connect webhook secret.
     # Without a key no pay button is offered. STRIPE_API_BASE points at a fake in tests.

@@ -43,6 +43,8 @@ def base_config(database_url: str, **overrides) -> dict:
         "NOTIFICATION_BACKEND": "memory",
         "HUEY_IMMEDIATE": True,
         "RATELIMIT_LOGIN": "1000 per minute",
+        # On for the tests of the figures (tests/dashboards/conftest.py and a few modules).
+        "DASHBOARD_LIVE_REFRESH": False,
     }
     config.update(overrides)
     return config

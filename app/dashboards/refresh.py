@@ -145,7 +145,7 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
 
 def _after_commit(session: Session) -> None:
     dirty = session.info.pop(DIRTY_KEY, None)
-    if not dirty:
+    if not dirty or not current_app.config["DASHBOARD_LIVE_REFRESH"]:
         return
     try:
         refresh_associations_job(sorted(dirty))

@@ -2,7 +2,15 @@
 
 from datetime import date, timedelta
 
+import pytest
+
 from tests.factories import create_task
+
+
+@pytest.fixture
+def app_config() -> dict:
+    # The figures follow the records here: keep the after-commit refresh on.
+    return {"DASHBOARD_LIVE_REFRESH": True}
 
 
 def test_an_association_with_an_overdue_task_is_in_the_problems_list(world, client_for):
