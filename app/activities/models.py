@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime, utcnow
+from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -41,12 +41,6 @@ class AidKind(enum.StrEnum):
     OTHER = "other"  # 其他
 
 
-def _enum(kind):
-    return db.Enum(
-        kind, native_enum=False, length=20, values_callable=lambda items: [i.value for i in items]
-    )
-
-
 class Activity(TenantMixin, CreatedAtMixin, db.Model):
     """One activity (活动) an association held: the record a higher association inspects."""
 
@@ -60,7 +54,7 @@ class Activity(TenantMixin, CreatedAtMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     held_on: Mapped[date] = mapped_column(Date)
     title: Mapped[str] = mapped_column(String(120))
-    type: Mapped[ActivityType] = mapped_column(_enum(ActivityType))
+    type: Mapped[ActivityType] = mapped_column(string_enum(ActivityType))
     place: Mapped[str] = mapped_column(String(120), default="")
     organiser: Mapped[str] = mapped_column(String(60), default="")
     participant_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -131,7 +125,7 @@ class HardshipAid(TenantMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     activity_id: Mapped[int] = mapped_column(Integer, index=True)
     family: Mapped[str] = mapped_column(String(60))
-    kind: Mapped[AidKind] = mapped_column(_enum(AidKind))
+    kind: Mapped[AidKind] = mapped_column(string_enum(AidKind))
     quantity: Mapped[str] = mapped_column(String(30), default="")
     value_fen: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime, utcnow
+from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -27,12 +27,6 @@ class ItemState(enum.StrEnum):
     ACCEPTED = "accepted"  # 通过
     RETURNED = "returned"  # 退回: sent back with a comment
     WITHDRAWN = "withdrawn"  # taken back by the secretary before review
-
-
-def _enum(kind):
-    return db.Enum(
-        kind, native_enum=False, length=20, values_callable=lambda items: [i.value for i in items]
-    )
 
 
 class Checklist(TenantMixin, CreatedAtMixin, db.Model):
@@ -70,7 +64,7 @@ class ChecklistItem(TenantMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     checklist_id: Mapped[int] = mapped_column(Integer, index=True)
     number: Mapped[int] = mapped_column(Integer)
-    state: Mapped[ItemState] = mapped_column(_enum(ItemState), default=ItemState.DRAFT)
+    state: Mapped[ItemState] = mapped_column(string_enum(ItemState), default=ItemState.DRAFT)
     note: Mapped[str] = mapped_column(Text, default="")  # the secretary's explanation
     # Items computed from the registers: the figure as it stood when submitted.
     submitted_figure: Mapped[int | None] = mapped_column(Integer)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -21,6 +21,14 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def string_enum(kind) -> Enum:
+    """A Python enum stored as its values in a short string column (no native PostgreSQL
+    enum type, so adding a value needs no type migration and SQLite behaves the same)."""
+    return Enum(
+        kind, native_enum=False, length=20, values_callable=lambda items: [i.value for i in items]
+    )
 
 
 class UTCDateTime(TypeDecorator):

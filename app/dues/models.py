@@ -35,15 +35,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from app.core.models import CreatedAtMixin, UTCDateTime, utcnow
+from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.extensions import db
 from tenants.models import TenantMixin
-
-
-def _enum(kind):
-    return db.Enum(
-        kind, native_enum=False, length=20, values_callable=lambda items: [i.value for i in items]
-    )
 
 
 class JoinRule(enum.StrEnum):
@@ -91,7 +85,7 @@ class DuesSettings(TenantMixin, db.Model):
     amount_fen: Mapped[int] = mapped_column(Integer)
     due_month: Mapped[int] = mapped_column(Integer)
     due_day: Mapped[int] = mapped_column(Integer)
-    join_rule: Mapped[JoinRule] = mapped_column(_enum(JoinRule), default=JoinRule.FULL)
+    join_rule: Mapped[JoinRule] = mapped_column(string_enum(JoinRule), default=JoinRule.FULL)
     # Globally unique: a webhook names the account, and the account names one association.
     stripe_account_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_charges_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -113,7 +107,7 @@ class DuesPlan(TenantMixin, CreatedAtMixin, db.Model):
     year: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(Integer)
     due_on: Mapped[date] = mapped_column(Date)
-    join_rule: Mapped[JoinRule] = mapped_column(_enum(JoinRule), default=JoinRule.FULL)
+    join_rule: Mapped[JoinRule] = mapped_column(string_enum(JoinRule), default=JoinRule.FULL)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
@@ -233,7 +227,7 @@ class Payment(TenantMixin, CreatedAtMixin, db.Model):
     )
     paid_on: Mapped[date] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(Integer)
-    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    method: Mapped[PaymentMethod] = mapped_column(string_enum(PaymentMethod))
     payer_name: Mapped[str] = mapped_column(String(60))
     note: Mapped[str] = mapped_column(String(200), default="")
     receipt_number: Mapped[str] = mapped_column(String(20))
@@ -315,7 +309,7 @@ class Reminder(TenantMixin, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     charge_id: Mapped[int] = mapped_column(Integer)
-    stage: Mapped[ReminderStage] = mapped_column(_enum(ReminderStage))
+    stage: Mapped[ReminderStage] = mapped_column(string_enum(ReminderStage))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import CreatedAtMixin, UTCDateTime, utcnow
+from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.extensions import db
 from tenants.models import TenantMixin
 
@@ -29,12 +29,6 @@ class RegistrationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
-
-
-def _enum(kind):
-    return db.Enum(
-        kind, native_enum=False, length=20, values_callable=lambda items: [i.value for i in items]
-    )
 
 
 class Event(TenantMixin, CreatedAtMixin, db.Model):
@@ -57,7 +51,9 @@ class Event(TenantMixin, CreatedAtMixin, db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     signup_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int] = mapped_column(Integer)
-    scope: Mapped[EventScope] = mapped_column(_enum(EventScope), default=EventScope.ASSOCIATION)
+    scope: Mapped[EventScope] = mapped_column(
+        string_enum(EventScope), default=EventScope.ASSOCIATION
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The activity record the event became once held (app/activities); set once.
     activity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -88,7 +84,7 @@ class Registration(TenantMixin, CreatedAtMixin, db.Model):
         ForeignKey("associations.id", ondelete="SET NULL")
     )
     name: Mapped[str] = mapped_column(String(60))
-    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
+    status: Mapped[RegistrationStatus] = mapped_column(string_enum(RegistrationStatus))
     # When the person (last) joined: the waitlist is served in this order.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     walk_in: Mapped[bool] = mapped_column(default=False)

@@ -20,15 +20,9 @@ from sqlalchemy import (
 from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import CreatedAtMixin, UTCDateTime
+from app.core.models import CreatedAtMixin, UTCDateTime, string_enum
 from app.extensions import db
 from tenants.models import TenantMixin
-
-
-def _enum(kind):
-    return db.Enum(
-        kind, native_enum=False, length=20, values_callable=lambda items: [i.value for i in items]
-    )
 
 
 class MemberStatus(enum.StrEnum):
@@ -117,7 +111,7 @@ class Member(TenantMixin, CreatedAtMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
     name_initials: Mapped[str] = mapped_column(String(60), default="")  # pinyin, e.g. "zs"
-    gender: Mapped[Gender | None] = mapped_column(_enum(Gender))
+    gender: Mapped[Gender | None] = mapped_column(string_enum(Gender))
     birth_date: Mapped[date | None] = mapped_column(Date)
     id_number_encrypted: Mapped[str | None] = mapped_column(Text)
     id_number_hash: Mapped[str | None] = mapped_column(String(64))
@@ -128,7 +122,9 @@ class Member(TenantMixin, CreatedAtMixin, db.Model):
     phone_tail: Mapped[str | None] = mapped_column(String(4))
     household_id: Mapped[int | None] = mapped_column(Integer)
     joined_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus), default=MemberStatus.ACTIVE)
+    status: Mapped[MemberStatus] = mapped_column(
+        string_enum(MemberStatus), default=MemberStatus.ACTIVE
+    )
     status_on: Mapped[date | None] = mapped_column(Date)  # when the status last changed
     # "|老党员|志愿者|": delimited so one LIKE finds a tag.
     tags_text: Mapped[str] = mapped_column(String(400), default="")
@@ -207,7 +203,9 @@ class MemberImport(TenantMixin, CreatedAtMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(String(200))
     stored_name: Mapped[str | None] = mapped_column(String(80))
-    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus), default=ImportStatus.MAPPING)
+    status: Mapped[ImportStatus] = mapped_column(
+        string_enum(ImportStatus), default=ImportStatus.MAPPING
+    )
     headers: Mapped[list] = mapped_column(JSON, default=list)
     samples: Mapped[list] = mapped_column(JSON, default=list)  # a few rows, masked
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)  # column index -> field
@@ -284,7 +282,7 @@ class PersonalDataRequest(TenantMixin, CreatedAtMixin, db.Model):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[DataRequestStatus] = mapped_column(
-        _enum(DataRequestStatus), default=DataRequestStatus.PENDING
+        string_enum(DataRequestStatus), default=DataRequestStatus.PENDING
     )
     decision_note: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime, utcnow
+from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -36,12 +36,6 @@ class Verdict(enum.StrEnum):
     PENDING = "pending"
     OK = "ok"
     PROBLEM = "problem"
-
-
-def _enum(kind):
-    return db.Enum(
-        kind, native_enum=False, length=20, values_callable=lambda items: [i.value for i in items]
-    )
 
 
 class RectificationTask(TenantMixin, CreatedAtMixin, db.Model):
@@ -63,7 +57,7 @@ class RectificationTask(TenantMixin, CreatedAtMixin, db.Model):
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text)
     deadline_on: Mapped[date] = mapped_column(Date)
-    state: Mapped[TaskState] = mapped_column(_enum(TaskState), default=TaskState.OPEN)
+    state: Mapped[TaskState] = mapped_column(string_enum(TaskState), default=TaskState.OPEN)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     opened_by_association_id: Mapped[int | None] = mapped_column(
         ForeignKey("associations.id", ondelete="SET NULL")
@@ -185,7 +179,7 @@ class SpotCheckEntry(TenantMixin, db.Model):
     activity_association_id: Mapped[int | None] = mapped_column(
         ForeignKey("associations.id", ondelete="SET NULL")
     )
-    verdict: Mapped[Verdict] = mapped_column(_enum(Verdict), default=Verdict.PENDING)
+    verdict: Mapped[Verdict] = mapped_column(string_enum(Verdict), default=Verdict.PENDING)
     note: Mapped[str] = mapped_column(Text, default="")
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime
+from app.core.models import CreatedAtMixin, UTCDateTime, string_enum
 from app.extensions import db
 from app.members.models import Member
 from tenants.models import TenantMixin
@@ -33,12 +33,6 @@ TIMES_OF_DAY = ("morning", "afternoon", "evening")
 class AssignmentStatus(enum.StrEnum):
     SIGNED_UP = "signed_up"
     CANCELLED = "cancelled"
-
-
-def _enum(kind):
-    return db.Enum(
-        kind, native_enum=False, length=20, values_callable=lambda items: [i.value for i in items]
-    )
 
 
 def _split(text: str) -> list[str]:
@@ -231,7 +225,7 @@ class Assignment(TenantMixin, CreatedAtMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     shift_id: Mapped[int] = mapped_column(Integer, index=True)
     volunteer_id: Mapped[int] = mapped_column(Integer, index=True)
-    status: Mapped[AssignmentStatus] = mapped_column(_enum(AssignmentStatus))
+    status: Mapped[AssignmentStatus] = mapped_column(string_enum(AssignmentStatus))
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     minutes: Mapped[int | None] = mapped_column(Integer)
     served_on: Mapped[date | None] = mapped_column(Date)
