@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from werkzeug.datastructures import FileStorage
 
 from app.associations.models import AssociationSettings, PopulationRecord
@@ -101,18 +101,21 @@ def record_population(
     association.served_population = current
 
 
-def populations_in_force(year: int, association_ids: list[int]) -> dict[int, int]:
+def populations_in_force(year: int, association_ids: list[int] | None) -> dict[int, int | None]:
     """The population each association served in `year` (one query): the record with the
-    latest `from_year` not after `year`, else the association's own figure. Reads within the
-    current scope (wrap in subtree_reads() for a roll-up)."""
+    latest `from_year` not after `year`, else the association's own figure (None if neither).
+    `association_ids` None means every association the current scope reads (wrap in
+    subtree_reads() for a roll-up; the dashboards' figures job reads them all)."""
+
+    def restrict(column):
+        return column.in_(association_ids) if association_ids is not None else true()
+
     latest = (
         select(
             PopulationRecord.association_id,
             func.max(PopulationRecord.from_year).label("from_year"),
         )
-        .where(
-            PopulationRecord.from_year <= year, PopulationRecord.association_id.in_(association_ids)
-        )
+        .where(PopulationRecord.from_year <= year, restrict(PopulationRecord.association_id))
         .group_by(PopulationRecord.association_id)
         .subquery()
     )
@@ -124,14 +127,12 @@ def populations_in_force(year: int, association_ids: list[int]) -> dict[int, int
             (PopulationRecord.association_id == latest.c.association_id)
             & (PopulationRecord.from_year == latest.c.from_year),
         )
-        .where(Association.id.in_(association_ids))
+        .where(restrict(Association.id))
     )
-    found = {}
-    for association_id, current, recorded in rows:
-        value = recorded if recorded is not None else current
-        if value is not None:
-            found[association_id] = value
-    return found
+    return {
+        association_id: recorded if recorded is not None else current
+        for association_id, current, recorded in rows
+    }
 
 
 def population_in_force(association: Association, year: int) -> int | None:

@@ -17,7 +17,7 @@ from datetime import date
 from sqlalchemy import and_, case, func, or_, select
 
 from app.activities.models import Activity
-from app.associations.models import PopulationRecord
+from app.associations.settings import populations_in_force
 from app.checklist.models import Checklist, ChecklistItem, ItemState
 from app.extensions import db
 from app.members.models import Household, Member, MemberStatus
@@ -52,34 +52,9 @@ def members(year: int, association_ids: list[int] | None) -> Rows:
 
 
 def population(year: int, association_ids: list[int] | None) -> Rows:
-    """The population in force in `year`: the latest record from that year or before, else
-    the association's own figure (the rule of app/associations/settings.py)."""
-    latest = (
-        select(
-            PopulationRecord.association_id,
-            func.max(PopulationRecord.from_year).label("from_year"),
-        )
-        .where(
-            PopulationRecord.from_year <= year,
-            _restrict(PopulationRecord.association_id, association_ids),
-        )
-        .group_by(PopulationRecord.association_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Association.id, Association.served_population, PopulationRecord.population)
-        .outerjoin(latest, latest.c.association_id == Association.id)
-        .outerjoin(
-            PopulationRecord,
-            (PopulationRecord.association_id == latest.c.association_id)
-            & (PopulationRecord.from_year == latest.c.from_year),
-        )
-        .where(_restrict(Association.id, association_ids))
-    )
-    return {
-        association_id: {"population": recorded if recorded is not None else current}
-        for association_id, current, recorded in rows
-    }
+    """The population in force in `year` (the rule of app/associations/settings.py)."""
+    found = populations_in_force(year, association_ids)
+    return {association_id: {"population": value} for association_id, value in found.items()}
 
 
 def activities(year: int, association_ids: list[int] | None) -> Rows:
