@@ -265,3 +265,14 @@ def _from_serial(serial: float) -> date:
     if not 1 <= serial < 2_958_466:  # Excel's own range: 1900-01-01 … 9999-12-31
         raise ValueError(serial)
     return EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """Text a spreadsheet would run as a formula is prefixed with a quote (formula/CSV
+    injection); other values pass unchanged. For every export of text people typed."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

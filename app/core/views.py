@@ -3,7 +3,7 @@
 import functools
 from collections.abc import Callable
 
-from flask import Flask, abort, g, render_template
+from flask import Flask, Response, abort, g, render_template
 from flask_htmx import make_response as htmx_response
 
 from app.core.audit import record_denial
@@ -34,6 +34,21 @@ can_read = require(lambda access: access.can_read, "read")
 can_read_registers = require(lambda access: access.can_read_registers, "read registers")
 can_write = require(lambda access: access.can_write, "write")
 secretary_only = require(lambda access: access.is_secretary, "secretary only")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def private_download(data: bytes, filename: str, mimetype: str = XLSX) -> Response:
+    """A file of protected data as an attachment that no browser or proxy keeps a copy of."""
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def render(template: str, *, fragment: str | None = None, status: int = 200, **context):

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from app.core.labels import KIND_LABELS
+from app.core.spreadsheets import safe_cell
 from app.dashboards.labels import CHECKLIST_LABELS, TARGET_LABELS
 from app.dashboards.rollup import Figures
 
@@ -102,11 +103,6 @@ def figure_groups(total: Figures) -> list[tuple[str, list[Column]]]:
     return groups
 
 
-def _text(value: str) -> str:
-    """Text openpyxl would store as a formula is prefixed with a quote (formula injection)."""
-    return "'" + value if value.startswith(("=", "+", "-", "@")) else value
-
-
 def _yuan(fen: int | None):
     return None if fen is None else fen / 100
 
@@ -123,7 +119,7 @@ def dashboard_workbook(association, year: int, total: Figures, children, problem
             rows += [(r.association.name, r.association.kind, r.figures) for r in children]
             for name, kind, figures in rows:
                 sheet.append(
-                    [_text(name), str(KIND_LABELS[kind]), *(c.value(figures) for c in columns)]
+                    [safe_cell(name), str(KIND_LABELS[kind]), *(c.value(figures) for c in columns)]
                 )
             for index, column in enumerate(columns, start=3):
                 if column.percent:
@@ -135,9 +131,9 @@ def dashboard_workbook(association, year: int, total: Figures, children, problem
         for problem in problems:
             sheet.append(
                 [
-                    _text(problem.association.name),
+                    safe_cell(problem.association.name),
                     str(KIND_LABELS[problem.association.kind]),
-                    _text(problem.parent_name or ""),
+                    safe_cell(problem.parent_name or ""),
                     "、".join(str(TARGET_LABELS[t]) for t in problem.missed),
                 ]
             )

@@ -8,13 +8,13 @@ or the province above. Only aggregates are shown here; people's records stay in 
 
 from datetime import date
 
-from flask import Response, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.core import audit
 from app.core.pagination import Page, paginate_rows
-from app.core.views import can_read_registers, render
+from app.core.views import can_read_registers, private_download, render
 from app.dashboards import exporting, refresh, rollup
 from app.dashboards.labels import (
     CHECKLIST_LABELS,
@@ -187,14 +187,7 @@ def export():
     data = exporting.dashboard_workbook(g.association, year, total, children, problems)
     audit.record("export", association_id=g.association.id, what="dashboard", year=year)
     filename = f"dashboard-{g.association.slug}-{year}.xlsx"
-    return Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return private_download(data, filename)
 
 
 @can_read_registers

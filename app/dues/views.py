@@ -14,7 +14,15 @@ from sqlalchemy import select
 from app.activities.forms import fen_to_yuan, yuan_to_fen
 from app.core import audit
 from app.core.pagination import paginate_rows
-from app.core.views import can_read, can_read_registers, can_write, render, require
+from app.core.spreadsheets import safe_cell
+from app.core.views import (
+    can_read,
+    can_read_registers,
+    can_write,
+    private_download,
+    render,
+    require,
+)
 from app.dues import receipts, services
 from app.dues.forms import (
     JOIN_RULE_LABELS,
@@ -383,8 +391,8 @@ def arrears_export():
     for charge, member_row, household in rows:
         sheet.append(
             [
-                _safe_cell(member_row.name),
-                _safe_cell(household.address if household else ""),
+                safe_cell(member_row.name),
+                safe_cell(household.address if household else ""),
                 charge.year,
                 charge.amount_due_fen / 100,
                 charge.paid_fen / 100,
@@ -406,19 +414,7 @@ def arrears_export():
         rows=len(rows),
     )
     filename = f"arrears-{g.association.slug}-{year}-{date.today():%Y%m%d}.xlsx"
-    return Response(
-        buffer.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-def _safe_cell(value: str) -> str:
-    """No formula injection: a cell that starts like a formula is kept as text."""
-    return "'" + value if value and value[0] in "=+-@\t\r" else value
+    return private_download(buffer.getvalue(), filename)
 
 
 # --- central households (中心户) ------------------------------------------------------------

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.core import audit, crypto
-from app.core.spreadsheets import normalise_text
+from app.core.spreadsheets import normalise_text, safe_cell
 from app.extensions import db
 from app.members.labels import FIELD_LABELS, GENDER_LABELS, STATUS_LABELS
 from app.members.models import Household, Member
@@ -33,7 +33,6 @@ COLUMNS = (
     "is_central",
     "central_household",
 )
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def headings() -> list[str]:
@@ -74,20 +73,13 @@ def member_rows(*, reveal_id_numbers: bool, reveal_phones: bool) -> Iterator[lis
         ]
 
 
-def _safe(value):
-    """Text that a spreadsheet would run as a formula is prefixed with a quote (CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def to_csv(rows) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headings())
     for row in rows:
         writer.writerow(
-            [value.isoformat() if isinstance(value, date) else _safe(value) for value in row]
+            [value.isoformat() if isinstance(value, date) else safe_cell(value) for value in row]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -97,7 +89,7 @@ def to_xlsx(rows, sheet_title: str) -> bytes:
     sheet = workbook.create_sheet(title=normalise_text(sheet_title)[:31] or "members")
     sheet.append(headings())
     for row in rows:
-        sheet.append([_safe(value) for value in row])
+        sheet.append([safe_cell(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

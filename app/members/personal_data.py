@@ -20,6 +20,7 @@ from app.core import audit
 from app.core.i18n import local_date, local_datetime, money
 from app.core.models import utcnow
 from app.core.notifications import notify
+from app.core.spreadsheets import safe_cell
 from app.dues.models import Charge, Payment
 from app.events.models import Event, Registration
 from app.extensions import db
@@ -163,7 +164,7 @@ def export_workbook(member: Member) -> bytes:
         sheet = workbook.create_sheet(section.title[:31])
         sheet.append(section.headers)
         for row in section.rows:
-            sheet.append([str(value) if value is not None else "" for value in row])
+            sheet.append([safe_cell(str(value)) if value is not None else "" for value in row])
     audit.record("export_own_data", association_id=member.association_id, target=member)
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -3,11 +3,11 @@ secretary's list of deletion requests to carry out or refuse."""
 
 from datetime import date
 
-from flask import Response, abort, flash, g, redirect, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.core.views import render, require, secretary_only
+from app.core.views import private_download, render, require, secretary_only
 from app.members import personal_data, services
 from app.members.forms import DataRequestDecisionForm, DeletionRequestForm
 
@@ -40,14 +40,7 @@ def my_data_download():
     member = _own_member_or_404()
     data = personal_data.export_workbook(member)
     filename = f"my-data-{g.association.slug}-{date.today():%Y%m%d}.xlsx"
-    return Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return private_download(data, filename)
 
 
 @has_own_role

@@ -2,14 +2,21 @@
 
 from datetime import date
 
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core.spreadsheets import SpreadsheetError
-from app.core.views import can_read_registers, can_write, render, require, secretary_only
+from app.core.views import (
+    can_read_registers,
+    can_write,
+    private_download,
+    render,
+    require,
+    secretary_only,
+)
 from app.extensions import db
 from app.members import exporting, importing, services
 from app.members.forms import (
@@ -213,19 +220,9 @@ def export():
         sheet_title=g.association.name,
     )
     filename = f"members-{g.association.slug}-{date.today():%Y%m%d}.{file_format}"
-    mimetype = (
-        "text/csv; charset=utf-8"
-        if file_format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    return Response(
-        data,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    if file_format == "csv":
+        return private_download(data, filename, "text/csv; charset=utf-8")
+    return private_download(data, filename)
 
 
 @has_own_role

@@ -174,3 +174,13 @@ def test_deletion_here_keeps_the_persons_membership_elsewhere(world, make_client
             select(Membership.association_id).where(Membership.user_id == world.member_a1.id)
         ).all()
     assert left == [world.village_a2.id]
+
+
+def test_the_download_never_hands_a_spreadsheet_a_formula(world, make_client):
+    create_member(world.village_a1, "=HYPERLINK(1)", user_id=world.member_a1.id)
+    response = make_client(world.member_a1.login).get(f"{BASE}/me/data.xlsx")
+    record = {
+        row[0]: row[1]
+        for row in load_workbook(io.BytesIO(response.data))["会员档案"].iter_rows(values_only=True)
+    }
+    assert record["姓名"] == "'=HYPERLINK(1)"
