@@ -17,6 +17,7 @@ from sqlalchemy import Table, delete, func, select
 
 from app.accounts.models import User
 from app.core import uploads
+from app.dashboards import totals as subtree_totals
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association, Membership, TenantMixin
@@ -124,6 +125,7 @@ def delete_subtree(association: Association) -> DeletionReport:
     associations = subtree_of(association)
     ids = [node.id for node in associations]
     rows = 0
+    subtree_totals.detach(association)
     with UNSCOPED_BYPASS(BYPASS_DELETE):
         user_ids = set(
             db.session.scalars(select(Membership.user_id).where(Membership.association_id.in_(ids)))

@@ -11,6 +11,7 @@ from app.admin import offboarding, services
 from app.admin.forms import DeleteAssociationForm, MoveAssociationForm, TopAssociationForm
 from app.core.audit import record, record_denial
 from app.core.views import render
+from app.dashboards import totals as subtree_totals
 from app.extensions import db
 from tenants import tree
 from tenants.models import Association, AssociationKind
@@ -91,7 +92,8 @@ def move_association(association_id: int):
             form.new_parent.errors.append(_("No association has this web address name."))
         else:
             try:
-                tree.move_association(association, new_parent)
+                with subtree_totals.carried(association):
+                    tree.move_association(association, new_parent)
             except tree.TreeError as error:
                 form.new_parent.errors.append(str(error))
             else:

@@ -1,14 +1,18 @@
-"""The per-association, per-year figures table the dashboards sum over a subtree.
+"""The figures tables the dashboards read.
 
-One row per association and year, computed from the registers, the activity log, the 七有
-checklist, dues and volunteer hours (app/dashboards/figures.py) by a job after changes and by
-`flask dashboards refresh`. A subtree's roll-up is then one range scan over `associations.path`
-joined to at most one row per association, instead of aggregating millions of raw rows.
+`association_figures`: one row per association and year, computed from the registers, the
+activity log, the 七有 checklist, dues and volunteer hours (app/dashboards/figures.py) by a job
+after changes and by `flask dashboards refresh`.
+
+`subtree_figures`: the sums of those rows over each association's whole subtree, kept equal to
+them by app/dashboards/totals.py. A dashboard reads one row for the association and one per
+child, whatever the size of the subtree: a province's 20,000 associations are summed when their
+figures change, not when somebody looks.
 """
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import UTCDateTime, utcnow
@@ -50,3 +54,22 @@ class AssociationFigures(TenantMixin, db.Model):
     # Rectification tasks (整改, app/oversight) past their deadline and not closed.
     overdue_rectifications: Mapped[int | None] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SubtreeFigures(TenantMixin, db.Model):
+    """Sums of the figures rows of one association's subtree (itself included) for one year.
+
+    `totals` maps each additive figure of app/dashboards/rollup.py (`contribution`) to its sum
+    over the subtree; keys that would be zero are left out. JSON rather than a column per
+    figure: a new figure group adds keys, not a migration, and the row is always read whole.
+    """
+
+    __tablename__ = "subtree_figures"
+    __table_args__ = (UniqueConstraint("association_id", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    totals: Mapped[dict] = mapped_column(JSON, default=dict)
+    # No figures row of the subtree was computed before this (the "figures as of" the page
+    # shows): exact after a full refresh, a lower bound after incremental changes.
+    oldest_computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,8 @@ on demand (`flask dashboards refresh`, or the button on the dashboard).
 
 Incremental: a session listener notes which associations had tenant rows created, changed or
 deleted; after the commit, a job recomputes those associations' rows (a few grouped queries for
-one association, whatever the size of the tree). Bulk SQL that bypasses the ORM (none in the
+one association, whatever the size of the tree) and adds the difference to the subtree sums of
+them and their ancestors (app/dashboards/totals.py). Bulk SQL that bypasses the ORM (none in the
 request paths today) is caught up by the nightly full refresh.
 """
 
@@ -18,8 +19,9 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from app.core.audit import AuditLog
 from app.core.jobs import job, periodic
 from app.core.models import utcnow
+from app.dashboards import totals
 from app.dashboards.figures import compute_rows
-from app.dashboards.models import AssociationFigures
+from app.dashboards.models import AssociationFigures, SubtreeFigures
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, TenantScope, current_scope
 from tenants.models import Association, TenantMixin
@@ -28,7 +30,7 @@ from tenants.tree import subtree_filter
 log = logging.getLogger(__name__)
 CHUNK = 2_000
 DIRTY_KEY = "dashboard_dirty_associations"
-UNTRACKED = (AuditLog, AssociationFigures)
+UNTRACKED = (AuditLog, AssociationFigures, SubtreeFigures)
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -37,28 +39,58 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 
 def refresh_figures(year: int, association_ids: list[int] | None = None) -> int:
-    """Recompute the rows of `year` for the associations (None: every association); returns
-    how many rows were written. The caller commits."""
-    written = 0
-    now = utcnow()
+    """Recompute the rows of `year` for the associations (None: every association), and the
+    subtree sums above them; returns how many rows were written. The caller commits."""
     with UNSCOPED_BYPASS("the figures job computes counts for many associations at once"):
-        batches = [None] if association_ids is None else list(_chunks(sorted(association_ids)))
-        for batch in batches:
-            rows = compute_rows(year, batch)
-            condition = AssociationFigures.year == year
-            if batch is not None:
-                condition &= AssociationFigures.association_id.in_(batch)
-            db.session.execute(delete(AssociationFigures).where(condition))
-            if rows:
-                db.session.execute(
-                    insert(AssociationFigures),
-                    [
-                        {"association_id": i, "year": year, "computed_at": now, **values}
-                        for i, values in rows.items()
-                    ],
-                )
-            written += len(rows)
-    return written
+        if association_ids is None:
+            return _refresh_everything(year)
+        return sum(_refresh_batch(year, batch) for batch in _chunks(sorted(association_ids)))
+
+
+def _refresh_everything(year: int) -> int:
+    rows = compute_rows(year, None)
+    now = utcnow()
+    db.session.execute(delete(AssociationFigures).where(AssociationFigures.year == year))
+    if rows:
+        db.session.execute(
+            insert(AssociationFigures),
+            [{"association_id": i, "year": year, "computed_at": now, **v} for i, v in rows.items()],
+        )
+    totals.rebuild(year)
+    return len(rows)
+
+
+def _refresh_batch(year: int, association_ids: list[int]) -> int:
+    # Computed before taking the locks, so they are held only while writing.
+    tree = {
+        association_id: (path, kind)
+        for association_id, path, kind in db.session.execute(
+            select(Association.id, Association.path, Association.kind).where(
+                Association.id.in_(association_ids)
+            )
+        )
+    }
+    ids = sorted(tree)
+    rows = compute_rows(year, ids)
+    locked = totals.lock_ancestors(year, (path for path, _kind in tree.values()))
+    old = totals.old_values(year, ids)
+    now = utcnow()
+    db.session.execute(
+        delete(AssociationFigures).where(
+            AssociationFigures.year == year, AssociationFigures.association_id.in_(ids)
+        )
+    )
+    if rows:
+        db.session.execute(
+            insert(AssociationFigures),
+            [{"association_id": i, "year": year, "computed_at": now, **v} for i, v in rows.items()],
+        )
+    totals.apply_changes(
+        year,
+        locked,
+        [(tree[i][0], tree[i][1], old.get(i), rows[i]) for i in ids],
+    )
+    return len(rows)
 
 
 YEARS_SHOWN = 5  # the dashboard offers this year and the four before

@@ -1,16 +1,16 @@
 """Reading the dashboards: a subtree's figures, its direct children's, and the problems list.
 
-Each is one query over the figures table joined to the association tree (a path range scan),
-whatever the size of the subtree: a province's 20,000 associations are summed by the database,
-never loaded. `naive_rollup` computes the same figures from the raw tables (the benchmark and
-the tests compare the two).
+A subtree's figures are one stored row of sums (subtree_figures, kept by app/dashboards/
+totals.py), its children's one row each: a province dashboard reads 17 rows, not 20,000. The
+problems list is one query over the per-association figures joined to the tree (a path range
+scan). `naive_rollup` computes the same figures from the raw tables (the benchmark and the tests
+compare the two).
 """
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, bindparam, case, func, literal, or_, select, text
+from sqlalchemy import and_, func, literal, or_, select, text
 from sqlalchemy.orm import aliased
 
 from app.dashboards.figures import (
@@ -21,7 +21,7 @@ from app.dashboards.figures import (
     SUBMITTED,
     compute_rows,
 )
-from app.dashboards.models import AssociationFigures
+from app.dashboards.models import AssociationFigures, SubtreeFigures
 from app.extensions import db
 from app.members.services import MEMBER_RATIO_TARGET
 from tenants.models import GRASSROOTS_LEVEL, KIND_LEVELS, Association, AssociationKind
@@ -130,117 +130,97 @@ class ChildRow:
     figures: Figures
 
 
-# --- the SQL roll-up ----------------------------------------------------------------------------
+# --- sums over a subtree ------------------------------------------------------------------------
+
+# Figures that may be NULL (their module not installed): summed with the number of rows that
+# have them, so "none known" stays distinguishable from zero.
+NULLABLE = (
+    "dues_expected_fen",
+    "dues_collected_fen",
+    "volunteer_minutes",
+    "overdue_rectifications",
+)
 
 
-def _aggregates(area, figures, ended: int) -> list:
-    """Labelled aggregate columns over `area` (associations) left-joined to `figures`, for a
-    year of which `ended` quarters are over."""
-    grassroots = area.kind.in_(GRASSROOTS_KINDS)
+def contribution(kind, values: dict) -> dict[str, int]:
+    """What one association's figures row adds to the sums of every subtree it lies in.
 
-    def total(column):
-        return func.coalesce(func.sum(column), 0)
-
-    def count_if(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    def nullable_sum(column):
-        return func.sum(column)
-
-    members = func.coalesce(figures.members, 0)
-    known = and_(grassroots, figures.population.isnot(None), figures.population > 0)
-    quarters = [func.coalesce(getattr(figures, f"activities_q{q}"), 0) for q in range(1, 5)]
-    gap = or_(*(quarters[q] == 0 for q in range(ended))) if ended else literal(False)
-    status = func.coalesce(figures.checklist_status, NOT_STARTED)
-    columns = [
-        func.count(area.id).label("associations"),
-        *(count_if(area.kind == kind).label(f"kind_{kind.value}") for kind in AssociationKind),
-        count_if(grassroots).label("grassroots"),
-        total(figures.members).label("members"),
-        total(case((known, members), else_=0)).label("ratio_members"),
-        total(case((known, figures.population), else_=0)).label("population"),
-        *(total(quarters[q]).label(f"q{q + 1}") for q in range(4)),
-        count_if(and_(grassroots, gap)).label("quarter_gaps"),
-        *(count_if(and_(grassroots, status == s)).label(f"cl_{s}") for s in CHECKLIST_STATUSES),
-        total(figures.households).label("households"),
-        total(figures.covered_households).label("covered_households"),
-        nullable_sum(figures.dues_expected_fen).label("dues_expected_fen"),
-        nullable_sum(figures.dues_collected_fen).label("dues_collected_fen"),
-        nullable_sum(figures.volunteer_minutes).label("volunteer_minutes"),
-        nullable_sum(figures.overdue_rectifications).label("overdue_rectifications"),
-        count_if(grassroots & ~known).label("band_unknown"),
-    ]
-    for index, (low, high) in enumerate(RATIO_BANDS):
-        condition = and_(known, members * 100 >= figures.population * low)
-        if high is not None:
-            condition = and_(condition, members * 100 < figures.population * high)
-        columns.append(count_if(condition).label(f"band_{index}"))
-    return columns
+    Everything a dashboard shows is a sum of these (quarter gaps are counted for each number of
+    ended quarters, so the sums don't go stale as the year goes on), which is what lets
+    app/dashboards/totals.py keep subtree sums by adding and subtracting. Zeros are left out.
+    """
+    kind = AssociationKind(kind)
+    members = values.get("members") or 0
+    quarters = [values.get(f"activities_q{q}") or 0 for q in range(1, 5)]
+    vector = {
+        "associations": 1,
+        f"kind_{kind.value}": 1,
+        "members": members,
+        **{f"q{q + 1}": quarters[q] for q in range(4)},
+        "households": values.get("households") or 0,
+        "covered_households": values.get("covered_households") or 0,
+    }
+    for key in NULLABLE:
+        if values.get(key) is not None:
+            vector[key] = values[key]
+            vector[f"{key}_rows"] = 1
+    if kind.is_grassroots:
+        vector["grassroots"] = 1
+        vector[f"cl_{values.get('checklist_status') or NOT_STARTED}"] = 1
+        for ended in range(1, 5):
+            vector[f"gaps_{ended}"] = int(any(quarters[q] == 0 for q in range(ended)))
+        population = values.get("population")
+        if population:
+            vector["ratio_members"] = members
+            vector["population"] = population
+            for index, (low, high) in enumerate(RATIO_BANDS):
+                if members * 100 >= population * low and (
+                    high is None or members * 100 < population * high
+                ):
+                    vector[f"band_{index}"] = 1
+        else:
+            vector["band_unknown"] = 1
+    return {key: value for key, value in vector.items() if value}
 
 
-def _figures_from_row(row) -> Figures:
-    values = row._mapping
+def add_into(totals: dict[str, int], vector: dict[str, int], sign: int = 1) -> dict[str, int]:
+    """totals += sign × vector, in place; keys that come to zero are dropped."""
+    for key, value in vector.items():
+        total = totals.get(key, 0) + sign * value
+        if total:
+            totals[key] = total
+        else:
+            totals.pop(key, None)
+    return totals
+
+
+def figures_from_totals(totals: dict[str, int] | None, ended: int) -> Figures:
+    """Figures from summed contributions, for a year of which `ended` quarters are over."""
+    totals = totals or {}
+
+    def get(key: str) -> int:
+        return int(totals.get(key, 0))
+
+    def known(key: str) -> int | None:
+        return get(key) if get(f"{key}_rows") else None
+
     return Figures(
-        associations=values["associations"],
-        by_kind={kind.value: int(values[f"kind_{kind.value}"]) for kind in AssociationKind},
-        grassroots=int(values["grassroots"]),
-        members=int(values["members"]),
-        ratio_members=int(values["ratio_members"]),
-        population=int(values["population"]),
-        quarters=[int(values[f"q{q}"]) for q in range(1, 5)],
-        quarter_gaps=int(values["quarter_gaps"]),
-        checklist={s: int(values[f"cl_{s}"]) for s in CHECKLIST_STATUSES},
-        households=int(values["households"]),
-        covered_households=int(values["covered_households"]),
-        dues_expected_fen=_int_or_none(values["dues_expected_fen"]),
-        dues_collected_fen=_int_or_none(values["dues_collected_fen"]),
-        volunteer_minutes=_int_or_none(values["volunteer_minutes"]),
-        overdue_rectifications=_int_or_none(values["overdue_rectifications"]),
-        ratio_bands=[int(values[f"band_{i}"]) for i in range(len(RATIO_BANDS))]
-        + [int(values["band_unknown"])],
-    )
-
-
-def _int_or_none(value) -> int | None:
-    return None if value is None else int(value)
-
-
-# The statements are large (some forty aggregates): built once per number of ended quarters,
-# with the year and the subtree as bound parameters, so a page view only binds values.
-
-
-@functools.cache
-def _subtree_statement(ended: int):
-    area = aliased(Association, name="area")
-    figures = aliased(AssociationFigures, name="figures")
-    return (
-        select(*_aggregates(area, figures, ended))
-        .select_from(area)
-        .outerjoin(
-            figures,
-            and_(figures.association_id == area.id, figures.year == bindparam("year")),
-        )
-        .where(area.path >= bindparam("low"), area.path < bindparam("high"))
-    )
-
-
-@functools.cache
-def _children_statement(ended: int):
-    child = aliased(Association, name="child")
-    area = aliased(Association, name="area")
-    figures = aliased(AssociationFigures, name="figures")
-    high = func.substr(child.path, 1, func.length(child.path) - 1).concat("0")
-    return (
-        select(child, *_aggregates(area, figures, ended))
-        .select_from(child)
-        .join(area, and_(area.path >= child.path, area.path < high))
-        .outerjoin(
-            figures,
-            and_(figures.association_id == area.id, figures.year == bindparam("year")),
-        )
-        .where(child.parent_id == bindparam("parent_id"))
-        .group_by(child.id)
-        .order_by(child.name)
+        associations=get("associations"),
+        by_kind={kind.value: get(f"kind_{kind.value}") for kind in AssociationKind},
+        grassroots=get("grassroots"),
+        members=get("members"),
+        ratio_members=get("ratio_members"),
+        population=get("population"),
+        quarters=[get(f"q{q}") for q in range(1, 5)],
+        quarter_gaps=get(f"gaps_{ended}") if ended else 0,
+        checklist={s: get(f"cl_{s}") for s in CHECKLIST_STATUSES},
+        households=get("households"),
+        covered_households=get("covered_households"),
+        dues_expected_fen=known("dues_expected_fen"),
+        dues_collected_fen=known("dues_collected_fen"),
+        volunteer_minutes=known("volunteer_minutes"),
+        overdue_rectifications=known("overdue_rectifications"),
+        ratio_bands=[get(f"band_{i}") for i in range(len(RATIO_BANDS))] + [get("band_unknown")],
     )
 
 
@@ -248,24 +228,38 @@ def prefer_custom_plans() -> None:
     """PostgreSQL: plan this transaction's statements for their actual subtree. psycopg
     prepares a statement after a few runs, and a generic plan cannot know that a province's
     path range holds 20,000 rows and a village's one: it picked nested loops that took
-    seconds at province scale."""
+    seconds at province scale (the problems list still scans the subtree)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
+def _stored(year: int):
+    return and_(SubtreeFigures.association_id == Association.id, SubtreeFigures.year == year)
+
+
 def rollup(association: Association, year: int, *, today: date | None = None) -> Figures:
-    """The subtree's figures: one query. Run inside subtree_reads()."""
-    low, high = subtree_bounds(association.path)
-    statement = _subtree_statement(ended_quarters(year, today or date.today()))
-    row = db.session.execute(statement, {"year": year, "low": low, "high": high}).one()
-    return _figures_from_row(row)
+    """The subtree's figures: one row of subtree_figures. Run inside subtree_reads()."""
+    totals = db.session.scalar(
+        select(SubtreeFigures.totals).where(
+            SubtreeFigures.association_id == association.id, SubtreeFigures.year == year
+        )
+    )
+    return figures_from_totals(totals, ended_quarters(year, today or date.today()))
 
 
 def children_rollup(association: Association, year: int, *, today: date | None = None):
-    """Each direct child with its subtree's figures: one query, grouped by child."""
-    statement = _children_statement(ended_quarters(year, today or date.today()))
-    rows = db.session.execute(statement, {"year": year, "parent_id": association.id})
-    return [ChildRow(association=row[0], figures=_figures_from_row(row)) for row in rows]
+    """Each direct child with its subtree's figures: one query, a stored row per child."""
+    ended = ended_quarters(year, today or date.today())
+    rows = db.session.execute(
+        select(Association, SubtreeFigures.totals)
+        .outerjoin(SubtreeFigures, _stored(year))
+        .where(Association.parent_id == association.id)
+        .order_by(Association.name)
+    )
+    return [
+        ChildRow(association=child, figures=figures_from_totals(totals, ended))
+        for child, totals in rows
+    ]
 
 
 # --- the problems list ----------------------------------------------------------------------
@@ -368,48 +362,11 @@ def figures_of_one(association: Association, values, year: int, today: date) -> 
 
 
 def aggregate(rows, year: int, today: date) -> Figures:
-    """Sum (kind, row values) pairs with the rules of the SQL roll-up."""
-    result = Figures(
-        by_kind={kind.value: 0 for kind in AssociationKind},
-        checklist={s: 0 for s in CHECKLIST_STATUSES},
-    )
-    ended = ended_quarters(year, today)
+    """Sum (kind, row values) pairs with the rules of the stored sums."""
+    totals: dict[str, int] = {}
     for kind, values in rows:
-        kind = AssociationKind(kind)
-        result.associations += 1
-        result.by_kind[kind.value] += 1
-        members = values.get("members") or 0
-        result.members += members
-        quarters = [values.get(f"activities_q{q}") or 0 for q in range(1, 5)]
-        result.quarters = [a + b for a, b in zip(result.quarters, quarters, strict=True)]
-        result.households += values.get("households") or 0
-        result.covered_households += values.get("covered_households") or 0
-        for key in (
-            "dues_expected_fen",
-            "dues_collected_fen",
-            "volunteer_minutes",
-            "overdue_rectifications",
-        ):
-            if values.get(key) is not None:
-                setattr(result, key, (getattr(result, key) or 0) + values[key])
-        if not kind.is_grassroots:
-            continue
-        result.grassroots += 1
-        population = values.get("population")
-        if population:
-            result.ratio_members += members
-            result.population += population
-            for index, (low, high) in enumerate(RATIO_BANDS):
-                if members * 100 >= population * low and (
-                    high is None or members * 100 < population * high
-                ):
-                    result.ratio_bands[index] += 1
-        else:
-            result.ratio_bands[-1] += 1
-        if any(quarters[q] == 0 for q in range(ended)):
-            result.quarter_gaps += 1
-        result.checklist[values.get("checklist_status") or NOT_STARTED] += 1
-    return result
+        add_into(totals, contribution(kind, values))
+    return figures_from_totals(totals, ended_quarters(year, today))
 
 
 def naive_rollup(association: Association, year: int, *, today: date | None = None) -> Figures:
@@ -426,10 +383,9 @@ def naive_rollup(association: Association, year: int, *, today: date | None = No
 
 
 def as_of(association: Association, year: int) -> datetime | None:
-    """When the oldest figures of the subtree were computed (None: never)."""
-    low, high = subtree_bounds(association.path)
+    """No figure of the subtree was computed before this (None: never computed)."""
     return db.session.scalar(
-        select(func.min(AssociationFigures.computed_at))
-        .join(Association, Association.id == AssociationFigures.association_id)
-        .where(Association.path >= low, Association.path < high, AssociationFigures.year == year)
+        select(SubtreeFigures.oldest_computed_at).where(
+            SubtreeFigures.association_id == association.id, SubtreeFigures.year == year
+        )
     )

@@ -11,65 +11,28 @@ from sqlalchemy import delete, select
 from app.activities.models import Activity
 from app.core.audit import AuditLog
 from app.dashboards import rollup
-from app.dashboards.models import AssociationFigures
+from app.dashboards.models import AssociationFigures, SubtreeFigures
 from app.extensions import db
-from app.members.models import Household, Member, MemberStatus
+from app.members.models import Member, MemberStatus
 from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context
-from tenants.models import Association, AssociationKind
+from tenants.models import AssociationKind
+from tests.dashboards.helpers import (
+    YEAR,
+    computed_naively,
+    in_quarter,
+    rolled_up,
+    set_population,
+)
 from tests.factories import (
     create_activity,
-    create_checklist,
-    create_household,
     create_member,
     create_tree_node,
 )
-
-YEAR = date.today().year - 1  # a finished year: every quarter is over
 
 
 def url(association, path: str = "/", **params) -> str:
     query = "&".join(f"{k}={v}" for k, v in {"year": YEAR, **params}.items())
     return f"/a/{association.slug}/dashboard{path}?{query}"
-
-
-def set_population(association, population: int) -> None:
-    with UNSCOPED_BYPASS("test fixture sets the population served"):
-        db.session.get(Association, association.id).served_population = population
-        db.session.commit()
-
-
-def in_quarter(quarter: int, year: int = YEAR) -> date:
-    return date(year, 3 * quarter - 1, 10)
-
-
-@pytest.fixture
-def figures(world):
-    """village_a1: 3 active members (+1 who left) of 30, an activity every quarter, 七有
-    submitted, 3 of 4 households covered; village_a2: 1 of 10, Q1 only; village_b1: 0 of 20,
-    no activity."""
-    set_population(world.village_a1, 30)
-    set_population(world.village_a2, 10)
-    set_population(world.village_b1, 20)
-    for name in ("甲", "乙", "丙"):
-        create_member(world.village_a1, name)
-    create_member(world.village_a1, "丁", status=MemberStatus.LEFT)
-    create_member(world.village_a2, "戊")
-    for quarter in range(1, 5):
-        create_activity(world.village_a1, held_on=in_quarter(quarter))
-    create_activity(world.village_a2, held_on=in_quarter(1))
-    create_checklist(world.village_a1, year=YEAR, submitted=True)
-    central = create_household(world.village_a1, "中心户1号", central=True)
-    from app.members import services as registers
-
-    for address in ("联户2号", "联户3号"):
-        linked = create_household(world.village_a1, address)
-        with tenant_context(scope_for(world.village_a1, writable=True)):
-            registers.link_household(
-                db.session.get(Household, linked.id), db.session.get(Household, central.id)
-            )
-            db.session.commit()
-    create_household(world.village_a1, "散户4号")
-    return world
 
 
 def text_of(response) -> str:
@@ -288,16 +251,6 @@ def test_opening_a_persons_record_from_above_is_audit_logged(figures, client_for
 # --- figures kept equal to the raw tables ---------------------------------------------------------
 
 
-def rolled_up(association):
-    with tenant_context(scope_for(association, writable=False)), subtree_reads():
-        return rollup.rollup(association, YEAR).comparable()
-
-
-def computed_naively(association):
-    with tenant_context(scope_for(association, writable=False)), subtree_reads():
-        return rollup.naive_rollup(association, YEAR).comparable()
-
-
 def test_figures_follow_changes_to_the_records(figures):
     world = figures
     assert rolled_up(world.county) == computed_naively(world.county)
@@ -326,8 +279,9 @@ def test_figures_follow_bulk_statements_too(figures):
 
 def test_refresh_command_rebuilds_the_table(figures, app):
     world = figures
-    with UNSCOPED_BYPASS("test empties the figures table"):
+    with UNSCOPED_BYPASS("test empties the figures tables"):
         db.session.execute(delete(AssociationFigures))
+        db.session.execute(delete(SubtreeFigures))
         db.session.commit()
     assert rolled_up(world.county)["members"] == 0
     result = app.test_cli_runner().invoke(args=["dashboards", "refresh", "--year", str(YEAR)])
@@ -338,8 +292,9 @@ def test_refresh_command_rebuilds_the_table(figures, app):
 
 def test_refresh_now_button_recomputes_the_subtree(figures, client_for):
     world = figures
-    with UNSCOPED_BYPASS("test empties the figures table"):
+    with UNSCOPED_BYPASS("test empties the figures tables"):
         db.session.execute(delete(AssociationFigures))
+        db.session.execute(delete(SubtreeFigures))
         db.session.commit()
     response = client_for(world.county_auditor.login).post(url(world.county, "/refresh"))
     assert response.status_code == 303
