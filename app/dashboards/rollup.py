@@ -32,6 +32,7 @@ COLLECTION_TARGET = 0.90
 # Member-ratio bands of the distribution chart, in per cent of the population served.
 RATIO_BANDS = ((0, 5), (5, 8), (8, 10), (10, 15), (15, None))
 TARGETS = ("members", "activities", "checklist", "dues")
+GRASSROOTS_TARGETS = ("members", "activities", "checklist")
 GREEN, AMBER, RED, NONE = "green", "amber", "red", "none"
 
 
@@ -302,7 +303,9 @@ def problems_query(
     target: str = "",
     today: date | None = None,
 ):
-    """Grassroots associations of the subtree behind on a target (or on `target` only)."""
+    """Associations of the subtree behind on a target (or on `target` only). The register,
+    activity and 七有 targets are a grassroots association's; dues and overdue 整改 tasks can
+    fall behind at any level."""
     today = today or date.today()
     area = aliased(Association)
     parent = aliased(Association)
@@ -315,11 +318,14 @@ def problems_query(
         .select_from(area)
         .outerjoin(figures, on)
         .outerjoin(parent, parent.id == area.parent_id)
-        .where(area.path >= low, area.path < high, area.kind.in_(GRASSROOTS_KINDS))
+        .where(area.path >= low, area.path < high)
         .order_by(area.path)
     )
     if kind:
         query = query.where(area.kind == kind)
+    grassroots = area.kind.in_(GRASSROOTS_KINDS)
+    for key in GRASSROOTS_TARGETS:
+        conditions[key] = and_(grassroots, conditions[key])
     return query.where(conditions[target] if target else or_(*conditions.values()))
 
 

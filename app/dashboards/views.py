@@ -136,8 +136,7 @@ def _labels() -> dict:
 def _problem_filters() -> tuple[str, str]:
     kind = request.args.get("kind", "")
     target = request.args.get("target", "")
-    grassroots = {k.value for k in rollup.GRASSROOTS_KINDS}
-    if kind not in grassroots and kind:
+    if kind not in {k.value for k in AssociationKind} and kind:
         flash(_("Unknown kind of association; showing all kinds."), "warning")
         kind = ""
     if target not in TARGET_LABELS and target:
@@ -170,7 +169,7 @@ def problems():
         target=target,
         page=page,
         breadcrumb=_breadcrumb(),
-        kinds=[k for k in AssociationKind if k.is_grassroots],
+        kinds=[k for k in AssociationKind if k.level > g.association.level],
         labels=_labels(),
     )
 

@@ -26,3 +26,19 @@ def test_an_association_with_an_overdue_task_is_in_the_problems_list(world, clie
     # A task not yet due is no problem.
     other = client.get("/a/township-b/dashboard/problems?target=rectification").get_data(True)
     assert 'data-testid="problem"' not in other
+
+
+def test_a_township_with_an_overdue_task_is_listed_too(world, client_for):
+    """Register, activity and 七有 targets are grassroots ones, but a township can be behind
+    on a 整改 task: the problems list covers every association of the subtree."""
+    past = date.today() - timedelta(days=2)
+    create_task(world.township_a, opened_by=world.county_auditor, deadline_on=past)
+    client = client_for(world.county_auditor.login)
+    page = client.get("/a/county/dashboard/problems?kind=township").get_data(True)
+    listed = [part.split('"')[0] for part in page.split('data-testid="problem" data-slug="')[1:]]
+    assert listed == ["township-a"]
+    assert 'data-testid="missed-rectification"' in page
+    # Its members and population are not judged against the grassroots targets.
+    assert 'data-testid="missed-members"' not in page
+    everything = client.get("/a/county/dashboard/problems").get_data(True)
+    assert 'data-slug="township-a"' in everything
