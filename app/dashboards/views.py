@@ -103,10 +103,9 @@ def index():
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     with subtree_reads():
         rollup.prefer_custom_plans()
-        total = rollup.rollup(g.association, year)
-        children = rollup.children_rollup(g.association, year)
-        as_of = rollup.as_of(g.association, year)
-    children = _sorted_children(children, sort, direction)
+        dashboard = rollup.read_dashboard(g.association, year)
+    total, as_of = dashboard.total, dashboard.as_of
+    children = _sorted_children(dashboard.children, sort, direction)
     return render(
         "dashboards/index.html",
         fragment="dashboards/_children.html",
@@ -125,11 +124,16 @@ def index():
 
 
 def _labels() -> dict:
+    # Translated once per page, not once per cell: a province's children table would otherwise
+    # look each label up in the catalogue a few hundred times.
+    def translated(labels: dict) -> dict:
+        return {key: str(label) for key, label in labels.items()}
+
     return {
-        "targets": TARGET_LABELS,
-        "checklist": CHECKLIST_LABELS,
-        "flags": FLAG_LABELS,
-        "bands": RATIO_BAND_LABELS,
+        "targets": translated(TARGET_LABELS),
+        "checklist": translated(CHECKLIST_LABELS),
+        "flags": translated(FLAG_LABELS),
+        "bands": [str(label) for label in RATIO_BAND_LABELS],
     }
 
 
@@ -179,9 +183,9 @@ def export():
     year = _chosen_year()
     with subtree_reads():
         rollup.prefer_custom_plans()
-        total = rollup.rollup(g.association, year)
-        children = rollup.children_rollup(g.association, year)
+        dashboard = rollup.read_dashboard(g.association, year)
         rows = db.session.execute(rollup.problems_query(g.association, year)).all()
+    total, children = dashboard.total, dashboard.children
     problems = [rollup.problem_from_row(row, year) for row in rows]
     data = exporting.dashboard_workbook(g.association, year, total, children, problems)
     audit.record("export", association_id=g.association.id, what="dashboard", year=year)
@@ -194,9 +198,8 @@ def report():
     year = _chosen_year()
     with subtree_reads():
         rollup.prefer_custom_plans()
-        total = rollup.rollup(g.association, year)
-        children = rollup.children_rollup(g.association, year)
-        as_of = rollup.as_of(g.association, year)
+        dashboard = rollup.read_dashboard(g.association, year)
+    total, children, as_of = dashboard.total, dashboard.children, dashboard.as_of
     audit.record("print_report", association_id=g.association.id, what="dashboard", year=year)
     return render(
         "dashboards/report.html",
