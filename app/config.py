@@ -1,10 +1,14 @@
 """Settings read from the environment, with safe defaults for a local run."""
 
+import logging
 import os
 from pathlib import Path
 
+from limits import parse_many
+
 DEFAULT_SECRET = "dev-only-insecure-secret"  # noqa: S105 - refused in production below
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+log = logging.getLogger(__name__)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -69,6 +73,8 @@ class Config:
         config.DATABASE_ADMIN_URL = env.get("DATABASE_ADMIN_URL")
         config.DATABASE_APP_ROLE = env.get("DATABASE_APP_ROLE", cls.DATABASE_APP_ROLE)
         config.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", cls.RATELIMIT_STORAGE_URI)
+        # Per client address: an office behind one NAT address may need more than the default.
+        config.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN", cls.RATELIMIT_LOGIN)
         config.NOTIFICATION_BACKEND = env.get("NOTIFICATION_BACKEND", cls.NOTIFICATION_BACKEND)
         config.HUEY_URL = env.get("HUEY_URL", cls.HUEY_URL)
         config.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY") or None
@@ -83,10 +89,27 @@ class Config:
         return {name: getattr(self, name) for name in dir(self) if name.isupper()}
 
 
+def check_rate_limits(settings: dict) -> None:
+    """Refuse to start with a rate limit Flask-Limiter would only reject at the first sign-in."""
+    for name in ("RATELIMIT_LOGIN", "RATELIMIT_STRIPE_WEBHOOK"):
+        try:
+            parse_many(settings.get(name) or "")
+        except ValueError as error:
+            raise RuntimeError(
+                f"{name} must be a rate limit such as '20 per minute': {settings.get(name)!r}"
+            ) from error
+
+
 def check_production_safety(settings: dict) -> None:
     """Refuse to start a production app with settings only fit for a laptop."""
+    check_rate_limits(settings)
     if settings.get("ENV") != "production":
         return
+    if str(settings.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        log.warning(
+            "RATELIMIT_STORAGE_URI is memory://: each worker process counts sign-ins on its "
+            "own; set redis://… so the limit holds across workers"
+        )
     if settings.get("SECRET_KEY") in (None, "", DEFAULT_SECRET) or len(settings["SECRET_KEY"]) < 32:
         raise RuntimeError(
             "SECRET_KEY must be set to a random value of 32+ characters in production"

@@ -3,6 +3,7 @@
 import pytest
 
 from app import create_app
+from app.extensions import db
 from tests.conftest import base_config
 
 
@@ -32,6 +33,28 @@ def test_production_refuses_to_start_with_a_weak_secret(secret):
     config["SECRET_KEY"] = secret
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(config)
+
+
+def test_the_sign_in_rate_limit_comes_from_the_environment(monkeypatch, database_url):
+    monkeypatch.setenv("RATELIMIT_LOGIN", "3 per minute")
+    config = base_config(database_url, WTF_CSRF_ENABLED=False)
+    del config["RATELIMIT_LOGIN"]  # the tests' own generous limit
+    app = create_app(config)
+    assert app.config["RATELIMIT_LOGIN"] == "3 per minute"
+    client = app.test_client()
+    codes = [
+        client.post("/login", data={"login": "nobody@x.cn", "password": "wrong"}).status_code
+        for _ in range(4)
+    ]
+    assert codes[-1] == 429 and 429 not in codes[:3] and max(codes[:3]) < 500, codes
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_malformed_rate_limit_refuses_to_start(monkeypatch):
+    monkeypatch.setenv("RATELIMIT_LOGIN", "twenty a minute")
+    with pytest.raises(RuntimeError, match="RATELIMIT_LOGIN"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
 def test_production_sets_secure_cookies_and_hsts(monkeypatch):
