@@ -1,8 +1,10 @@
 """Outgoing email and SMS through a pluggable backend; the console backend prints them.
 
 Features call `notify_email` / `notify_sms`; delivery always happens in a background job, so a
-slow gateway never holds up a request. Backends: "console" (default, prints), "memory" (tests
-read `outbox`). A real SMTP or SMS gateway is one more class with `send(message)`.
+slow gateway never holds up a request. `notify_after_commit` holds a message until the
+transaction commits: nothing goes out for a change that was rolled back, and a queue that cannot
+take the message loses that message, never the change. Backends: "console" (default, prints),
+"memory" (tests read `outbox`). A real SMTP or SMS gateway is one more class with `send(message)`.
 """
 
 import logging
@@ -10,8 +12,11 @@ import sys
 from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.core.jobs import job
+from app.extensions import db
 
 log = logging.getLogger("xiehui.notifications")
 
@@ -77,6 +82,44 @@ def notify(login: str, subject: str, body: str) -> None:
         notify_email(login, subject, body)
     else:
         notify_sms(login, f"{subject}: {body}")
+
+
+PENDING = "notifications_after_commit"
+
+
+def notify_after_commit(login: str, subject: str, body: str) -> None:
+    """`notify` once the current transaction commits; dropped if it rolls back."""
+    _install_session_hooks()
+    db.session.info.setdefault(PENDING, []).append((login, subject, body))
+
+
+def _send_pending(session: Session) -> None:
+    for login, subject, body in session.info.pop(PENDING, []):
+        try:
+            notify(login, subject, body)
+        except Exception as error:  # the change is committed; only this message is lost
+            log.error(
+                "could not queue %s for %s: %s",
+                subject,
+                mask_recipient(login),
+                type(error).__name__,
+            )
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+_hooks_installed = False
+
+
+def _install_session_hooks() -> None:
+    global _hooks_installed
+    if not _hooks_installed:
+        session_class = db.session.session_factory.class_
+        event.listen(session_class, "after_commit", _send_pending)
+        event.listen(session_class, "after_rollback", _drop_pending)
+        _hooks_installed = True
 
 
 def init_app(app) -> None:
