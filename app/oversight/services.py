@@ -26,6 +26,7 @@ from app.core import uploads
 from app.core.models import utcnow
 from app.core.pagination import Page, paginate_rows
 from app.extensions import db
+from app.oversight import notices
 from app.oversight.models import (
     RectificationTask,
     SpotCheck,
@@ -232,6 +233,7 @@ def open_task(
             actor_association_id=access.oversight_from.id,
             comment=task.description,
         )
+    notices.task_opened(task, target, access.oversight_from)
     return task
 
 
@@ -263,6 +265,7 @@ def answer_task(
         db.session.add(TaskEvidence(task_id=task.id, event_id=event.id, stored_file_id=stored.id))
     event.detail = {"files": len(files)}
     db.session.flush()
+    notices.task_answered(task, db.session.get(Association, association_id))
     return event
 
 
@@ -306,6 +309,7 @@ def decide_task(
             comment=comment,
         )
         db.session.flush()
+    notices.task_decided(task, target, access.oversight_from, accepted=accept, comment=comment)
     return task
 
 

@@ -1,0 +1,145 @@
+"""Who hears of a rectification task when it changes hands, and what they are told.
+
+Each function is called by a service after its writes are flushed; the messages leave once the
+request commits (`notify_after_commit`). A message names associations, the task's title, its
+deadline and the path of its page, never a person's data; free text typed by a person (a title,
+a comment) has any ID or mobile number in it masked first.
+"""
+
+import re
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.core.notifications import notify_after_commit
+from app.extensions import db
+from app.members.idnumbers import mask_id_number, mask_phone
+from app.oversight.models import RectificationTask
+from tenants.context import scope_for, tenant_context
+from tenants.models import Association, Membership, Role
+
+ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def without_personal_numbers(text: str) -> str:
+    text = ID_NUMBER.sub(lambda match: mask_id_number(match.group()), text)
+    return MOBILE.sub(lambda match: mask_phone(match.group()), text)
+
+
+def task_path(target: Association, task: RectificationTask) -> str:
+    """The task page's path; built from the URL map, so no request is needed (jobs, tests)."""
+    adapter = current_app.url_map.bind("")
+    return adapter.build("oversight.task", {"slug": target.slug, "task_id": task.id})
+
+
+def _secretaries(target: Association) -> list[User]:
+    # Memberships first, on their own: the tenant scope applies to the entities a query
+    # selects, so `select(User).join(Membership)` would find every association's secretaries.
+    with tenant_context(scope_for(target, writable=False)):
+        user_ids = list(
+            db.session.scalars(select(Membership.user_id).where(Membership.role == Role.SECRETARY))
+        )
+    return list(
+        db.session.scalars(
+            select(User).where(User.id.in_(user_ids), User.disabled_at.is_(None)).order_by(User.id)
+        )
+    )
+
+
+def _send(users: list[User], write) -> None:
+    """One message per user, in the user's language; `write()` returns (subject, body)."""
+    for user in {user.login: user for user in users}.values():
+        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            subject, body = write()
+        notify_after_commit(user.login, subject, body)
+
+
+def task_opened(task: RectificationTask, target: Association, opener: Association) -> None:
+    """To every secretary of the target: who opened it, what is wrong, by when, where."""
+    title = without_personal_numbers(task.title)
+    path = task_path(target, task)
+    _send(
+        _secretaries(target),
+        lambda: (
+            _("Rectification task from %(opener)s: %(title)s", opener=opener.name, title=title),
+            _(
+                "%(opener)s has opened a rectification task for %(target)s: %(title)s. "
+                "Deadline: %(deadline)s. Answer it with evidence at %(path)s",
+                opener=opener.name,
+                target=target.name,
+                title=title,
+                deadline=task.deadline_on.isoformat(),
+                path=path,
+            ),
+        ),
+    )
+
+
+def task_answered(task: RectificationTask, target: Association) -> None:
+    """To the user who opened the task, if their account is still active."""
+    opener = db.session.get(User, task.opened_by_id) if task.opened_by_id else None
+    if opener is None or opener.disabled_at is not None:
+        return
+    title = without_personal_numbers(task.title)
+    path = task_path(target, task)
+    _send(
+        [opener],
+        lambda: (
+            _("Rectification task answered: %(title)s", title=title),
+            _(
+                "%(target)s has answered the rectification task “%(title)s”. "
+                "Accept it or send it back at %(path)s",
+                target=target.name,
+                title=title,
+                path=path,
+            ),
+        ),
+    )
+
+
+def task_decided(
+    task: RectificationTask,
+    target: Association,
+    decider: Association,
+    *,
+    accepted: bool,
+    comment: str,
+) -> None:
+    """To every secretary of the target: accepted, or sent back with the comment."""
+    title = without_personal_numbers(task.title)
+    comment = without_personal_numbers(comment)
+    path = task_path(target, task)
+    if accepted:
+
+        def write():
+            return (
+                _("Rectification task accepted: %(title)s", title=title),
+                _(
+                    "%(decider)s has accepted the answer and closed the rectification task "
+                    "“%(title)s”. %(path)s",
+                    decider=decider.name,
+                    title=title,
+                    path=path,
+                ),
+            )
+    else:
+
+        def write():
+            return (
+                _("Rectification task sent back: %(title)s", title=title),
+                _(
+                    "%(decider)s has sent the rectification task “%(title)s” back: "
+                    "%(comment)s. Deadline: %(deadline)s. Answer again at %(path)s",
+                    decider=decider.name,
+                    title=title,
+                    comment=comment,
+                    deadline=task.deadline_on.isoformat(),
+                    path=path,
+                ),
+            )
+
+    _send(_secretaries(target), write)
