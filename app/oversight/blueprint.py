@@ -20,4 +20,5 @@ bp.add_url_rule("/spot-check-entries/<int:entry_id>", "inspect", views.inspect, 
 bp.add_app_template_global(STATE_LABELS.get, "task_state_label")
 bp.add_app_template_global(EVENT_LABELS.get, "task_event_label")
 bp.add_app_template_global(views.home_summary, "oversight_home_summary")
+bp.add_app_template_global(views.may_open_task_here, "may_open_task_here")
 bp.add_app_template_global(Verdict, "Verdict")

@@ -195,6 +195,21 @@ def _event(task: RectificationTask, action: str, *, actor_id, actor_association_
     return event
 
 
+def link_problems(checklist_item_id: int | None, activity_id: int | None) -> dict:
+    """The 七有 item and activity a task is about must be the current association's (an id of
+    another association's row finds nothing in its scope)."""
+    problems = {}
+    if checklist_item_id is not None and not db.session.scalar(
+        select(ChecklistItem.id).where(ChecklistItem.id == checklist_item_id)
+    ):
+        problems["checklist_item_id"] = _l("That 七有 item is not this association's.")
+    if activity_id is not None and not db.session.scalar(
+        select(Activity.id).where(Activity.id == activity_id)
+    ):
+        problems["activity_id"] = _l("That activity is not this association's.")
+    return problems
+
+
 def open_task(
     target: Association, data: TaskInput, *, user_id: int, today: date
 ) -> RectificationTask:
@@ -206,14 +221,9 @@ def open_task(
     if problems:
         raise Invalid(problems)
     with tenant_context(scope_for(target, writable=True)):
-        if data.checklist_item_id is not None and not db.session.scalar(
-            select(ChecklistItem.id).where(ChecklistItem.id == data.checklist_item_id)
-        ):
-            raise Invalid({"checklist_item_id": _l("That 七有 item is not this association's.")})
-        if data.activity_id is not None and not db.session.scalar(
-            select(Activity.id).where(Activity.id == data.activity_id)
-        ):
-            raise Invalid({"activity_id": _l("That activity is not this association's.")})
+        problems = link_problems(data.checklist_item_id, data.activity_id)
+        if problems:
+            raise Invalid(problems)
         task = RectificationTask(
             title=data.title.strip()[:120],
             description=data.description.strip(),

@@ -125,13 +125,40 @@ def _new_task_page(form: TaskForm, *, status: int = 200):
     )
 
 
+def _id_argument(name: str) -> int | None:
+    """A positive integer from the query string, None when absent, 0 when it is not one (so
+    nothing matches it and it is refused like another association's id)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else 0
+
+
+def _prefilled_task_page(form: TaskForm):
+    """The form about the 七有 item (`item_id`) or activity (`activity_id`) a link named; an id
+    this association does not hold is refused with the reason, the form shown without it."""
+    item_id, activity_id = _id_argument("item_id"), _id_argument("activity_id")
+    problems = services.link_problems(item_id, activity_id)
+    form.checklist_item_id.data = None if "checklist_item_id" in problems else item_id
+    form.activity_id.data = None if "activity_id" in problems else activity_id
+    if problems:
+        form.form_errors.extend(problems.values())
+        return _new_task_page(form, status=404)
+    return _new_task_page(form)
+
+
+def may_open_task_here() -> bool:
+    """For the activity and 七有 pages: the signed-in user may open a task against the
+    association shown (the rule of the new-task page itself)."""
+    access = g.get("access")
+    return access is not None and services.may_act_on(access)
+
+
 @acting_on
 def new_task():
     form = TaskForm()
     if request.method == "GET":
-        form.checklist_item_id.data = request.args.get("item_id", type=int)
-        form.activity_id.data = request.args.get("activity_id", type=int)
-        return _new_task_page(form)
+        return _prefilled_task_page(form)
     if not form.validate():
         return _new_task_page(form, status=422)
     try:
