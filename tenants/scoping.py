@@ -9,7 +9,9 @@ and rows whose tenant-owned relations point into another association.
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
 
+from app.extensions import db
 from tenants.context import (
     Bypass,
     TenantContextMissing,
@@ -40,19 +42,33 @@ def _whole_subtree(low: str, high: str):
 
 
 def _touches_tenant_table(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, TenantMixin) for mapper in state.all_mappers)
+    """Whether a tenant table appears anywhere in the statement: selected, joined, or in a
+    subquery (`all_mappers` names only the selected entities)."""
+    if any(issubclass(mapper.class_, TenantMixin) for mapper in state.all_mappers):
+        return True
+    tenant_tables = {
+        mapper.local_table
+        for mapper in db.Model.registry.mappers
+        if issubclass(mapper.class_, TenantMixin)
+    }
+    return any(
+        getattr(element, "__visit_name__", "") == "table" and element in tenant_tables
+        for element in visitors.iterate(state.statement)
+    )
 
 
 def scope_query(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
-    if state.is_column_load or not _touches_tenant_table(state):
+    if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
         return
     scope = current_scope()
     if isinstance(scope, Bypass):
         return
     if scope is None:
-        raise TenantContextMissing("query on a tenant table outside any tenant context")
+        if _touches_tenant_table(state):
+            raise TenantContextMissing("query on a tenant table outside any tenant context")
+        return
+    # Always added under a scope: the criteria reach every tenant entity of the statement,
+    # joined or in a subquery too, and cost nothing where there is none.
     if scope.subtree:
         criteria = _whole_subtree(*subtree_bounds(scope.path))
     else:

@@ -98,3 +98,22 @@ def test_an_insert_without_a_tenant_context_is_refused(world):
     with pytest.raises(TenantContextMissing):
         db.session.flush()
     db.session.rollback()
+
+
+def _user_ids_holding_a_role(statement) -> set[int]:
+    return set(db.session.scalars(statement))
+
+
+def test_a_tenant_table_only_joined_or_in_a_subquery_is_scoped_too(world):
+    """The selected entity (users) is not a tenant table; the memberships it is filtered by
+    are, and must be scoped all the same — in a join and in a subquery."""
+    from app.accounts.models import User
+
+    in_village = {world.secretary_a1.id, world.staff_a1.id, world.member_a1.id}
+    joined = select(User.id).join(Membership, Membership.user_id == User.id)
+    subquery = select(User.id).where(User.id.in_(select(Membership.user_id)))
+    with tenant_context(scope_for(world.village_a1, writable=False)):
+        assert _user_ids_holding_a_role(joined) == in_village
+        assert _user_ids_holding_a_role(subquery) == in_village
+    with pytest.raises(TenantContextMissing):
+        db.session.scalars(joined).all()
