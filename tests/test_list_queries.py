@@ -1,5 +1,7 @@
 """List pages of the foundation run a fixed number of SQL queries whatever their length."""
 
+import pytest
+
 from app.core.audit import AuditLog
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
@@ -48,6 +50,7 @@ def test_the_people_page_costs_the_same_for_3_or_30_people(world, make_client, c
     assert few == many
 
 
+@pytest.mark.own_app  # adds a URL rule, which Flask allows only before the first request
 def test_a_server_error_shows_a_friendly_translated_page(world, make_client):
     app = make_client().raw.application
 
