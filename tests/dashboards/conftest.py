@@ -1,5 +1,6 @@
 import pytest
 
+from tests.conftest import built_once
 from tests.dashboards.helpers import fill_figures
 
 
@@ -10,5 +11,7 @@ def app_config() -> dict:
 
 
 @pytest.fixture
-def figures(world):
-    return fill_figures(world)
+def figures(request, app, world):
+    # Seconds through the services with the figures kept live: built once per worker, then
+    # each test gets a copy of the database.
+    return built_once(request, app, "dashboards.figures", lambda: fill_figures(world))
