@@ -65,6 +65,7 @@ def test_secretary_imports_fixes_a_row_confirms_and_finds_the_member(live_server
     page.click("[data-testid=confirm-import]")
     expect(page.get_by_test_id("import-done")).to_contain_text("已导入 2 名会员")
     page.click("text=查看会员")
+    page.wait_for_load_state()  # htmx listens to the search box only once the page has loaded
     page.fill("[data-testid=member-search]", "ww")
     expect(page.get_by_test_id("members")).to_contain_text("王五")
     expect(page.get_by_test_id("members")).not_to_contain_text("张秀英")
