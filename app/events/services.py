@@ -16,13 +16,12 @@ import icalendar
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.activities import services as activities
 from app.activities.models import ActivityType
+from app.core.notifications import notify_after_commit
 from app.events.models import Event, EventScope, Registration, RegistrationStatus
 from app.extensions import db
 from app.members.models import Member
@@ -402,25 +401,7 @@ def _tell_promoted(event: Event, registration: Registration) -> None:
             start=start,
             place=event.place or "-",
         )
-    db.session.info.setdefault(PENDING_NOTICES, []).append((login, subject, body))
-
-
-PENDING_NOTICES = "events_pending_notices"
-
-
-def _send_pending(session: Session) -> None:
-    from app.core.notifications import notify
-
-    for login, subject, body in session.info.pop(PENDING_NOTICES, []):
-        notify(login, subject, body)
-
-
-def _drop_pending(session: Session) -> None:
-    session.info.pop(PENDING_NOTICES, None)
-
-
-sa_event.listen(Session, "after_commit", _send_pending)
-sa_event.listen(Session, "after_rollback", _drop_pending)
+    notify_after_commit(login, subject, body)
 
 
 # --- at the door ------------------------------------------------------------------------------
