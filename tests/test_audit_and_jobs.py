@@ -71,3 +71,27 @@ def test_the_console_backend_never_prints_a_full_phone_number(capsys):
     printed = capsys.readouterr().err
     assert "13812345678" not in printed and "138****5678" in printed
     assert mask_recipient("zhang.wei@example.cn") == "z***@example.cn"
+
+
+def test_after_commit_work_waits_for_the_real_commit_not_a_savepoint(app, outbox):
+    """SQLAlchemy fires after_commit/after_rollback for savepoints too: a notice queued before
+    one must neither leave when the savepoint is released nor be dropped when it rolls back."""
+    from app.core.notifications import notify_after_commit
+
+    db.session.execute(select(1))
+    notify_after_commit("first@test.cn", "甲", "正文")
+    with db.session.begin_nested():
+        pass
+    assert outbox == []  # released savepoint: the transaction goes on
+    try:
+        with db.session.begin_nested():
+            raise ValueError("a savepoint rolled back")
+    except ValueError:
+        pass
+    db.session.commit()
+    assert [message.to for message in outbox] == ["first@test.cn"]
+    db.session.execute(select(1))  # a transaction under way, as in any user action
+    notify_after_commit("second@test.cn", "乙", "正文")
+    db.session.rollback()
+    db.session.commit()
+    assert [message.to for message in outbox] == ["first@test.cn"]

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, MetaData
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -17,6 +17,13 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def ends_the_transaction(session: Session) -> bool:
+    """In an after_commit/after_rollback hook: whether the whole transaction ended. SQLAlchemy
+    fires both hooks for a savepoint (`begin_nested`) too, while the outer transaction — and
+    its locks — go on: work meant for "after the commit" must wait for the real one."""
+    return not session.in_nested_transaction()
 
 
 def utcnow() -> datetime:

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.core.jobs import job
+from app.core.models import ends_the_transaction
 from app.extensions import db
 
 log = logging.getLogger("xiehui.notifications")
@@ -94,6 +95,8 @@ def notify_after_commit(login: str, subject: str, body: str) -> None:
 
 
 def _send_pending(session: Session) -> None:
+    if not ends_the_transaction(session):
+        return
     for login, subject, body in session.info.pop(PENDING, []):
         try:
             notify(login, subject, body)
@@ -107,7 +110,8 @@ def _send_pending(session: Session) -> None:
 
 
 def _drop_pending(session: Session) -> None:
-    session.info.pop(PENDING, None)
+    if ends_the_transaction(session):
+        session.info.pop(PENDING, None)
 
 
 _hooks_installed = False

@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import FileStorage
 
-from app.core.models import CreatedAtMixin, utcnow
+from app.core.models import CreatedAtMixin, ends_the_transaction, utcnow
 from app.core.views import require
 from app.extensions import db
 from tenants.access import Access
@@ -470,6 +470,8 @@ def _remember_written(key: str) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if not ends_the_transaction(session):
+        return
     session.info.pop("uploads_written", None)
     doomed = session.info.pop("uploads_delete_on_commit", None)
     if doomed:
@@ -479,6 +481,10 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    # Only when the whole transaction is rolled back: a savepoint's rollback keeps the files
+    # written before it, which the outer transaction may still commit.
+    if not ends_the_transaction(session):
+        return
     session.info.pop("uploads_delete_on_commit", None)
     written = session.info.pop("uploads_written", None)
     if written:

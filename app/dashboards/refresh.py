@@ -18,7 +18,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.audit import AuditLog
 from app.core.jobs import job, periodic
-from app.core.models import utcnow
+from app.core.models import ends_the_transaction, utcnow
 from app.dashboards import totals
 from app.dashboards.figures import compute_rows
 from app.dashboards.models import AssociationFigures, SubtreeFigures
@@ -176,6 +176,8 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if not ends_the_transaction(session):
+        return
     dirty = session.info.pop(DIRTY_KEY, None)
     if not dirty or not current_app.config["DASHBOARD_LIVE_REFRESH"]:
         return
@@ -186,8 +188,10 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    # A rolled-back change changed nothing.
-    session.info.pop(DIRTY_KEY, None)
+    # A rolled-back change changed nothing (a savepoint's rollback: the changes before it
+    # remain, so the set is kept).
+    if ends_the_transaction(session):
+        session.info.pop(DIRTY_KEY, None)
 
 
 _installed = False
