@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -390,9 +391,10 @@ def _tell_promoted(event: Event, registration: Registration) -> None:
     was rolled back)."""
     if registration.user_id is None:
         return
-    login = db.session.get(User, registration.user_id).login
+    user = db.session.get(User, registration.user_id)
     start = event.starts_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
-    with force_locale("zh_Hans_CN"):
+    # In the member's own language (Chinese unless they chose another).
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = _("You have a place at %(title)s", title=event.title)
         body = _(
             "A place became free and it is yours: %(title)s, %(start)s, %(place)s. "
@@ -401,7 +403,7 @@ def _tell_promoted(event: Event, registration: Registration) -> None:
             start=start,
             place=event.place or "-",
         )
-    notify_after_commit(login, subject, body)
+    notify_after_commit(user.login, subject, body)
 
 
 # --- at the door ------------------------------------------------------------------------------

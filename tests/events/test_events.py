@@ -223,6 +223,7 @@ def test_full_event_puts_people_on_the_waitlist_and_a_cancellation_promotes_the_
     [message] = outbox[sent_before:]
     assert message.to == "13900000002" and message.channel == "sms"
     assert event.title in message.body
+    assert "A place became free" in message.body  # in the language the member chose (en)
     assert "You are signed up." in second_client.get(
         url(world.village_a1, f"/{event.id}")
     ).get_data(True)
