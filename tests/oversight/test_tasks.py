@@ -220,7 +220,9 @@ def test_an_answer_with_a_hostile_file_is_refused_whole(world, client_for):
 
 
 def test_overdue_tasks_are_counted_per_association_and_per_child(world, count_queries):
-    past = date.today() - timedelta(days=3)
+    # China's date, as the service's default: from 16:00 UTC it is already tomorrow there.
+    today = services.china_today()
+    past = today - timedelta(days=3)
     create_task(world.village_a1, opened_by=world.county_auditor, deadline_on=past)
     create_task(
         world.village_a1, opened_by=world.county_auditor, deadline_on=past, state="answered"
@@ -230,11 +232,11 @@ def test_overdue_tasks_are_counted_per_association_and_per_child(world, count_qu
     create_task(world.township_a, opened_by=world.county_auditor, deadline_on=past)
     # Not overdue: closed, or the deadline is today or later.
     create_task(world.village_a1, opened_by=world.county_auditor, deadline_on=past, state="closed")
-    create_task(world.village_a1, opened_by=world.county_auditor, deadline_on=date.today())
+    create_task(world.village_a1, opened_by=world.county_auditor, deadline_on=today)
     with tenant_context(scope_for(world.county, writable=False)):
         with count_queries() as queries:
-            counts = services.overdue_task_counts(world.county, today=date.today())
-        by_child = services.overdue_by_child(world.county, today=date.today())
+            counts = services.overdue_task_counts(world.county, today=today)
+        by_child = services.overdue_by_child(world.county, today=today)
     assert len(queries) == 1
     assert counts == {
         world.village_a1.id: 2,
@@ -256,7 +258,7 @@ def test_overdue_tasks_are_counted_per_association_and_per_child(world, count_qu
         }
     # A day later, today's deadline has passed too.
     with tenant_context(scope_for(world.village_a1, writable=False)):
-        tomorrow = date.today() + timedelta(days=1)
+        tomorrow = today + timedelta(days=1)
         assert services.overdue_task_counts(world.village_a1, today=tomorrow) == {
             world.village_a1.id: 3
         }
