@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -19,11 +19,28 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def ends_the_transaction(session: Session) -> bool:
-    """In an after_commit/after_rollback hook: whether the whole transaction ended. SQLAlchemy
-    fires both hooks for a savepoint (`begin_nested`) too, while the outer transaction — and
-    its locks — go on: work meant for "after the commit" must wait for the real one."""
-    return not session.in_nested_transaction()
+_AFTER_TRANSACTION: set = set()
+
+
+def after_transaction(session_class: type[Session], *, committed, rolled_back) -> None:
+    """Call `committed(session)` once a session's whole transaction has committed and
+    `rolled_back(session)` once it has rolled back — never for a savepoint: SQLAlchemy fires
+    after_commit/after_rollback for `begin_nested` too, while the outer transaction (and its
+    locks) goes on. Registering the same pair again does nothing."""
+    if (committed, rolled_back) in _AFTER_TRANSACTION:
+        return
+    _AFTER_TRANSACTION.add((committed, rolled_back))
+
+    def on_commit(session: Session) -> None:
+        if not session.in_nested_transaction():
+            committed(session)
+
+    def on_rollback(session: Session) -> None:
+        if not session.in_nested_transaction():
+            rolled_back(session)
+
+    event.listen(session_class, "after_commit", on_commit)
+    event.listen(session_class, "after_rollback", on_rollback)
 
 
 def utcnow() -> datetime:

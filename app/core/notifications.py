@@ -12,11 +12,10 @@ import sys
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.core.jobs import job
-from app.core.models import ends_the_transaction
+from app.core.models import after_transaction
 from app.extensions import db
 
 log = logging.getLogger("xiehui.notifications")
@@ -95,8 +94,6 @@ def notify_after_commit(login: str, subject: str, body: str) -> None:
 
 
 def _send_pending(session: Session) -> None:
-    if not ends_the_transaction(session):
-        return
     for login, subject, body in session.info.pop(PENDING, []):
         try:
             notify(login, subject, body)
@@ -110,20 +107,13 @@ def _send_pending(session: Session) -> None:
 
 
 def _drop_pending(session: Session) -> None:
-    if ends_the_transaction(session):
-        session.info.pop(PENDING, None)
-
-
-_hooks_installed = False
+    session.info.pop(PENDING, None)
 
 
 def _install_session_hooks() -> None:
-    global _hooks_installed
-    if not _hooks_installed:
-        session_class = db.session.session_factory.class_
-        event.listen(session_class, "after_commit", _send_pending)
-        event.listen(session_class, "after_rollback", _drop_pending)
-        _hooks_installed = True
+    after_transaction(
+        db.session.session_factory.class_, committed=_send_pending, rolled_back=_drop_pending
+    )
 
 
 def init_app(app) -> None:

@@ -32,14 +32,13 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    event,
     func,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import FileStorage
 
-from app.core.models import CreatedAtMixin, ends_the_transaction, utcnow
+from app.core.models import CreatedAtMixin, after_transaction, utcnow
 from app.core.views import require
 from app.extensions import db
 from tenants.access import Access
@@ -470,8 +469,6 @@ def _remember_written(key: str) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    if not ends_the_transaction(session):
-        return
     session.info.pop("uploads_written", None)
     doomed = session.info.pop("uploads_delete_on_commit", None)
     if doomed:
@@ -481,10 +478,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    # Only when the whole transaction is rolled back: a savepoint's rollback keeps the files
-    # written before it, which the outer transaction may still commit.
-    if not ends_the_transaction(session):
-        return
+    # Only the whole transaction's rollback gets here (after_transaction): a savepoint's keeps
+    # the files written before it, which the outer transaction may still commit.
     session.info.pop("uploads_delete_on_commit", None)
     written = session.info.pop("uploads_written", None)
     if written:
@@ -493,16 +488,10 @@ def _after_rollback(session: Session) -> None:
             storage.delete(key)
 
 
-_hooks_installed = False
-
-
 def _install_session_hooks() -> None:
-    global _hooks_installed
-    if not _hooks_installed:
-        session_class = db.session.session_factory.class_
-        event.listen(session_class, "after_commit", _after_commit)
-        event.listen(session_class, "after_rollback", _after_rollback)
-        _hooks_installed = True
+    after_transaction(
+        db.session.session_factory.class_, committed=_after_commit, rolled_back=_after_rollback
+    )
 
 
 # --- serving ----------------------------------------------------------------------------------

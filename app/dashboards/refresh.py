@@ -18,7 +18,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.audit import AuditLog
 from app.core.jobs import job, periodic
-from app.core.models import ends_the_transaction, utcnow
+from app.core.models import after_transaction, utcnow
 from app.dashboards import totals
 from app.dashboards.figures import compute_rows
 from app.dashboards.models import AssociationFigures, SubtreeFigures
@@ -176,8 +176,6 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    if not ends_the_transaction(session):
-        return
     dirty = session.info.pop(DIRTY_KEY, None)
     if not dirty or not current_app.config["DASHBOARD_LIVE_REFRESH"]:
         return
@@ -188,10 +186,9 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    # A rolled-back change changed nothing (a savepoint's rollback: the changes before it
-    # remain, so the set is kept).
-    if ends_the_transaction(session):
-        session.info.pop(DIRTY_KEY, None)
+    # A rolled-back change changed nothing (after_transaction: never called for a savepoint,
+    # whose rollback leaves the changes before it in place).
+    session.info.pop(DIRTY_KEY, None)
 
 
 _installed = False
@@ -203,6 +200,5 @@ def install(session_class: type[Session]) -> None:
         return
     event.listen(session_class, "after_flush", _note_changes)
     event.listen(session_class, "do_orm_execute", _note_bulk_statement)
-    event.listen(session_class, "after_commit", _after_commit)
-    event.listen(session_class, "after_rollback", _after_rollback)
+    after_transaction(session_class, committed=_after_commit, rolled_back=_after_rollback)
     _installed = True
