@@ -86,6 +86,18 @@ def tenant_table_sql(
     return statements
 
 
+def protect_new_tables(op, tables, role: str) -> None:
+    """In a migration: put new tenant tables behind row-level security and grant the app role
+    on them. PostgreSQL only; on SQLite the ORM scoping is the wall."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        for statement in tenant_table_sql(table):
+            op.execute(statement)
+    for statement in grant_app_role_sql(role):
+        op.execute(statement)
+
+
 def _wanted_settings() -> tuple[str, str, str, str]:
     scope = current_scope()
     if isinstance(scope, Bypass):

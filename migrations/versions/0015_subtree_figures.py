@@ -45,13 +45,7 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_subtree_figures_association_id"), ["association_id"], unique=False
         )
-    if op.get_bind().dialect.name == "postgresql":
-        role = current_app.config["DATABASE_APP_ROLE"]
-        for table in TABLES:
-            for statement in rls.tenant_table_sql(table):
-                op.execute(statement)
-        for statement in rls.grant_app_role_sql(role):
-            op.execute(statement)
+    rls.protect_new_tables(op, TABLES, current_app.config["DATABASE_APP_ROLE"])
 
 
 def downgrade():
