@@ -102,7 +102,6 @@ def index():
     sort = sort if sort in SORT_KEYS else "name"
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     with subtree_reads():
-        rollup.prefer_custom_plans()
         dashboard = rollup.read_dashboard(g.association, year)
     total, as_of = dashboard.total, dashboard.as_of
     children = _sorted_children(dashboard.children, sort, direction)
@@ -197,7 +196,6 @@ def export():
 def report():
     year = _chosen_year()
     with subtree_reads():
-        rollup.prefer_custom_plans()
         dashboard = rollup.read_dashboard(g.association, year)
     total, children, as_of = dashboard.total, dashboard.children, dashboard.as_of
     audit.record("print_report", association_id=g.association.id, what="dashboard", year=year)
