@@ -1,26 +1,13 @@
 """The "open a rectification task" links on the activity and 七有 pages: shown to those who may
 open a task against the association, pre-filling the task form; forged ids refused."""
 
-from datetime import date, timedelta
-
 from sqlalchemy import select
 
 from app.extensions import db
 from app.oversight.models import RectificationTask
 from tenants.context import UNSCOPED_BYPASS
 from tests.factories import create_activity, create_checklist
-
-TARGET = "/a/village-a1/oversight"
-
-
-def _task_form(**overrides):
-    data = {
-        "title": "活动照片不全",
-        "description": "第二季度的活动记录没有照片，请补充。",
-        "deadline_on": (date.today() + timedelta(days=14)).isoformat(),
-    }
-    data.update(overrides)
-    return data
+from tests.oversight.helpers import TARGET, task_form
 
 
 def _only_task() -> RectificationTask | None:
@@ -61,7 +48,7 @@ def test_the_checklist_page_offers_a_task_per_item_to_the_county_auditor_only(wo
     assert "open-task-link" not in outsider.get_data(as_text=True)
 
 
-def test_following_the_links_prefills_the_task_form(world, make_client):
+def test_following_the_links_prefills_thetask_form(world, make_client):
     activity = create_activity(world.village_a1, title="义诊活动")
     checklist = create_checklist(world.village_a1, evidence_for=(5,))
     item = next(i for i in checklist.items if i.number == 5)
@@ -79,7 +66,7 @@ def test_following_the_links_prefills_the_task_form(world, make_client):
     assert f'name="checklist_item_id" value="{item.id}"' in html
     assert 'data-testid="linked-item"' in html
 
-    sent = auditor.post(f"{TARGET}/tasks/new", _task_form(checklist_item_id=str(item.id)))
+    sent = auditor.post(f"{TARGET}/tasks/new", task_form(checklist_item_id=str(item.id)))
     assert sent.status_code == 303
     assert _only_task().checklist_item_id == item.id
 
@@ -102,7 +89,7 @@ def test_an_id_of_another_association_is_refused_with_a_reason(world, client_for
         assert message in html and 'data-testid="task-form"' in html
         assert "别村活动" not in html and 'name="activity_id"' not in html
 
-    forged = auditor.post(f"{TARGET}/tasks/new", _task_form(activity_id=str(elsewhere.id)))
+    forged = auditor.post(f"{TARGET}/tasks/new", task_form(activity_id=str(elsewhere.id)))
     assert forged.status_code == 422
     assert "That activity is not this association" in forged.get_data(as_text=True)
     assert _only_task() is None

@@ -12,19 +12,8 @@ from app.oversight import services
 from app.oversight.models import RectificationTask, TaskEvent, TaskEvidence, TaskState
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tests.factories import create_activity, create_task, reload
+from tests.oversight.helpers import TARGET, task_form
 from tests.uploads import samples
-
-TARGET = "/a/village-a1/oversight"
-
-
-def _task_form(**overrides):
-    data = {
-        "title": "活动照片不全",
-        "description": "第二季度的活动记录没有照片，请补充。",
-        "deadline_on": (date.today() + timedelta(days=14)).isoformat(),
-    }
-    data.update(overrides)
-    return data
 
 
 def _count(model) -> int:
@@ -53,7 +42,7 @@ def _answer(client, task_id, note="已补充照片", files=()):
 def test_the_whole_cycle_open_answer_send_back_answer_accept(world, make_client):
     auditor = make_client(world.county_auditor.login)
     activity = create_activity(world.village_a1, title="义诊活动")
-    response = auditor.post(f"{TARGET}/tasks/new", _task_form(activity_id=str(activity.id)))
+    response = auditor.post(f"{TARGET}/tasks/new", task_form(activity_id=str(activity.id)))
     assert response.status_code == 303
     with UNSCOPED_BYPASS("test assertion reads the database directly"):
         task = db.session.scalar(select(RectificationTask))
@@ -119,7 +108,7 @@ def test_the_whole_cycle_open_answer_send_back_answer_accept(world, make_client)
 
 def test_the_target_secretary_cannot_open_or_close_a_task_on_their_own(world, client_for):
     secretary = client_for(world.secretary_a1.login)
-    assert secretary.post(f"{TARGET}/tasks/new", _task_form()).status_code == 403
+    assert secretary.post(f"{TARGET}/tasks/new", task_form()).status_code == 403
     task = create_task(world.village_a1, opened_by=world.county_auditor, state="answered")
     response = secretary.post(f"{TARGET}/tasks/{task.id}/decide", {"decision": "accept"})
     assert response.status_code == 403
@@ -142,7 +131,7 @@ def test_a_sibling_branch_sees_and_touches_nothing(world, make_client):
     assert (
         outsider.post(f"{TARGET}/tasks/{task.id}/decide", {"decision": "accept"}).status_code == 404
     )
-    assert outsider.post(f"{TARGET}/tasks/new", _task_form()).status_code == 404
+    assert outsider.post(f"{TARGET}/tasks/new", task_form()).status_code == 404
     assert "活动照片不全" not in outsider.get("/a/township-b/oversight/tasks").get_data(True)
     assert reload(RectificationTask, task.id).state == TaskState.ANSWERED
 
@@ -183,14 +172,14 @@ def test_illegal_steps_are_refused_with_a_reason(world, client_for):
 def test_bad_task_input_is_explained_and_nothing_is_written(world, client_for):
     auditor = client_for(world.county_auditor.login)
     yesterday = (date.today() - timedelta(days=2)).isoformat()
-    past = auditor.post(f"{TARGET}/tasks/new", _task_form(deadline_on=yesterday))
+    past = auditor.post(f"{TARGET}/tasks/new", task_form(deadline_on=yesterday))
     assert past.status_code == 422
     assert "The deadline cannot be in the past." in past.get_data(True)
-    empty = auditor.post(f"{TARGET}/tasks/new", _task_form(description="  "))
+    empty = auditor.post(f"{TARGET}/tasks/new", task_form(description="  "))
     assert empty.status_code == 422
     assert "Describe what is wrong and what must be done." in empty.get_data(True)
     foreign = create_activity(world.village_a2)
-    other = auditor.post(f"{TARGET}/tasks/new", _task_form(activity_id=str(foreign.id)))
+    other = auditor.post(f"{TARGET}/tasks/new", task_form(activity_id=str(foreign.id)))
     assert other.status_code == 422
     assert _count(RectificationTask) == 0 and _count(TaskEvent) == 0
 
@@ -198,7 +187,7 @@ def test_bad_task_input_is_explained_and_nothing_is_written(world, client_for):
 def test_bad_input_messages_are_translated(world, make_client):
     auditor = make_client(world.county_auditor.login)
     yesterday = (date.today() - timedelta(days=2)).isoformat()
-    page = auditor.post(f"{TARGET}/tasks/new", _task_form(deadline_on=yesterday)).get_data(True)
+    page = auditor.post(f"{TARGET}/tasks/new", task_form(deadline_on=yesterday)).get_data(True)
     assert "期限不能早于今天" in page
 
 
