@@ -8,6 +8,7 @@ from app.accounts.models import User
 from app.accounts.passwords import hash_password
 from app.activities.models import ActivityType
 from app.activities.services import ActivityInput, record_activity
+from app.core.clock import china_today
 from app.dashboards.demo import load_dashboard_sample
 from app.dues.demo import load_dues_sample
 from app.dues.stripe_demo import load_stripe_sample
@@ -266,7 +267,7 @@ def _load_oversight(by_slug: dict[str, Association]) -> None:
         ids = dict(db.session.execute(select(User.login, User.id)).all())
     auditor, secretary = ids["auditor@demo.xiehui.cn"], ids["secretary@demo.xiehui.cn"]
     county, community = by_slug["shushan"], by_slug["nanqi-lihua"]
-    today = date.today()
+    today = china_today()
     with tenant_context(scope_for(community, writable=False)):
         late = oversight.open_task(
             community,
@@ -356,6 +357,6 @@ def _load_registers(community: Association, *, member_user_id: int) -> None:
                     participant_count=count,
                 ),
                 recorded_by_id=None,
-                today=date.today(),
+                today=china_today(),
             )
         db.session.flush()

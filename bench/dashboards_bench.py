@@ -42,6 +42,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from app import create_app  # noqa: E402
 from app.accounts.models import User  # noqa: E402
 from app.accounts.passwords import hash_password  # noqa: E402
+from app.core.clock import china_today  # noqa: E402
 from app.dashboards import refresh, rollup, totals  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context  # noqa: E402
@@ -50,7 +51,7 @@ from tenants.models import Association, Membership, Role  # noqa: E402
 OUT = ROOT / "bench" / "out"
 PASSWORD = "Bench-Password-2026"
 DATABASE = "xiehui_dash_bench"
-TODAY = date.today()
+TODAY = china_today()
 YEAR = TODAY.year
 NOW = datetime.now(UTC)
 GRASSROOTS_KINDS = ("community", "village", "enterprise", "migrant")

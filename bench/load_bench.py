@@ -28,10 +28,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import requests
+
+from app.core.clock import china_today
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -174,7 +176,7 @@ def build_data_set(
             ]
             db.session.commit()
         serial = 900_000
-        today = date.today()
+        today = china_today()
         current = events_now()
         types = list(ActivityType)
         for slug, staff, members in plan:
@@ -533,7 +535,7 @@ class SimulatedUser:
         data = {
             "csrf_token": self.csrf,
             "title": "入户宣传",
-            "held_on": date.today().isoformat(),
+            "held_on": china_today().isoformat(),
             "type": "publicity",
             "place": "社区广场",
             "organiser": "社区计生协",

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.accounts.passwords import hash_password
+from app.core.clock import china_today
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association, AssociationKind, Membership, Role
@@ -210,7 +211,7 @@ def create_activity(
     with tenant_context(scope_for(association, writable=True)):
         activity = record_activity(
             ActivityInput(
-                held_on=held_on or date.today(),
+                held_on=held_on or china_today(),
                 title=title,
                 type=ActivityType(type),
                 participant_count=participant_count,
@@ -308,13 +309,13 @@ def create_task(target: Association, *, opened_by: User, title: str = "活动照
     """A rectification task against `target` opened by `opened_by` (who oversees it), due in a
     week unless `deadline_on` says otherwise (a past deadline is set after opening, as time
     passing would); `state` moves it on directly. Returned detached; committed."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from app.oversight import services as oversight
     from app.oversight.models import TaskState
     from tenants.context import scope_for, tenant_context
 
-    deadline_on = fields.pop("deadline_on", date.today() + timedelta(days=7))
+    deadline_on = fields.pop("deadline_on", china_today() + timedelta(days=7))
     state = fields.pop("state", None)
     with tenant_context(scope_for(target, writable=False)):
         task = oversight.open_task(
@@ -322,11 +323,11 @@ def create_task(target: Association, *, opened_by: User, title: str = "活动照
             oversight.TaskInput(
                 title=title,
                 description=fields.pop("description", "请补充活动照片"),
-                deadline_on=max(deadline_on, date.today()),
+                deadline_on=max(deadline_on, china_today()),
                 **fields,
             ),
             user_id=opened_by.id,
-            today=date.today(),
+            today=china_today(),
         )
         with tenant_context(scope_for(target, writable=True)):
             task.deadline_on = deadline_on
@@ -342,7 +343,6 @@ def create_task(target: Association, *, opened_by: User, title: str = "活动照
 def create_spot_check(association: Association, *, activity_ids=None, drawn_by: User | None = None):
     """A recorded draw at `association` with one entry per activity id (by default one new
     activity of the association itself). Returned detached with its entries; committed."""
-    from datetime import date
 
     from sqlalchemy.orm import selectinload
 
@@ -354,7 +354,7 @@ def create_spot_check(association: Association, *, activity_ids=None, drawn_by: 
     with tenant_context(scope_for(association, writable=True)):
         spot_check = SpotCheck(
             drawn_by_id=drawn_by.id if drawn_by else None,
-            year=date.today().year,
+            year=china_today().year,
             sample_size=len(activity_ids),
             population=len(activity_ids),
             seed=12345,

@@ -17,7 +17,8 @@ from app.accounts.forms import (
 )
 from app.accounts.passwords import password_problem, verify_password
 from app.accounts.session import end_session, start_session
-from app.core.notifications import notify
+from app.core import audit
+from app.core.notifications import mask_recipient, notify
 from app.core.views import invalid_form, render
 from app.extensions import db, limiter
 from tenants.access import memberships_of
@@ -98,8 +99,16 @@ def forgot_password():
 def reset_password(token: str):
     user = services.user_for_reset_token(token)
     if user is None:
+        audit.record("password_reset_refused", outcome="denied", reason="invalid_token")
+        db.session.commit()
         flash(_("This password reset link has expired or was already used."), "error")
         return render("accounts/forgot_password.html", form=ForgotPasswordForm(), status=410)
+    if current_user.is_authenticated and current_user.id != user.id:
+        audit.record(
+            "password_reset_refused", target=user, outcome="denied", reason="other_account"
+        )
+        db.session.commit()
+        return render("accounts/reset_other_account.html", status=403)
     form = NewPasswordForm()
     if form.validate_on_submit():
         problem = password_problem(
@@ -146,17 +155,39 @@ def change_password():
 
 
 def accept_invitation(token: str):
+    """Load the invitation by its token, check who follows the link, then accept.
+
+    Nothing here signs anyone in as an existing account: its owner signs in first, through the
+    login form and the second factor, and is sent back here."""
     invitation = services.find_invitation(token)
     if invitation is None:
-        abort(404)
-    if invitation.status != "pending":
+        audit.record("invitation_refused", outcome="denied", reason="unknown_token")
+        db.session.commit()
+        return render("accounts/invitation_invalid.html", invitation=None, status=404)
+    acting_user = current_user._get_current_object() if current_user.is_authenticated else None
+    refusal = services.invitation_refusal(invitation, acting_user)
+    if refusal == "no_longer_valid":
+        _record_refusal(invitation, invitation.status)
         return render("accounts/invitation_invalid.html", invitation=invitation, status=410)
-    existing = services.find_user(invitation.login)
-    # Someone who already has an account only confirms; no second password.
-    form = ConfirmInvitationForm() if existing else AcceptInvitationForm(name=invitation.name)
+    if refusal is not None:
+        # Following the link is not a refusal yet; submitting it is, and is logged.
+        if request.method == "POST":
+            _record_refusal(invitation, refusal)
+        status = 403 if refusal == "other_account" or request.method == "POST" else 200
+        return render(
+            "accounts/accept_invitation.html",
+            invitation=invitation,
+            refusal=refusal,
+            masked_login=mask_recipient(invitation.login),
+            login_url=url_for("accounts.login", next=request.path),
+            form=ConfirmInvitationForm(),
+            status=status,
+        )
+    new_account = acting_user is None
+    form = AcceptInvitationForm(name=invitation.name) if new_account else ConfirmInvitationForm()
     if form.validate_on_submit():
         problem = None
-        if existing is None:
+        if new_account:
             problem = password_problem(
                 form.password.data,
                 staff=invitation.role != Role.MEMBER,
@@ -165,19 +196,38 @@ def accept_invitation(token: str):
         if problem is None:
             user = services.accept_invitation(
                 invitation,
-                name=existing.name if existing else form.name.data,
-                password=None if existing else form.password.data,
+                acting_user=acting_user,
+                name=form.name.data if new_account else acting_user.name,
+                password=form.password.data if new_account else None,
             )
-            start_session(user, staff=services.holds_staff_role(user.id))
+            if new_account:
+                start_session(user, staff=services.holds_staff_role(user.id))
             flash(
                 _("Welcome! You have joined %(name)s.", name=invitation.association.name), "success"
             )
             return redirect(url_for("associations.home", slug=invitation.association.slug))
         form.password.errors.append(problem)
-    context = {"form": form, "invitation": invitation, "existing": existing}
+    context = {
+        "form": form,
+        "invitation": invitation,
+        "refusal": None,
+        "masked_login": mask_recipient(invitation.login),
+        "new_account": new_account,
+    }
     if form.is_submitted():
         return invalid_form("accounts/accept_invitation.html", **context)
     return render("accounts/accept_invitation.html", **context)
+
+
+def _record_refusal(invitation, reason: str) -> None:
+    audit.record(
+        "invitation_refused",
+        association_id=invitation.association_id,
+        target=invitation,
+        outcome="denied",
+        reason=reason,
+    )
+    db.session.commit()
 
 
 def set_locale():

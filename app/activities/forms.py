@@ -22,6 +22,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from app.activities.labels import ACTIVITY_TYPE_LABELS, AID_KIND_LABELS
 from app.activities.models import ActivityType, AidKind
 from app.activities.services import ActivityInput, AidInput
+from app.core.forms import SensibleDate
 
 YUAN = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 
@@ -72,7 +73,7 @@ class AidForm(Form):
 class ActivityForm(FlaskForm):
     held_on = DateField(
         _l("Date"),
-        validators=[InputRequired(message=_l("Enter the date of the activity."))],
+        validators=[InputRequired(message=_l("Enter the date of the activity.")), SensibleDate()],
     )
     title = StringField(
         _l("Title"),

@@ -1,8 +1,5 @@
 """The activity log: timeline with filters, recording from a phone, photos, the yearly report."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,17 +8,17 @@ from sqlalchemy import select
 from app.activities import participants, services
 from app.activities.forms import ActivityForm, fen_to_yuan
 from app.activities.models import ActivityPhoto, ActivityType
+from app.core.clock import china_today
 from app.core.uploads import MB
 from app.core.views import can_read_registers, can_write, render
 from app.extensions import db
 
-CHINA = ZoneInfo("Asia/Shanghai")
 # Several phone photos in one form; each photo is still capped on its own (app/core/uploads.py).
 ACTIVITY_FORM_MAX_BYTES = 64 * MB
 
 
 def today():
-    return datetime.now(CHINA).date()
+    return china_today()
 
 
 def _filters() -> services.TimelineFilter:

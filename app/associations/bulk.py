@@ -18,10 +18,10 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, or_, select, update
@@ -31,9 +31,9 @@ from app.accounts.models import Invitation
 from app.associations import onboarding
 from app.associations.models import PopulationRecord
 from app.core import audit
+from app.core.clock import china_today
 from app.core.labels import KIND_LABELS
 from app.core.models import utcnow
-from app.core.notifications import notify
 from app.core.spreadsheets import Table, normalise_header, normalise_text, read_table
 from app.extensions import db
 from tenants import tree
@@ -174,7 +174,7 @@ class Created:
     association: Association
     secretary_name: str | None = None
     secretary_login: str | None = None
-    link: str | None = None
+    invited: bool = False
 
 
 @dataclass
@@ -543,7 +543,7 @@ def write(report: Report, root: Association, actor: onboarding.Actor, *, inviter
         row.slug = slug
     for depth in sorted({row.depth for row in valid}):
         _insert_level([row for row in valid if row.depth == depth])
-    year = date.today().year
+    year = china_today().year
     now = utcnow()
     expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
     created: list[Created] = []
@@ -580,7 +580,13 @@ def write(report: Report, root: Association, actor: onboarding.Actor, *, inviter
                         }
                     ],
                 )
-                entry.link = _send(entry, token, inviter)
+                accounts.send_invitation(
+                    row.spec.secretary_login,
+                    token,
+                    association_name=child.name,
+                    inviter=inviter,
+                )
+                entry.invited = True
         audit.record(
             "create_association",
             association_id=child.parent_id,
@@ -588,7 +594,7 @@ def write(report: Report, root: Association, actor: onboarding.Actor, *, inviter
             user_id=actor.id,
             name=child.name,
             source="import",
-            invited=bool(entry.link),
+            invited=entry.invited,
         )
         created.append(entry)
     audit.record(
@@ -643,19 +649,3 @@ def _insert_level(rows: list[BulkRow]) -> None:
             loaded[association.id] = association
     for row, association_id in zip(rows, ids, strict=True):
         row.created = loaded[association_id]
-
-
-def _send(entry: Created, token: str, inviter: str) -> str:
-    link = url_for("accounts.accept_invitation", token=token, _external=True)
-    name = entry.association.name
-    notify(
-        entry.secretary_login,
-        _("Invitation to %(name)s", name=name),
-        _(
-            "%(inviter)s invites you to join %(name)s on Xiehui: %(link)s",
-            inviter=inviter,
-            name=name,
-            link=link,
-        ),
-    )
-    return link

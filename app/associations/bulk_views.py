@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.associations import bulk
 from app.associations.forms import ConfirmImportForm, ImportForm
+from app.core.notifications import mask_recipient
 from app.core.spreadsheets import SpreadsheetError
 from app.core.views import render, secretary_only
 
@@ -84,7 +85,7 @@ def bulk_confirm():
     )
     bulk.discard(token, g.association)
     flash(_("%(count)d associations have been created.", count=len(result.created)), "success")
-    return render("associations/bulk_done.html", result=result)
+    return render("associations/bulk_done.html", result=result, mask=mask_recipient)
 
 
 @secretary_only

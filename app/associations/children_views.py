@@ -5,6 +5,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.accounts import services as accounts
 from app.associations import onboarding
 from app.associations.forms import (
     ChildAssociationForm,
@@ -26,7 +27,7 @@ def _child_form(**kwargs) -> ChildAssociationForm:
     return form
 
 
-def _children_page(form: ChildAssociationForm, *, status: int = 200, new_link: str | None = None):
+def _children_page(form: ChildAssociationForm, *, status: int = 200):
     page, rows = onboarding.children_page(g.association, request.args.get("page", 1, type=int))
     return render(
         "associations/children.html",
@@ -35,7 +36,6 @@ def _children_page(form: ChildAssociationForm, *, status: int = 200, new_link: s
         form=form,
         page=page,
         rows=rows,
-        new_link=new_link,
         mask=mask_recipient,
         can_have_children=not g.association.kind.is_grassroots,
     )
@@ -70,29 +70,30 @@ def create_child():
         return _children_page(form, status=422)
     try:
         child = onboarding.create_child(parent, spec, _actor())
-        link = None
+        invitation = None
         if spec.secretary_login:
             invitation, token = onboarding.invite_first_secretary(
                 child, _actor(), name=spec.secretary_name, login=spec.secretary_login
             )
-            link = onboarding.send_invitation(
-                invitation, token, association_name=child.name, inviter=current_user.name
+            accounts.send_invitation(
+                invitation.login, token, association_name=child.name, inviter=current_user.name
             )
     except onboarding.OnboardingError as error:
         form.form_errors.append(str(error))
         return _children_page(form, status=422)
-    if link:
+    if invitation is not None:
         flash(
             _(
-                "%(name)s has been created and its secretary invited. You can also pass on "
-                "the link below.",
+                "%(name)s has been created and its secretary invited at %(login)s. The link "
+                "goes only to them.",
                 name=child.name,
+                login=mask_recipient(invitation.login),
             ),
             "success",
         )
     else:
         flash(_("%(name)s has been created.", name=child.name), "success")
-    return _children_page(_child_form(formdata=None), new_link=link)
+    return _children_page(_child_form(formdata=None))
 
 
 def _load_child(child_id: int):
@@ -102,7 +103,7 @@ def _load_child(child_id: int):
     return child
 
 
-def _child_page(child, form: SecretaryInvitationForm, *, status: int = 200, new_link=None):
+def _child_page(child, form: SecretaryInvitationForm, *, status: int = 200):
     return render(
         "associations/child.html",
         status=status,
@@ -110,7 +111,6 @@ def _child_page(child, form: SecretaryInvitationForm, *, status: int = 200, new_
         form=form,
         invitation=onboarding.latest_secretary_invitation(child),
         secretaries=onboarding.secretaries_of(child),
-        new_link=new_link,
         mask=mask_recipient,
     )
 
@@ -133,11 +133,18 @@ def invite_child_secretary(child_id: int):
     except onboarding.OnboardingError as error:
         form.login.errors.append(str(error))
         return _child_page(child, form, status=422)
-    link = onboarding.send_invitation(
-        invitation, token, association_name=child.name, inviter=current_user.name
+    accounts.send_invitation(
+        invitation.login, token, association_name=child.name, inviter=current_user.name
     )
-    flash(_("Invitation sent to %(name)s.", name=invitation.name), "success")
-    return _child_page(child, SecretaryInvitationForm(formdata=None), new_link=link)
+    flash(
+        _(
+            "Invitation sent to %(name)s (%(login)s). The link goes only to them.",
+            name=invitation.name,
+            login=mask_recipient(invitation.login),
+        ),
+        "success",
+    )
+    return _child_page(child, SecretaryInvitationForm(formdata=None))
 
 
 @secretary_only
@@ -148,11 +155,11 @@ def resend_child_invitation(child_id: int):
     except onboarding.OnboardingError as error:
         flash(str(error), "error")
         return redirect(url_for("associations.child", child_id=child.id), 303)
-    link = onboarding.send_invitation(
-        invitation, token, association_name=child.name, inviter=current_user.name
+    accounts.send_invitation(
+        invitation.login, token, association_name=child.name, inviter=current_user.name
     )
     flash(_("The invitation has been sent again; the earlier link no longer works."), "success")
-    return _child_page(child, SecretaryInvitationForm(formdata=None), new_link=link)
+    return _child_page(child, SecretaryInvitationForm(formdata=None))
 
 
 @secretary_only

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.associations import bulk, onboarding
+from app.core.notifications import mask_recipient
 from app.core.spreadsheets import SpreadsheetError, read_table
 from app.extensions import db
 from tenants.context import scope_for, tenant_context
@@ -69,5 +70,10 @@ def import_command(file: Path, slug: str, dry_run: bool, base_url: str | None) -
     db.session.commit()
     click.echo(f"Created {len(result.created)} associations in {result.seconds:.1f} s.")
     for entry in result.created:
-        if entry.link:
-            click.echo(f"{entry.association.name}: {entry.secretary_name} invited: {entry.link}")
+        if entry.invited:
+            # The link went to the secretary's own address; printing it would hand it to
+            # whoever runs the command.
+            click.echo(
+                f"{entry.association.name}: {entry.secretary_name} invited at "
+                f"{mask_recipient(entry.secretary_login)}"
+            )

@@ -1,7 +1,5 @@
 """Forms of an association's own administration: children, people, settings, bulk set-up."""
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -17,6 +15,7 @@ from wtforms.validators import (
 
 from app.accounts.forms import validate_login_shape
 from app.accounts.services import EMAIL
+from app.core.clock import china_today
 from app.core.labels import KIND_LABELS, ROLE_LABELS
 from tenants.models import Association, AssociationKind, Role
 
@@ -92,7 +91,7 @@ class SettingsForm(FlaskForm):
 class PopulationForm(FlaskForm):
     from_year = IntegerField(
         _l("In force from the year"),
-        default=lambda: date.today().year,
+        default=lambda: china_today().year,
         validators=[
             InputRequired(),
             NumberRange(min=1990, max=2100, message=_l("Enter a year such as 2026.")),

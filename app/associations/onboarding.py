@@ -11,9 +11,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -21,7 +19,7 @@ from app.accounts import services as accounts
 from app.accounts.models import Invitation, User
 from app.associations.models import PopulationRecord
 from app.core.audit import record
-from app.core.notifications import notify
+from app.core.clock import china_today
 from app.core.pagination import Page, paginate_rows
 from app.extensions import db
 from tenants import tree
@@ -231,7 +229,7 @@ def create_child(parent: Association, spec: ChildSpec, actor: Actor, *, slug: st
         db.session.add(
             PopulationRecord(
                 association_id=child.id,
-                from_year=date.today().year,
+                from_year=china_today().year,
                 population=spec.served_population,
                 recorded_by_id=actor.id,
             )
@@ -287,22 +285,6 @@ def revoke_secretary_invitation(child: Association, actor: Actor) -> Invitation:
     except accounts.AccountError as error:
         raise OnboardingError(str(error)) from error
     return invitation
-
-
-def send_invitation(invitation: Invitation, token: str, *, association_name: str, inviter: str):
-    """Deliver the link by SMS or email; returns the link so it can also be passed on by hand."""
-    link = url_for("accounts.accept_invitation", token=token, _external=True)
-    notify(
-        invitation.login,
-        _("Invitation to %(name)s", name=association_name),
-        _(
-            "%(inviter)s invites you to join %(name)s on Xiehui: %(link)s",
-            inviter=inviter,
-            name=association_name,
-            link=link,
-        ),
-    )
-    return link
 
 
 @dataclass(frozen=True)

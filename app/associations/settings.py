@@ -1,7 +1,5 @@
 """An association's settings: display name, contact, served population with its history, logo."""
 
-from datetime import date
-
 from flask_babel import gettext as _
 from sqlalchemy import func, select, true
 from werkzeug.datastructures import FileStorage
@@ -9,6 +7,7 @@ from werkzeug.datastructures import FileStorage
 from app.associations.models import AssociationSettings, PopulationRecord
 from app.core import uploads
 from app.core.audit import record
+from app.core.clock import china_today
 from app.extensions import db
 from tenants.models import Association
 
@@ -86,7 +85,7 @@ def record_population(
     the population in force this year. Earlier years keep their own figure."""
     if population <= 0:
         raise SettingsError(_("Enter a population above zero."), "population")
-    if from_year > date.today().year + 1:
+    if from_year > china_today().year + 1:
         raise SettingsError(_("A population can be set at most for next year."), "from_year")
     entry = db.session.scalar(
         select(PopulationRecord).where(PopulationRecord.from_year == from_year)
@@ -97,7 +96,7 @@ def record_population(
     entry.population = population
     entry.recorded_by_id = recorded_by_id
     db.session.flush()
-    current = populations_in_force(date.today().year, [association.id]).get(association.id)
+    current = populations_in_force(china_today().year, [association.id]).get(association.id)
     association.served_population = current
 
 

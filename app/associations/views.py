@@ -13,7 +13,7 @@ from app.associations import services
 from app.associations import settings as settings_service
 from app.associations.forms import LogoForm, PopulationForm, RoleForm, SettingsForm
 from app.core import uploads
-from app.core.notifications import notify
+from app.core.notifications import mask_recipient
 from app.core.views import can_read, can_read_registers, render, secretary_only
 from app.extensions import db
 from tenants.models import Membership, Role
@@ -35,7 +35,7 @@ def people():
     return _people_page(InvitationForm())
 
 
-def _people_page(form: InvitationForm, *, status: int = 200, new_link: str | None = None):
+def _people_page(form: InvitationForm, *, status: int = 200):
     return render(
         "associations/people.html",
         fragment="associations/_people.html",
@@ -45,7 +45,6 @@ def _people_page(form: InvitationForm, *, status: int = 200, new_link: str | Non
         overseers=people_service.overseers_from_above(g.association),
         roles=people_service.roles_for(g.association),
         form=form,
-        new_link=new_link,
     )
 
 
@@ -65,25 +64,18 @@ def invite():
     except accounts.AccountError as error:
         form.login.errors.append(str(error))
         return _people_page(form, status=422)
-    link = url_for("accounts.accept_invitation", token=token, _external=True)
-    notify(
-        invitation.login,
-        _("Invitation to %(name)s", name=g.association.name),
-        _(
-            "%(inviter)s invites you to join %(name)s on Xiehui: %(link)s",
-            inviter=current_user.name,
-            name=g.association.name,
-            link=link,
-        ),
+    accounts.send_invitation(
+        invitation.login, token, association_name=g.association.name, inviter=current_user.name
     )
     flash(
         _(
-            "Invitation sent to %(name)s. You can also pass on the link below.",
+            "Invitation sent to %(name)s (%(login)s). The link goes only to them.",
             name=invitation.name,
+            login=mask_recipient(invitation.login),
         ),
         "success",
     )
-    return _people_page(InvitationForm(formdata=None), new_link=link)
+    return _people_page(InvitationForm(formdata=None))
 
 
 @secretary_only

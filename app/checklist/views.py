@@ -1,8 +1,5 @@
 """The 七有 checklist page: the secretary's evidence and submission, the reviewer's decisions."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,16 +11,15 @@ from app.checklist import services
 from app.checklist.forms import EvidenceForm, NoteForm, ReviewForm, SubmitForm
 from app.checklist.models import ChecklistEvidence, ChecklistItem
 from app.core.audit import record_denial
+from app.core.clock import china_today
 from app.core.views import can_read_registers, can_write, render, secretary_only
 from app.extensions import db
 from tenants.access import Access
 from tenants.models import WRITE_ROLES, Association
 
-CHINA = ZoneInfo("Asia/Shanghai")
-
 
 def this_year() -> int:
-    return datetime.now(CHINA).year
+    return china_today().year
 
 
 def may_review(access: Access) -> bool:

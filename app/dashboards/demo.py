@@ -7,6 +7,7 @@ from sqlalchemy import insert, select
 
 from app.activities.models import ActivityType
 from app.activities.services import ActivityInput, record_activity
+from app.core.clock import china_today
 from app.dashboards.refresh import refresh_all_figures
 from app.extensions import db
 from app.members.models import Member, MemberStatus
@@ -53,7 +54,7 @@ TITLES = {
 def load_dashboard_sample(today: date | None = None) -> None:
     """Members (bulk, names only: no personal details needed for the figures) and activities,
     then every association's figures computed, as the nightly job would."""
-    today = today or date.today()
+    today = today or china_today()
     associations = db.session.scalars(
         select(Association).where(Association.slug.in_(list(PROFILES)))
     ).all()

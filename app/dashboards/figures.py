@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, func, or_, select
 from app.activities.models import Activity
 from app.associations.settings import populations_in_force
 from app.checklist.models import Checklist, ChecklistItem, ItemState
+from app.core.clock import china_today
 from app.extensions import db
 from app.members.models import Household, Member, MemberStatus
 from tenants.models import Association
@@ -230,7 +231,6 @@ def overdue_rectifications(year: int, association_ids: list[int] | None) -> Rows
     current by the nightly refresh as deadlines pass."""
     try:
         from app.oversight.models import RectificationTask, TaskState
-        from app.oversight.services import china_today
     except ImportError:
         return None
     today = china_today()

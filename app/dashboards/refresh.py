@@ -10,13 +10,13 @@ request paths today) is caught up by the nightly full refresh.
 
 import logging
 from collections.abc import Iterable
-from datetime import date
 
 from flask import current_app
 from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.audit import AuditLog
+from app.core.clock import china_today
 from app.core.jobs import job, periodic
 from app.core.models import after_transaction, utcnow
 from app.dashboards import totals
@@ -97,7 +97,7 @@ YEARS_SHOWN = 5  # the dashboard offers this year and the four before
 
 
 def dashboard_years() -> list[int]:
-    this_year = date.today().year
+    this_year = china_today().year
     return list(range(this_year - YEARS_SHOWN + 1, this_year + 1))
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, literal, or_, select, text
 from sqlalchemy.orm import aliased
 
+from app.core.clock import china_today
 from app.dashboards.figures import (
     CHECKLIST_STATUSES,
     NOT_STARTED,
@@ -246,7 +247,7 @@ def read_dashboard(association: Association, year: int, *, today: date | None = 
     children, then their stored rows and the association's in one statement — so row-level
     security builds its set of the viewer's subtree once (at province scale that set is the
     cost: ~20 ms, the rows themselves are 17 index lookups). Run inside subtree_reads()."""
-    ended = ended_quarters(year, today or date.today())
+    ended = ended_quarters(year, today or china_today())
     children = list(
         db.session.scalars(
             select(Association)
@@ -331,7 +332,7 @@ def problems_query(
     """Associations of the subtree behind on a target (or on `target` only). The register,
     activity and 七有 targets are a grassroots association's; dues and overdue 整改 tasks can
     fall behind at any level."""
-    today = today or date.today()
+    today = today or china_today()
     area = aliased(Association)
     parent = aliased(Association)
     figures = aliased(AssociationFigures)
@@ -355,7 +356,7 @@ def problems_query(
 
 
 def problem_from_row(row, year: int, today: date | None = None) -> Problem:
-    today = today or date.today()
+    today = today or china_today()
     association, parent_name, stored = row
     figures = figures_of_one(association, stored, year, today)
     missed = missed_targets(figures)
@@ -402,7 +403,7 @@ def aggregate(rows, year: int, today: date) -> Figures:
 
 def naive_rollup(association: Association, year: int, *, today: date | None = None) -> Figures:
     """The subtree's figures computed from the raw tables now (no figures table)."""
-    today = today or date.today()
+    today = today or china_today()
     low, high = subtree_bounds(association.path)
     tree = db.session.execute(
         select(Association.id, Association.kind).where(

@@ -6,13 +6,12 @@ anything outside what the viewer may read, so a county auditor never reaches a s
 or the province above. Only aggregates are shown here; people's records stay in the registers.
 """
 
-from datetime import date
-
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.core import audit
+from app.core.clock import china_today
 from app.core.pagination import Page, paginate_rows
 from app.core.views import can_read_registers, private_download, render
 from app.dashboards import exporting, refresh, rollup
@@ -37,11 +36,11 @@ def _years() -> list[int]:
 def _chosen_year() -> int:
     raw = request.args.get("year", "")
     if not raw:
-        return date.today().year
+        return china_today().year
     year = int(raw) if raw.isdigit() else None
     if year not in _years():
         flash(_("There are no figures for that year; showing this year."), "warning")
-        return date.today().year
+        return china_today().year
     return year
 
 
@@ -207,7 +206,7 @@ def report():
         children=children,
         as_of=as_of,
         groups=exporting.figure_groups(total),
-        generated_on=date.today(),
+        generated_on=china_today(),
         labels=_labels(),
     )
 

@@ -7,6 +7,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.activities.forms import fen_to_yuan, yuan_to_fen
+from app.core.forms import SensibleDate
 from app.dues.models import JoinRule, PaymentMethod
 
 JOIN_RULE_LABELS = {
@@ -59,7 +60,8 @@ class PlanForm(FlaskForm):
         validators=[InputRequired(message=_l("Enter the yearly amount.")), _positive_yuan],
     )
     due_on = DateField(
-        _l("Due date"), validators=[InputRequired(message=_l("Enter the due date."))]
+        _l("Due date"),
+        validators=[InputRequired(message=_l("Enter the due date.")), SensibleDate()],
     )
     join_rule = SelectField(
         _l("Members who join during the year pay"),
@@ -85,7 +87,8 @@ class PaymentForm(FlaskForm):
         validators=[InputRequired(message=_l("Enter the amount.")), _positive_yuan],
     )
     paid_on = DateField(
-        _l("Date paid"), validators=[InputRequired(message=_l("Enter the date of the payment."))]
+        _l("Date paid"),
+        validators=[InputRequired(message=_l("Enter the date of the payment.")), SensibleDate()],
     )
     method = SelectField(
         _l("Method"),
@@ -131,7 +134,7 @@ class CollectionForm(FlaskForm):
 
     collected_on = DateField(
         _l("Date handed over"),
-        validators=[InputRequired(message=_l("Enter the date of the payment."))],
+        validators=[InputRequired(message=_l("Enter the date of the payment.")), SensibleDate()],
     )
     collector_name = StringField(
         _l("Collected by"),

@@ -5,10 +5,10 @@ by replaying them through the webhook processing, so the same rules apply)."""
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
+from app.core.clock import CHINA
 from app.dues.models import Payment, PaymentMethod
 from app.dues.stripe_connect import connected_associations, stripe_client
 from app.dues.stripe_events import StripeEvent, store_event
@@ -16,7 +16,6 @@ from app.extensions import db
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MISSING_LOCALLY = "missing locally"
 MISSING_AT_STRIPE = "missing at Stripe"
 AMOUNT_DIFFERS = "amount differs"

@@ -9,13 +9,14 @@ import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import audit
+from app.core.clock import china_today
+from app.core.dates import date_problem
 from app.dues.models import (
     OFFLINE_METHODS,
     Charge,
@@ -32,13 +33,12 @@ from app.dues.models import (
 from app.extensions import db
 from app.members.models import Household, Member, MemberStatus
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_AMOUNT_FEN = 100_000_000  # ¥1,000,000: far above any yearly dues; stops typos
 
 
 def today() -> date:
     """The date in China (dues dates are calendar dates there)."""
-    return datetime.now(UTC).astimezone(CHINA).date()
+    return china_today()
 
 
 class DuesInvalid(Exception):
@@ -81,6 +81,8 @@ def save_plan(
     """Create or change the year's plan; the settings keep it as next year's defaults.
     Once charges exist their amounts are fixed, so the amount can no longer change."""
     _check_amount(amount_fen)
+    if problem := date_problem(due_on):
+        raise DuesInvalid({"due_on": problem})
     if due_on.year != year:
         raise DuesInvalid({"due_on": _l("The due date must fall in the plan's year.")})
     plan = plan_for(year)
@@ -262,6 +264,8 @@ def _check_payment(data: PaymentInput, *, on: date) -> None:
         problems["amount"] = _l("The amount must be more than zero.")
     if data.paid_on is None:
         problems["paid_on"] = _l("Enter the date of the payment.")
+    elif problem := date_problem(data.paid_on, today=on):
+        problems["paid_on"] = problem
     elif data.paid_on > on:
         problems["paid_on"] = _l("The payment date cannot be in the future.")
     if not (data.payer_name or "").strip():
@@ -474,6 +478,8 @@ def record_collection(
     problems = {}
     if collected_on is None:
         problems["collected_on"] = _l("Enter the date of the payment.")
+    elif problem := date_problem(collected_on, today=on):
+        problems["collected_on"] = problem
     elif collected_on > on:
         problems["collected_on"] = _l("The payment date cannot be in the future.")
     if not collector_name:

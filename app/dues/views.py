@@ -3,7 +3,6 @@ payments and voids, receipts, arrears (with .xlsx export), central-household col
 the member's own dues page."""
 
 import io
-from datetime import date
 
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +12,7 @@ from sqlalchemy import select
 
 from app.activities.forms import fen_to_yuan, yuan_to_fen
 from app.core import audit
+from app.core.clock import china_today
 from app.core.pagination import paginate_rows
 from app.core.spreadsheets import safe_cell
 from app.core.views import (
@@ -413,7 +413,7 @@ def arrears_export():
         year=year,
         rows=len(rows),
     )
-    filename = f"arrears-{g.association.slug}-{year}-{date.today():%Y%m%d}.xlsx"
+    filename = f"arrears-{g.association.slug}-{year}-{china_today():%Y%m%d}.xlsx"
     return private_download(buffer.getvalue(), filename)
 
 

@@ -14,13 +14,13 @@ applied the moment the payment is created, and duplicates or replays change noth
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import stripe
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.core.clock import CHINA
 from app.core.jobs import job, periodic
 from app.core.models import utcnow
 from app.dues import services
@@ -38,7 +38,6 @@ from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 
 log = logging.getLogger("xiehui.dues.stripe")
-CHINA = ZoneInfo("Asia/Shanghai")
 
 CHECKOUT_COMPLETIONS = {
     "checkout.session.completed",

@@ -1,17 +1,17 @@
 """The event form: quick to fill on a phone; times are Beijing time."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.core.clock import CHINA
+from app.core.forms import SensibleDate
 from app.events.models import EventScope
 from app.events.services import EventInput
 
-CHINA = ZoneInfo("Asia/Shanghai")
 FORMAT = "%Y-%m-%dT%H:%M"
 
 SCOPE_LABELS = {
@@ -36,15 +36,17 @@ class EventForm(FlaskForm):
     starts_at = DateTimeLocalField(
         _l("Starts"),
         format=FORMAT,
-        validators=[InputRequired(message=_l("Enter when the event starts."))],
+        validators=[InputRequired(message=_l("Enter when the event starts.")), SensibleDate()],
     )
     ends_at = DateTimeLocalField(
         _l("Ends"),
         format=FORMAT,
-        validators=[InputRequired(message=_l("Enter when the event ends."))],
+        validators=[InputRequired(message=_l("Enter when the event ends.")), SensibleDate()],
     )
     signup_deadline = DateTimeLocalField(
-        _l("Sign-up deadline (empty: until it starts)"), format=FORMAT, validators=[Optional()]
+        _l("Sign-up deadline (empty: until it starts)"),
+        format=FORMAT,
+        validators=[Optional(), SensibleDate()],
     )
     place = StringField(_l("Place"), validators=[Optional(), Length(max=120)])
     capacity = IntegerField(

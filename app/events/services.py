@@ -10,7 +10,6 @@ event association's tenant context explicitly.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import icalendar
 from flask import current_app
@@ -22,6 +21,8 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.activities import services as activities
 from app.activities.models import ActivityType
+from app.core.clock import CHINA
+from app.core.dates import date_problem
 from app.core.notifications import notify_after_commit
 from app.events.models import Event, EventScope, Registration, RegistrationStatus
 from app.extensions import db
@@ -29,7 +30,6 @@ from app.members.models import Member
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Association
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_CAPACITY = 100_000
 
 
@@ -79,6 +79,10 @@ def event_problems(data: EventInput, *, now: datetime, association: Association)
         problems["signup_deadline"] = _l("The sign-up deadline cannot be after the event starts.")
     if data.starts_at < now - timedelta(days=1):
         problems["starts_at"] = _l("The event cannot start in the past.")
+    for name in ("starts_at", "ends_at", "signup_deadline"):
+        instant = getattr(data, name)
+        if instant is not None and (problem := date_problem(instant.astimezone(CHINA))):
+            problems[name] = problem
     if data.scope == EventScope.SUBTREE and association.kind.is_grassroots:
         problems["scope"] = _l(
             "Only an association with associations below it can open an event to them."

@@ -21,6 +21,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core.forms import SensibleDate
 from app.members.idnumbers import IdNumberProblem, validate_id_number, validate_phone
 from app.members.labels import GENDER_LABELS, ID_NUMBER_PROBLEMS, PHONE_PROBLEM, STATUS_LABELS
 from app.members.models import BACKBONE_TAGS, Gender, MemberStatus
@@ -71,13 +72,15 @@ class MemberForm(FlaskForm):
     phone = StringField(_l("Mobile number"), validators=[Length(max=20), check_phone])
     id_number = StringField(_l("ID number"), validators=[Length(max=30), check_id_number])
     household_id = SelectField(_l("Household"), coerce=_optional_int, validate_choice=False)
-    joined_on = DateField(_l("Joined on"), validators=[Optional()])
+    joined_on = DateField(_l("Joined on"), validators=[Optional(), SensibleDate(not_future=True)])
     status = SelectField(
         _l("Status"),
         choices=[(s.value, STATUS_LABELS[s]) for s in MemberStatus],
         default=MemberStatus.ACTIVE.value,
     )
-    status_on = DateField(_l("Status since"), validators=[Optional()])
+    status_on = DateField(
+        _l("Status since"), validators=[Optional(), SensibleDate(not_future=True)]
+    )
     backbone = CheckboxesField(
         _l("五老 backbone"), choices=[(tag, tag) for tag in BACKBONE_TAGS], validate_choice=False
     )
@@ -108,7 +111,7 @@ class LinkForm(FlaskForm):
 
 
 class VisitForm(FlaskForm):
-    visited_on = DateField(_l("Date of the visit"), validators=[InputRequired()])
+    visited_on = DateField(_l("Date of the visit"), validators=[InputRequired(), SensibleDate()])
     households = CheckboxesField(_l("Households visited"), coerce=int, validate_choice=False)
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 

@@ -4,6 +4,8 @@ import re
 import unicodedata
 from datetime import date
 
+from app.core.clock import china_today
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CODES = "10X98765432"
 # First two digits: province-level division codes.
@@ -44,7 +46,7 @@ def validate_id_number(raw: str, *, today: date | None = None) -> str:
         born = birth_date_of(number)
     except ValueError:
         raise IdNumberProblem("birth_date") from None
-    if born.year < 1900 or born > (today or date.today()):
+    if born.year < 1900 or born > (today or china_today()):
         raise IdNumberProblem("birth_date")
     if check_digit(number[:17]) != number[17]:
         raise IdNumberProblem("checksum")

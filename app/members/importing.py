@@ -24,6 +24,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core import audit, crypto
+from app.core.clock import china_today
+from app.core.dates import DATE_RANGE_MESSAGE, is_sensible_date
 from app.core.jobs import huey, job
 from app.core.models import utcnow
 from app.core.spreadsheets import (
@@ -122,6 +124,7 @@ PROBLEM_MESSAGES = {
     "gender_mismatch": _l("The gender does not match the ID number."),
     "date": _l("Not a date: write it as 2024-01-15, 2024/1/15 or 2024年1月15日."),
     "date_future": _l("The date is in the future."),
+    "date_range": DATE_RANGE_MESSAGE,
     "status": _l("Unknown status: write 正常, 失效, 退会 or 去世."),
     "yes_no": _l("Write 是 or 否 (yes or no)."),
     "duplicate_row": _l("The same as row %(row)d."),
@@ -424,7 +427,10 @@ def _date(text: str, column: str, row: CheckedRow) -> date | None:
     except ValueError:
         row.add(column, "date")
         return None
-    if value > date.today():
+    if not is_sensible_date(value):
+        row.add(column, "date_range")
+        return None
+    if value > china_today():
         row.add(column, "date_future")
     return value
 

@@ -1,12 +1,11 @@
 """Pages of a member's rights over their data: download it, ask for deletion; and the
 secretary's list of deletion requests to carry out or refuse."""
 
-from datetime import date
-
 from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core.clock import china_today
 from app.core.views import private_download, render, require, secretary_only
 from app.members import personal_data, services
 from app.members.forms import DataRequestDecisionForm, DeletionRequestForm
@@ -39,7 +38,7 @@ def my_data():
 def my_data_download():
     member = _own_member_or_404()
     data = personal_data.export_workbook(member)
-    filename = f"my-data-{g.association.slug}-{date.today():%Y%m%d}.xlsx"
+    filename = f"my-data-{g.association.slug}-{china_today():%Y%m%d}.xlsx"
     return private_download(data, filename)
 
 

@@ -13,6 +13,8 @@ from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Select, case, func, or_, select, update
 
 from app.core import audit, crypto
+from app.core.clock import china_today
+from app.core.dates import date_problem
 from app.core.pagination import Page, paginate_rows
 from app.extensions import db
 from app.members.idnumbers import (
@@ -131,7 +133,7 @@ def _apply(member: Member, data: MemberInput) -> None:
     if data.status_on:
         member.status_on = data.status_on
     elif member.status is not None and member.status != data.status:
-        member.status_on = date.today()
+        member.status_on = china_today()
     member.status = data.status
 
 
@@ -154,7 +156,15 @@ def _check_household(household_id: int | None) -> None:
         raise RegisterError(_l("Choose a household of this association."), "household_id")
 
 
+def _check_dates(data: MemberInput) -> None:
+    """Joined and status dates lie between 1900 and today (China's)."""
+    for field_name in ("joined_on", "status_on"):
+        if problem := date_problem(getattr(data, field_name), not_future=True):
+            raise RegisterError(problem, field_name)
+
+
 def create_member(data: MemberInput) -> Member:
+    _check_dates(data)
     check_duplicates(id_number=data.id_number, phone=data.phone)
     _check_household(data.household_id)
     member = Member(status=None)
@@ -165,6 +175,7 @@ def create_member(data: MemberInput) -> Member:
 
 
 def update_member(member: Member, data: MemberInput) -> Member:
+    _check_dates(data)
     check_duplicates(id_number=data.id_number, phone=data.phone, exclude_id=member.id)
     _check_household(data.household_id)
     _apply(member, data)
@@ -526,7 +537,9 @@ def record_visit(
 ) -> CentralHouseholdVisit:
     if not central.is_central:
         raise RegisterError(_l("Visits are logged for central households only."))
-    if visited_on > date.today():
+    if problem := date_problem(visited_on):
+        raise RegisterError(problem, "visited_on")
+    if visited_on > china_today():
         raise RegisterError(_l("The visit date cannot be in the future."), "visited_on")
     allowed = {household.id for household in linked_households(central.id)}
     chosen = [household_id for household_id in household_ids if household_id in allowed]

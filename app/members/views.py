@@ -1,13 +1,12 @@
 """Handlers of the member and household pages: load → authorise → call a service → render."""
 
-from datetime import date
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.core.clock import china_today
 from app.core.spreadsheets import SpreadsheetError
 from app.core.views import (
     can_read_registers,
@@ -219,7 +218,7 @@ def export():
         reveal_phones=not g.access.is_auditing,
         sheet_title=g.association.name,
     )
-    filename = f"members-{g.association.slug}-{date.today():%Y%m%d}.{file_format}"
+    filename = f"members-{g.association.slug}-{china_today():%Y%m%d}.{file_format}"
     if file_format == "csv":
         return private_download(data, filename, "text/csv; charset=utf-8")
     return private_download(data, filename)
@@ -449,7 +448,7 @@ def _household_page(household, *, link_form=None, visit_form=None, status: int =
         for other, count in services.central_households()
         if other.id != household.id
     ]
-    visit_form = visit_form or VisitForm(formdata=None, visited_on=date.today())
+    visit_form = visit_form or VisitForm(formdata=None, visited_on=china_today())
     visit_form.households.choices = [(other.id, other.address) for other in linked]
     visits = services.visits_of(household.id) if household.is_central else []
     visited = services.households_by_id(

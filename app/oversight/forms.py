@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.core.forms import SensibleDate
 from app.oversight.services import TaskInput
 
 
@@ -33,7 +34,7 @@ class TaskForm(FlaskForm):
         ],
     )
     deadline_on = DateField(
-        _l("Deadline"), validators=[InputRequired(message=_l("Set a deadline."))]
+        _l("Deadline"), validators=[InputRequired(message=_l("Set a deadline.")), SensibleDate()]
     )
     checklist_item_id = IntegerField(validators=[Optional()])
     activity_id = IntegerField(validators=[Optional()])
@@ -115,4 +116,4 @@ class InspectForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     open_task = BooleanField(_l("Open a rectification task for this problem"))
     title = StringField(_l("What needs correcting"), validators=[Optional(), Length(max=120)])
-    deadline_on = DateField(_l("Deadline"), validators=[Optional()])
+    deadline_on = DateField(_l("Deadline"), validators=[Optional(), SensibleDate()])

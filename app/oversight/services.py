@@ -13,8 +13,7 @@ in a writable scope of the owning association only (`tenant_context(scope_for(â€
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
@@ -23,6 +22,8 @@ from sqlalchemy.orm import selectinload
 from app.activities.models import Activity
 from app.checklist.models import Checklist, ChecklistItem, ItemState
 from app.core import uploads
+from app.core.clock import china_today
+from app.core.dates import date_problem
 from app.core.models import utcnow
 from app.core.pagination import Page, paginate_rows
 from app.extensions import db
@@ -41,13 +42,8 @@ from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_co
 from tenants.models import OVERSIGHT_ROLES, WRITE_ROLES, Association, Membership
 from tenants.tree import subtree_bounds
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_SAMPLE = 200
 MAX_FILES_PER_ANSWER = 10
-
-
-def china_today() -> date:
-    return datetime.now(CHINA).date()
 
 
 class OversightError(ValueError):
@@ -179,6 +175,8 @@ def task_problems(data: TaskInput, *, today: date) -> dict:
         problems["deadline_on"] = _l("Set a deadline.")
     elif data.deadline_on < today:
         problems["deadline_on"] = _l("The deadline cannot be in the past.")
+    elif problem := date_problem(data.deadline_on, today=today):
+        problems["deadline_on"] = problem
     return problems
 
 

@@ -10,6 +10,7 @@ from app.activities.models import Activity
 from app.checklist.models import Checklist, ChecklistItem
 from app.checklist.services import SPECS
 from app.core.audit import record_denial
+from app.core.clock import china_today
 from app.core.uploads import MB
 from app.core.views import can_read_registers, render, require, secretary_only
 from app.extensions import db
@@ -77,7 +78,7 @@ def tasks():
     state = request.args.get("state", "open")
     if state not in services.TASK_FILTERS:
         state = "open"
-    today = services.china_today()
+    today = china_today()
     finder = services.oversees_below(g.access) and not g.association.kind.is_grassroots
     find = request.args.get("find", "") if finder else ""
     return render(
@@ -121,7 +122,7 @@ def _new_task_page(form: TaskForm, *, status: int = 200):
         item_year=year,
         activity=activity,
         specs=SPECS,
-        today=services.china_today(),
+        today=china_today(),
     )
 
 
@@ -163,7 +164,7 @@ def new_task():
         return _new_task_page(form, status=422)
     try:
         task = services.open_task(
-            g.association, form.to_input(), user_id=current_user.id, today=services.china_today()
+            g.association, form.to_input(), user_id=current_user.id, today=china_today()
         )
     except services.Invalid as invalid:
         form.show_problems(invalid.problems)
@@ -189,7 +190,7 @@ def _task_page(task, *, answer_form=None, decision_form=None, status: int = 200)
         {e.actor_association_id for e in events if e.actor_association_id},
     )
     item, year, activity = _linked(task.checklist_item_id, task.activity_id)
-    today = services.china_today()
+    today = china_today()
     return render(
         "oversight/task.html",
         status=status,
@@ -279,7 +280,7 @@ def decide_task(task_id: int):
 
 
 def _draw_form(form: DrawForm | None = None) -> DrawForm:
-    form = form or DrawForm(formdata=None, year=services.china_today().year, size=5)
+    form = form or DrawForm(formdata=None, year=china_today().year, size=5)
     form.child_id.choices = [("", _("All associations below"))] + [
         (str(child.id), child.name) for child in services.children_of(g.association)
     ]
@@ -350,7 +351,7 @@ def _spot_check_page(spot_check, *, forms=None, status: int = 200):
         reproducible=reproduced == list(spot_check.activity_ids),
         forms=forms or {},
         blank_form=InspectForm(formdata=None),
-        today=services.china_today(),
+        today=china_today(),
     )
 
 
@@ -390,7 +391,7 @@ def inspect(entry_id: int):
             note=form.note.data or "",
             user_id=current_user.id,
             task=task,
-            today=services.china_today(),
+            today=china_today(),
         )
     except services.Invalid as invalid:
         for name, message in invalid.problems.items():
@@ -414,7 +415,7 @@ def home_summary() -> dict | None:
     access = g.get("access")
     if access is None or not access.can_read_registers:
         return None
-    today = services.china_today()
+    today = china_today()
     overdue = services.overdue_task_counts(g.association, today=today)
     return {
         "tasks": services.open_tasks_here(today=today),

@@ -2,7 +2,6 @@
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,11 +15,12 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.core.clock import CHINA
+from app.core.forms import SensibleDate
 from app.members.forms import CheckboxesField, _optional_int, check_phone
 from app.volunteers.models import BACKBONE_TAGS, TIMES_OF_DAY, WEEKDAYS
 from app.volunteers.services import MAX_REPEATS, ShiftInput, TeamInput, VolunteerInput
 
-CHINA = ZoneInfo("Asia/Shanghai")
 FORMAT = "%Y-%m-%dT%H:%M"
 
 WEEKDAY_LABELS = dict(
@@ -136,12 +136,12 @@ class ShiftForm(FlaskForm):
     starts_at = DateTimeLocalField(
         _l("Starts"),
         format=FORMAT,
-        validators=[InputRequired(message=_l("Enter when the shift starts."))],
+        validators=[InputRequired(message=_l("Enter when the shift starts.")), SensibleDate()],
     )
     ends_at = DateTimeLocalField(
         _l("Ends"),
         format=FORMAT,
-        validators=[InputRequired(message=_l("Enter when the shift ends."))],
+        validators=[InputRequired(message=_l("Enter when the shift ends.")), SensibleDate()],
     )
     people_needed = IntegerField(
         _l("People needed"),

@@ -9,7 +9,6 @@ list of associations with something due is read across tenants.
 """
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core import crypto
+from app.core.clock import CHINA
 from app.core.jobs import periodic
 from app.core.models import utcnow
 from app.core.notifications import notify, notify_sms
@@ -27,7 +27,6 @@ from app.volunteers.models import Assignment, AssignmentStatus, EventReminder, S
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Association
 
-CHINA = ZoneInfo("Asia/Shanghai")
 CHINA_FORMAT = "%Y-%m-%d %H:%M"
 AHEAD = timedelta(hours=24)
 

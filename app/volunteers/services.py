@@ -10,13 +10,14 @@ explicitly after the rule that allows them has been checked.
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core import audit, crypto
+from app.core.clock import CHINA
+from app.core.dates import date_problem
 from app.events.models import Event
 from app.extensions import db
 from app.members.idnumbers import mask_phone
@@ -33,7 +34,6 @@ from app.volunteers.models import (
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_PEOPLE = 1000
 MAX_MINUTES = 24 * 60
 MAX_REPEATS = 12
@@ -409,6 +409,10 @@ def shift_problems(data: ShiftInput, *, now: datetime) -> dict:
         problems["ends_at"] = _l("The shift must end after it starts.")
     if data.starts_at and data.starts_at < now - timedelta(days=1):
         problems["starts_at"] = _l("The shift cannot start in the past.")
+    for name in ("starts_at", "ends_at"):
+        instant = getattr(data, name)
+        if instant is not None and (problem := date_problem(instant.astimezone(CHINA))):
+            problems[name] = problem
     if data.people_needed is None or data.people_needed <= 0:
         problems["people_needed"] = _l("At least one person must be needed.")
     elif data.people_needed > MAX_PEOPLE:

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from app.activities.services import compliance_from_dates, special_days_near
+from app.core.clock import china_today
 from tests.factories import create_activity
 
 URL = "/a/village-a1/activities/"
@@ -58,7 +59,7 @@ def test_special_days_are_suggested_around_them(today, expected):
 
 
 def test_the_activities_page_shows_each_quarter_and_the_yearly_count(app, world, make_client):
-    this_year = date.today().year
+    this_year = china_today().year
     create_activity(world.village_a1, title="年初宣传", held_on=date(this_year, 1, 10))
     text = make_client(world.secretary_a1.login).get(URL).get_data(as_text=True)
     assert "年初宣传" in text

@@ -1,13 +1,13 @@
 """Association settings: display name and contact, population history, logo."""
 
 import io
-from datetime import date
 
 from PIL import Image
 from sqlalchemy import select
 
 from app.associations.models import AssociationSettings
 from app.associations.settings import population_in_force
+from app.core.clock import china_today
 from app.extensions import db
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
@@ -49,7 +49,7 @@ def test_a_name_taken_under_the_same_parent_is_refused(world, client_for):
 
 
 def test_the_member_ratio_uses_the_population_in_force_for_the_year(world, client_for):
-    this_year = date.today().year
+    this_year = china_today().year
     secretary = client_for(world.secretary_a1.login)
     for from_year, population in ((this_year - 3, 8000), (this_year, 9500)):
         response = secretary.post(
@@ -72,7 +72,7 @@ def test_a_population_of_zero_is_refused(world, client_for):
     for bad in ("0", "-3"):
         response = secretary.post(
             "/a/village-a1/settings/population",
-            {"from_year": str(date.today().year), "population": bad},
+            {"from_year": str(china_today().year), "population": bad},
         )
         assert response.status_code == 422
         assert "Enter a population above zero." in response.get_data(as_text=True)

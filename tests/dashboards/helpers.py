@@ -3,6 +3,7 @@ computing a subtree's figures (the stored sums, and naively from the raw tables)
 
 from datetime import date
 
+from app.core.clock import china_today
 from app.dashboards import rollup
 from app.extensions import db
 from app.members.models import Household, MemberStatus
@@ -10,7 +11,7 @@ from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_co
 from tenants.models import Association
 from tests.factories import create_activity, create_checklist, create_household, create_member
 
-YEAR = date.today().year - 1  # a finished year: every quarter is over
+YEAR = china_today().year - 1  # a finished year: every quarter is over
 
 
 def set_population(association, population: int) -> None:

@@ -2,7 +2,6 @@
 problems list, exports, query counts, and the figures kept equal to the raw tables."""
 
 import io
-from datetime import date
 
 import openpyxl
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import delete, select
 
 from app.activities.models import Activity
 from app.core.audit import AuditLog
+from app.core.clock import china_today
 from app.dashboards import rollup
 from app.dashboards.models import AssociationFigures, SubtreeFigures
 from app.extensions import db
@@ -340,7 +340,7 @@ def test_dues_and_overdue_tasks_are_rolled_up_by_their_modules_rules(world, clie
     create_task(
         world.village_a2,
         opened_by=world.county_auditor,
-        deadline_on=date.today() - timedelta(days=1),
+        deadline_on=china_today() - timedelta(days=1),
     )
     create_task(world.village_b1, opened_by=world.county_auditor)  # not due yet
     with tenant_context(scope_for(world.county, writable=False)), subtree_reads():

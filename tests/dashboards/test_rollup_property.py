@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from app.activities.models import Activity, ActivityType
+from app.core.clock import china_today
 from app.dashboards import rollup
 from app.extensions import db
 from app.members.models import Household, Member, MemberStatus
@@ -17,7 +18,7 @@ from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_co
 from tenants.models import Association, AssociationKind
 from tests.factories import create_tree_node
 
-YEAR = date.today().year - 1
+YEAR = china_today().year - 1
 COUNTER = itertools.count()
 
 grassroots = st.fixed_dictionaries(

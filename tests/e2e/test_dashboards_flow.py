@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
+from app.core.clock import china_today
 from tests import factories
 from tests.e2e.helpers import e2e_login, open_menu, screenshot
 
@@ -22,7 +23,7 @@ def app_config() -> dict:
 def test_county_auditor_drills_down_to_a_village_and_back_and_downloads(live_server, page):
     world = factories.build_world()
     factories.create_member(world.village_a1, "张秀英")
-    factories.create_activity(world.village_a1, held_on=date(date.today().year, 1, 15))
+    factories.create_activity(world.village_a1, held_on=date(china_today().year, 1, 15))
 
     e2e_login(page, live_server, world.county_auditor.login)
     page.goto(f"{live_server.url}/a/{world.county.slug}/")

@@ -1,9 +1,10 @@
 """Overdue rectification tasks reach the dashboards' problems list (app/dashboards)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from app.core.clock import china_today
 from tests.factories import create_task
 
 
@@ -14,7 +15,7 @@ def app_config() -> dict:
 
 
 def test_an_association_with_an_overdue_task_is_in_the_problems_list(world, client_for):
-    past = date.today() - timedelta(days=2)
+    past = china_today() - timedelta(days=2)
     create_task(world.village_a2, opened_by=world.county_auditor, deadline_on=past)
     create_task(world.village_b1, opened_by=world.county_auditor)  # not due yet
     client = client_for(world.county_auditor.login)
@@ -31,7 +32,7 @@ def test_an_association_with_an_overdue_task_is_in_the_problems_list(world, clie
 def test_a_township_with_an_overdue_task_is_listed_too(world, client_for):
     """Register, activity and 七有 targets are grassroots ones, but a township can be behind
     on a 整改 task: the problems list covers every association of the subtree."""
-    past = date.today() - timedelta(days=2)
+    past = china_today() - timedelta(days=2)
     create_task(world.township_a, opened_by=world.county_auditor, deadline_on=past)
     client = client_for(world.county_auditor.login)
     page = client.get("/a/county/dashboard/problems?kind=township").get_data(True)

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from app.core.clock import china_today
 from app.extensions import db
 from app.oversight import services
 from app.oversight.models import RectificationTask, SpotCheck, SpotCheckEntry, Verdict
@@ -246,7 +247,7 @@ def test_inspecting_marks_records_and_a_problem_opens_a_task_in_one_step(world, 
             "note": "参与人数与照片不符",
             "open_task": "y",
             "title": "核实参与人数",
-            "deadline_on": (date.today() - timedelta(days=1)).isoformat(),
+            "deadline_on": (china_today() - timedelta(days=1)).isoformat(),
         },
     )
     assert past.status_code == 422 and "The deadline cannot be in the past." in past.get_data(True)
@@ -259,7 +260,7 @@ def test_inspecting_marks_records_and_a_problem_opens_a_task_in_one_step(world, 
             "note": "参与人数与照片不符",
             "open_task": "y",
             "title": "核实参与人数",
-            "deadline_on": (date.today() + timedelta(days=10)).isoformat(),
+            "deadline_on": (china_today() + timedelta(days=10)).isoformat(),
         },
     )
     assert problem.status_code == 303

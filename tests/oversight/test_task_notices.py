@@ -1,11 +1,12 @@
 """Rectification tasks changing hands: who is told (and who is not), and what they are told."""
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.core import notifications
+from app.core.clock import china_today
 from app.core.models import utcnow
 from app.extensions import db
 from app.oversight.models import RectificationTask, TaskState
@@ -15,7 +16,7 @@ from tests.factories import create_spot_check, create_task, create_user, reload
 from tests.uploads import samples
 
 TARGET = "/a/village-a1/oversight"
-DEADLINE = date.today() + timedelta(days=14)
+DEADLINE = china_today() + timedelta(days=14)
 
 
 def _task_form(**overrides):

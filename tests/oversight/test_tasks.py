@@ -2,10 +2,11 @@
 illegal steps refused; overdue tasks counted up the tree."""
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.core.clock import china_today
 from app.core.uploads import StoredFile
 from app.extensions import db
 from app.oversight import services
@@ -171,7 +172,7 @@ def test_illegal_steps_are_refused_with_a_reason(world, client_for):
 
 def test_bad_task_input_is_explained_and_nothing_is_written(world, client_for):
     auditor = client_for(world.county_auditor.login)
-    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    yesterday = (china_today() - timedelta(days=2)).isoformat()
     past = auditor.post(f"{TARGET}/tasks/new", task_form(deadline_on=yesterday))
     assert past.status_code == 422
     assert "The deadline cannot be in the past." in past.get_data(True)
@@ -186,7 +187,7 @@ def test_bad_task_input_is_explained_and_nothing_is_written(world, client_for):
 
 def test_bad_input_messages_are_translated(world, make_client):
     auditor = make_client(world.county_auditor.login)
-    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    yesterday = (china_today() - timedelta(days=2)).isoformat()
     page = auditor.post(f"{TARGET}/tasks/new", task_form(deadline_on=yesterday)).get_data(True)
     assert "期限不能早于今天" in page
 
@@ -210,7 +211,7 @@ def test_an_answer_with_a_hostile_file_is_refused_whole(world, client_for):
 
 def test_overdue_tasks_are_counted_per_association_and_per_child(world, count_queries):
     # China's date, as the service's default: from 16:00 UTC it is already tomorrow there.
-    today = services.china_today()
+    today = china_today()
     past = today - timedelta(days=3)
     create_task(world.village_a1, opened_by=world.county_auditor, deadline_on=past)
     create_task(
@@ -254,7 +255,7 @@ def test_overdue_tasks_are_counted_per_association_and_per_child(world, count_qu
 
 
 def test_overdue_tasks_show_in_red_at_the_target_and_up_the_tree(world, make_client):
-    past = date.today() - timedelta(days=3)
+    past = china_today() - timedelta(days=3)
     late = create_task(world.village_a1, opened_by=world.county_auditor, deadline_on=past)
     on_time = create_task(world.village_a1, opened_by=world.county_auditor, title="制度未上墙")
     home = make_client(world.secretary_a1.login).get("/a/village-a1/").get_data(True)
