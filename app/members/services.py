@@ -157,9 +157,10 @@ def _check_household(household_id: int | None) -> None:
 
 
 def _check_dates(data: MemberInput) -> None:
-    """Joined and status dates lie between 1900 and today (China's)."""
+    """Joined and status dates lie in the sensible range. The member form and the import also
+    refuse a date after today; the service accepts one (a member recorded ahead of joining)."""
     for field_name in ("joined_on", "status_on"):
-        if problem := date_problem(getattr(data, field_name), not_future=True):
+        if problem := date_problem(getattr(data, field_name)):
             raise RegisterError(problem, field_name)
 
 
