@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from app.accounts.models import Invitation, User
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.core import audit
 from app.core.models import utcnow
+from app.core.notifications import notify_after_commit
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Association, Membership, Role
@@ -193,13 +194,52 @@ def find_invitation(token: str) -> Invitation | None:
         )
 
 
-def accept_invitation(invitation: Invitation, *, name: str, password: str | None) -> User:
-    """Create the account (or reuse an existing one) and grant the invited role."""
+def send_invitation(login: str, token: str, *, association_name: str, inviter: str) -> None:
+    """Send the link to the invited login once the invitation is committed.
+
+    The link goes there and nowhere else: no page, flash message, log or command output shows it
+    to the inviter. So holding the link proves the address is the holder's, which is what lets
+    it create a new account (SECURITY.md, "a link is not an identity")."""
+    link = url_for("accounts.accept_invitation", token=token, _external=True)
+    notify_after_commit(
+        login,
+        _("Invitation to %(name)s", name=association_name),
+        _(
+            "%(inviter)s invites you to join %(name)s on Xiehui: %(link)s\n"
+            "If you did not expect this, ignore this message.",
+            inviter=inviter,
+            name=association_name,
+            link=link,
+        ),
+    )
+
+
+def invitation_refusal(invitation: Invitation, acting_user: User | None) -> str | None:
+    """Why the person following this link may not accept it now, or None.
+
+    An invitation is bound to its login. For a login that already has an account the link does
+    nothing by itself: its owner accepts while signed in (password, then the second factor). A
+    person signed in as anyone else is refused, whether or not the login has an account yet."""
     if invitation.status != "pending":
+        return "no_longer_valid"
+    if acting_user is not None and acting_user.login != invitation.login:
+        return "other_account"
+    if acting_user is None and find_user(invitation.login) is not None:
+        return "sign_in_needed"
+    return None
+
+
+def accept_invitation(
+    invitation: Invitation, *, acting_user: User | None, name: str, password: str | None
+) -> User:
+    """Grant the invited role: to the signed-in owner of the login, or to a new account for it
+    (the link reached its owner, see `send_invitation`)."""
+    refusal = invitation_refusal(invitation, acting_user)
+    if refusal is not None:
         raise AccountError(_("This invitation link is no longer valid."))
     association = db.session.get(Association, invitation.association_id)
     with tenant_context(scope_for(association, writable=True)):
-        user = find_user(invitation.login)
+        user = acting_user
         if user is None:
             if not password:
                 raise AccountError(_("Choose a password."))
@@ -208,9 +248,18 @@ def accept_invitation(invitation: Invitation, *, name: str, password: str | None
             )
             db.session.add(user)
             db.session.flush()
-        db.session.add(
-            Membership(association_id=association.id, user_id=user.id, role=invitation.role)
-        )
+        already = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+        if already is None:
+            db.session.add(
+                Membership(association_id=association.id, user_id=user.id, role=invitation.role)
+            )
         invitation.accepted_at = utcnow()
+        audit.record(
+            "invitation_accepted",
+            association_id=association.id,
+            user_id=user.id,
+            target=invitation,
+            new_account=acting_user is None,
+        )
         db.session.flush()
     return user

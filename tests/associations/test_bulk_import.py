@@ -87,7 +87,9 @@ def test_secretary_uploads_sees_report_confirms_and_gets_invitation_links(
     response = client.post("/a/township-a/children/import/confirm", {"token": token_of(page)})
     assert response.status_code == 200
     assert "3 associations created, 0 rows left out." in response.text
-    assert response.text.count("/invite/") == 2
+    # Two secretaries get their links by SMS; the uploader's page shows none of them.
+    assert response.text.count("/invite/") == 0
+    assert {m.to for m in outbox if "/invite/" in m.body} == {"13900000011", "li@example.cn"}
     assert names_below(world.township_a) >= {"东村", "西村", "南社区"}
     east = db.session.scalar(select(Association).where(Association.name == "东村"))
     west = db.session.scalar(select(Association).where(Association.name == "西村"))
@@ -222,7 +224,8 @@ def test_cli_dry_run_reports_and_writes_nothing_then_real_run_writes(app, world,
     result = runner.invoke(args=[*args, "--base-url", "https://xiehui.example.cn"])
     assert result.exit_code == 0, result.output
     assert "Created 4 associations" in result.output
-    assert "新乡镇: 周秘书 invited: https://xiehui.example.cn/invite/" in result.output
+    assert "新乡镇: 周秘书 invited at 139****0099" in result.output
+    assert "/invite/" not in result.output  # the link goes to the secretary, not the operator
     township = db.session.scalar(select(Association).where(Association.name == "新乡镇"))
     assert township.kind == AssociationKind.TOWNSHIP and township.parent_id == world.county.id
     assert names_below(township) == {"新乡镇0村", "新乡镇1村"}
@@ -274,7 +277,7 @@ def test_one_transaction_a_failure_midway_leaves_nothing(app, world, tmp_path, m
         calls.append(1)
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(bulk, "_send", failing_send)
+    monkeypatch.setattr(bulk.accounts, "send_invitation", failing_send)
     result = app.test_cli_runner().invoke(
         args=["associations", "import", str(path), "--under", "county", "--base-url", "http://x"]
     )
@@ -338,7 +341,7 @@ def test_two_thousand_rows_are_checked_and_written_in_seconds(app, world, tmp_pa
     elapsed = time.perf_counter() - started
     print(f"2,000 rows checked and written in {elapsed:.2f} s (write {result.seconds:.2f} s)")
     assert len(result.created) == 2000
-    assert all(entry.link for entry in result.created)
+    assert all(entry.invited for entry in result.created)
     assert elapsed < 60
 
 

@@ -167,7 +167,9 @@ def test_first_secretary_accepts_the_link_and_lands_on_the_village(world, client
     assert invitation.role == Role.SECRETARY and invitation.login == "13900000001"
     assert outbox[-1].channel == "sms" and outbox[-1].to == "13900000001"
     path = _link_path(outbox)
-    assert path in response.get_data(as_text=True)
+    # The link reaches the secretary only: the inviter's page never shows it.
+    assert path not in response.get_data(as_text=True)
+    assert "139****0001" in response.get_data(as_text=True)
 
     newcomer = client_for()
     accepted = newcomer.post(path, {"name": "王芳", "password": PASSWORD, "confirm": PASSWORD})
