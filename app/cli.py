@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+import pyotp
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
@@ -10,7 +11,13 @@ from app.associations.cli import associations_cli
 from app.core.backup import BackupError, create_backup, restore_backup
 from app.core.jobs import PERIODIC, run_worker
 from app.dashboards.cli import dashboards_cli
-from app.demo import DEMO_PASSWORD, USERS, load_demo_data
+from app.demo import (
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    USERS,
+    demo_second_factor_logins,
+    load_demo_data,
+)
 from app.dues.cli import dues_cli
 from app.extensions import db
 
@@ -76,6 +83,11 @@ def demo_command() -> None:
     click.echo(
         f"Demo logins (password {DEMO_PASSWORD}): admin@demo.xiehui.cn, "
         + ", ".join(login for login, *_ in USERS)
+    )
+    click.echo(
+        f"Second factor of {', '.join(demo_second_factor_logins())}: add the key "
+        f"{DEMO_TOTP_SECRET} to an authenticator app (code now: "
+        f"{pyotp.TOTP(DEMO_TOTP_SECRET).now()})."
     )
 
 

@@ -4,11 +4,14 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app.accounts import second_factor
 from app.accounts.models import User
 from app.accounts.passwords import hash_password
 from app.activities.models import ActivityType
 from app.activities.services import ActivityInput, record_activity
+from app.core import crypto
 from app.core.clock import china_today
+from app.core.models import utcnow
 from app.dashboards.demo import load_dashboard_sample
 from app.dues.demo import load_dues_sample
 from app.dues.stripe_demo import load_stripe_sample
@@ -191,6 +194,9 @@ TREE = (
 )
 
 DEMO_PASSWORD = "Xiehui-Demo-2026"
+# Published in the README, for demo data only: the second factor of the operator and the
+# county auditors. Never shown by the app itself.
+DEMO_TOTP_SECRET = "XIEHUIDEMOXIEHUIDEMOXIEHUIDEMO22"
 # (login, name, slug, role); the README lists these.
 USERS = (
     ("secretary@demo.xiehui.cn", "李秀英", "nanqi-lihua", Role.SECRETARY),
@@ -246,6 +252,7 @@ def load_demo_data() -> bool:
             )
         )
         db.session.flush()
+        _enrol_second_factors()
         member_user = db.session.scalar(select(User).where(User.login == USERS[2][0]))
     _load_registers(by_slug["nanqi-lihua"], member_user_id=member_user.id)
     load_volunteer_sample(by_slug["nanqi-lihua"], member_user_id=member_user.id)
@@ -254,6 +261,27 @@ def load_demo_data() -> bool:
     load_dashboard_sample()
     _load_oversight(by_slug)
     return True
+
+
+def _enrol_second_factors() -> None:
+    """The demo logins that must have a second factor (operator, county auditors) have it on
+    with the published DEMO_TOTP_SECRET, so a newcomer can add it to an authenticator app."""
+    logins = ["admin@demo.xiehui.cn", *(login for login, *_ in USERS)]
+    for user in db.session.scalars(select(User).where(User.login.in_(logins))):
+        if second_factor.is_required(user):
+            user.totp_secret_encrypted = crypto.encrypt(DEMO_TOTP_SECRET)
+            user.totp_enabled_at = utcnow()
+    db.session.flush()
+
+
+def demo_second_factor_logins() -> list[str]:
+    return sorted(
+        db.session.scalars(
+            select(User.login).where(
+                User.login.like("%@demo.xiehui.cn"), User.totp_enabled_at.is_not(None)
+            )
+        )
+    )
 
 
 def _load_oversight(by_slug: dict[str, Association]) -> None:

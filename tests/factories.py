@@ -7,11 +7,15 @@ province ── county ─┬─ township_a ─┬─ village_a1
 
 from dataclasses import dataclass
 
+import pyotp
 from sqlalchemy import select
 
+from app.accounts import second_factor as second_factors
 from app.accounts.models import User
 from app.accounts.passwords import hash_password
+from app.core import crypto
 from app.core.clock import china_today
+from app.core.models import utcnow
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association, AssociationKind, Membership, Role
@@ -28,16 +32,58 @@ def password_hash(password: str = PASSWORD) -> str:
     return _HASH_CACHE[password]
 
 
-def create_user(login: str, name: str = "测试用户", *, roles=(), admin: bool = False) -> User:
-    """A user, with (association, role) pairs; committed."""
+def create_user(
+    login: str,
+    name: str = "测试用户",
+    *,
+    roles=(),
+    admin: bool = False,
+    second_factor: bool | None = None,
+) -> User:
+    """A user, with (association, role) pairs; committed. Users who must have a second factor
+    (the operator, staff roles at county level and above) have it on with TOTP_SECRET unless
+    `second_factor=False`; `True` turns it on for anyone."""
     with UNSCOPED_BYPASS("test factory"):
         user = User(login=login, name=name, password_hash=password_hash(), is_platform_admin=admin)
         db.session.add(user)
         db.session.flush()
         for association, role in roles:
             db.session.add(Membership(association_id=association.id, user_id=user.id, role=role))
+        db.session.flush()
+        if second_factor is None:
+            second_factor = second_factors.is_required(user)
+        if second_factor:
+            enrol_second_factor(user)
         db.session.commit()
     return user
+
+
+# The second factor of test users: sign in with `next_code(login)`.
+TOTP_SECRET = "TESTTESTTESTTESTTESTTESTTESTTEST"
+
+
+def enrol_second_factor(user: User, secret: str = TOTP_SECRET) -> None:
+    """The second factor on, as enrolment leaves it (without recovery codes); flushed."""
+    user.totp_secret_encrypted = crypto.encrypt(secret)
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = None
+    db.session.flush()
+
+
+def next_code(login: str, secret: str = TOTP_SECRET) -> str:
+    """A code the app accepts now for this user: the earliest step of the accepted window
+    (now ± 1) after the last one used, so up to three sign-ins in a row work."""
+    with UNSCOPED_BYPASS("test helper reads the user's last used step"):
+        last = db.session.scalar(
+            select(User.totp_last_step)
+            .where(User.login == login)
+            .execution_options(populate_existing=True)
+        )
+        db.session.commit()
+    now = second_factors.current_step()
+    step = max(now - 1, (last if last is not None else now - 2) + 1)
+    assert step <= now + 1, f"no unused code left for {login} in this 30-second window"
+    return pyotp.TOTP(secret).generate_otp(step)
 
 
 def create_tree_node(slug: str, kind: AssociationKind, parent: Association | None, **fields):

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.accounts import views
+from app.accounts import second_factor_views, views
 
 bp = Blueprint("accounts", __name__)
 bp.add_url_rule("/", "index", views.index)
@@ -22,3 +22,35 @@ bp.add_url_rule(
     "/invite/<token>", "accept_invitation", views.accept_invitation, methods=["GET", "POST"]
 )
 bp.add_url_rule("/locale", "set_locale", views.set_locale, methods=["POST"])
+bp.add_url_rule(
+    "/login/code", "sign_in_code", second_factor_views.sign_in_code, methods=["GET", "POST"]
+)
+bp.add_url_rule(
+    "/account/second-factor", "manage_second_factor", second_factor_views.manage_second_factor
+)
+bp.add_url_rule(
+    "/account/second-factor/enrol",
+    "enrol_second_factor",
+    second_factor_views.enrol_second_factor,
+    methods=["GET", "POST"],
+)
+bp.add_url_rule(
+    "/account/second-factor/disable",
+    "disable_second_factor",
+    second_factor_views.disable_second_factor,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/account/second-factor/recovery-codes",
+    "renew_recovery_codes",
+    second_factor_views.renew_recovery_codes,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/account/second-factor/recovery-codes.txt",
+    "download_recovery_codes",
+    second_factor_views.download_recovery_codes,
+    methods=["POST"],
+)
+# Runs for every request of the app, after the session checks of app/accounts/session.py.
+bp.before_app_request(second_factor_views.require_enrolment)

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from app.accounts.services import is_valid_login, normalise_login
 from app.core.labels import ROLE_LABELS
@@ -60,3 +60,19 @@ class InvitationForm(FlaskForm):
         ],
         validators=[DataRequired()],
     )
+
+
+class SignInCodeForm(FlaskForm):
+    """The second step of signing in: a code from the app, or one of the recovery codes."""
+
+    code = StringField(_l("Six-digit code"), validators=[Optional(), Length(max=12)])
+    recovery_code = StringField(_l("Recovery code"), validators=[Optional(), Length(max=40)])
+
+
+class ConfirmSecondFactorForm(FlaskForm):
+    code = StringField(_l("Six-digit code"), validators=[DataRequired(), Length(max=12)])
+
+
+class DisableSecondFactorForm(FlaskForm):
+    password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    code = StringField(_l("Six-digit code"), validators=[DataRequired(), Length(max=12)])

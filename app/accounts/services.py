@@ -69,6 +69,11 @@ def sign_in(login: str, password: str) -> SignInResult:
         return SignInResult(None, _("This account has been disabled."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if user.has_second_factor:
+        # Not signed in yet: the failure count stands until the code is right too, so wrong
+        # codes cannot be retried forever by entering the password again in between.
+        audit.record("password_accepted", user_id=user.id)
+        return SignInResult(user, None)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.accounts import services
+from app.accounts import second_factor_views, services
 from app.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -63,6 +63,10 @@ def login():
         db.session.commit()  # keep the failure count and the audit entry
         form.password.errors.append(result.error)
         return invalid_form("accounts/login.html", form=form)
+    if result.user.has_second_factor:
+        return second_factor_views.begin_second_step(
+            result.user, _safe_next(request.args.get("next"))
+        )
     start_session(result.user, staff=services.holds_staff_role(result.user.id))
     if result.user.locale:
         session["locale"] = result.user.locale

@@ -30,3 +30,10 @@ bp.add_url_rule(
     views.delete_association,
     methods=["POST"],
 )
+bp.add_url_rule("/users", "users", views.users)
+bp.add_url_rule(
+    "/users/<int:user_id>/second-factor/reset",
+    "reset_second_factor",
+    views.reset_second_factor,
+    methods=["POST"],
+)

@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from app.accounts import second_factor
+from app.accounts.models import User
 from app.admin import offboarding, services
 from app.admin.forms import DeleteAssociationForm, MoveAssociationForm, TopAssociationForm
 from app.core.audit import record, record_denial
@@ -205,3 +207,35 @@ def delete_association(association_id: int):
     if parent_id:
         return redirect(url_for("admin.association_detail", association_id=parent_id), 303)
     return redirect(url_for("admin.index"), 303)
+
+
+@platform_admin_only
+def users():
+    """Find a login, to reset its lost second factor."""
+    search = request.args.get("q", "").strip().lower()[:120]
+    found = []
+    if search:
+        found = db.session.scalars(
+            select(User).where(User.login.like(f"%{search}%")).order_by(User.login).limit(50)
+        ).all()
+    return render("admin/users.html", search=search, found=found)
+
+
+@platform_admin_only
+def reset_second_factor(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    try:
+        second_factor.reset(user, actor=current_user)
+    except second_factor.SecondFactorError as error:
+        flash(str(error), "error")
+    else:
+        flash(
+            _(
+                "The second factor of %(name)s has been reset; their sessions have ended.",
+                name=user.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.users", q=user.login), 303)

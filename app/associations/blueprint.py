@@ -30,6 +30,12 @@ for action in ("change_role", "remove_person", "disable_person", "enable_person"
         methods=["POST"],
     )
 
+bp.add_url_rule(
+    "/people/<int:membership_id>/reset-second-factor",
+    "reset_second_factor",
+    views.reset_second_factor,
+    methods=["POST"],
+)
 bp.add_url_rule("/children", "children", children_views.children)
 bp.add_url_rule("/children", "create_child", children_views.create_child, methods=["POST"])
 bp.add_url_rule("/children/<int:child_id>", "child", children_views.child)

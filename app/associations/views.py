@@ -5,14 +5,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.accounts import second_factor
 from app.accounts import services as accounts
 from app.accounts.forms import InvitationForm
-from app.accounts.models import Invitation
+from app.accounts.models import Invitation, User
 from app.associations import people as people_service
 from app.associations import services
 from app.associations import settings as settings_service
 from app.associations.forms import LogoForm, PopulationForm, RoleForm, SettingsForm
 from app.core import uploads
+from app.core.audit import record_denial
 from app.core.notifications import mask_recipient
 from app.core.views import can_read, can_read_registers, render, secretary_only
 from app.extensions import db
@@ -44,6 +46,7 @@ def _people_page(form: InvitationForm, *, status: int = 200):
         invitations=services.invitations(),
         overseers=people_service.overseers_from_above(g.association),
         roles=people_service.roles_for(g.association),
+        reset_from=second_factor.resetting_association(current_user, g.association),
         form=form,
     )
 
@@ -145,6 +148,34 @@ def disable_person(membership_id: int):
         lambda m: people_service.disable_login(m, current_user),
         _("The login has been disabled; its sessions have ended."),
     )
+
+
+@can_read_registers
+def reset_second_factor(membership_id: int):
+    """A secretary of an association above resets the lost second factor of someone here."""
+    membership = _load_membership(membership_id)
+    if membership.association_id != g.association.id:
+        abort(404)
+    reset_from = second_factor.resetting_association(current_user, g.association)
+    if reset_from is None:
+        record_denial(association_id=g.association.id, reason="second factor reset")
+        abort(403)
+    user = db.session.get(User, membership.user_id)
+    try:
+        second_factor.reset(
+            user, actor=current_user, association=reset_from, logged_at=g.association
+        )
+    except second_factor.SecondFactorError as error:
+        flash(str(error), "error")
+    else:
+        flash(
+            _(
+                "The second factor of %(name)s has been reset; their sessions have ended.",
+                name=user.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("associations.people"), 303)
 
 
 @secretary_only

@@ -2,18 +2,25 @@
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, next_code
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artefacts" / "screenshots"
 
 
 def e2e_login(page, live_server, login: str, password: str = PASSWORD) -> None:
+    """Sign in; where the user has a second factor, type the code an authenticator app with
+    the test secret would show."""
     page.goto(f"{live_server.url}/login")
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", password)
     page.click("button[type=submit].primary")
     page.wait_for_load_state()
+    if urlsplit(page.url).path == "/login/code":
+        page.fill("input[name=code]", next_code(login))
+        page.click("[data-testid=code-form] button[type=submit]")
+        page.wait_for_load_state()
 
 
 def open_menu(page) -> None:

@@ -109,6 +109,13 @@ TENANT_ROUTES = {
     ("associations.remove_person", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("associations.disable_person", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("associations.enable_person", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    # Only a secretary of an association above may reset a lost second factor (the sweep's
+    # auditor is the county's auditor, not a secretary): tests/accounts/test_second_factor.py.
+    ("associations.reset_second_factor", "POST"): {
+        "secretary": 403,
+        "member": 403,
+        "auditor": 403,
+    },
     ("associations.settings", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("associations.update_settings", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("associations.record_population", "POST"): {
@@ -237,6 +244,14 @@ PUBLIC_ROUTES = {
     ("accounts.accept_invitation", "GET"): "secret token names the invitation",
     ("accounts.accept_invitation", "POST"): "secret token names the invitation",
     ("accounts.set_locale", "POST"): "the user's own preference",
+    ("accounts.sign_in_code", "GET"): "the pending sign-in of this browser only",
+    ("accounts.sign_in_code", "POST"): "the pending sign-in of this browser only",
+    ("accounts.manage_second_factor", "GET"): "the user's own account",
+    ("accounts.enrol_second_factor", "GET"): "the user's own account",
+    ("accounts.enrol_second_factor", "POST"): "the user's own account",
+    ("accounts.disable_second_factor", "POST"): "the user's own account",
+    ("accounts.renew_recovery_codes", "POST"): "the user's own account",
+    ("accounts.download_recovery_codes", "POST"): "echoes the codes the page posts; stores none",
     ("admin.index", "GET"): "platform operators only (tests/tenancy/test_platform_console.py)",
     ("admin.index", "POST"): "platform operators only",
     ("admin.move_association", "GET"): "platform operators only",
@@ -246,6 +261,8 @@ PUBLIC_ROUTES = {
     ("admin.unsuspend", "POST"): "platform operators only (tests/admin/)",
     ("admin.export_association", "GET"): "platform operators only (tests/admin/)",
     ("admin.delete_association", "POST"): "platform operators only (tests/admin/)",
+    ("admin.users", "GET"): "platform operators only (tests/accounts/test_second_factor.py)",
+    ("admin.reset_second_factor", "POST"): "platform operators only (test_second_factor.py)",
     ("stripe_webhook.receive", "POST"): (
         "Stripe's webhook: no session or CSRF token, authenticated by the signature on the raw "
         "body; events are applied under the association owning the connected account "
