@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.dashboards import views
+from app.dashboards import definitions, views
 
 bp = Blueprint("dashboards", __name__, url_prefix="/a/<slug>/dashboard")
 bp.add_url_rule("/", "index", views.index)
@@ -10,3 +10,21 @@ bp.add_url_rule("/problems", "problems", views.problems)
 bp.add_url_rule("/export.xlsx", "export", views.export)
 bp.add_url_rule("/report", "report", views.report)
 bp.add_url_rule("/refresh", "refresh", views.refresh_now, methods=["POST"])
+
+
+@bp.app_template_filter("percent")
+def percent_filter(value) -> str:
+    """A share as every page shows it (app/dashboards/definitions.py: `percent_text`)."""
+    return definitions.percent_text(value)
+
+
+@bp.app_template_filter("target")
+def target_filter(value) -> str:
+    """A target figure ("10%"): app/dashboards/definitions.py: `target_text`."""
+    return definitions.target_text(value)
+
+
+@bp.app_context_processor
+def register_helpers() -> dict:
+    """`home_figures(association)`: the member-ratio card of the association's home page."""
+    return {"home_figures": views.home_figures}

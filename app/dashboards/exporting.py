@@ -13,8 +13,10 @@ from openpyxl.styles import Font
 
 from app.core.labels import KIND_LABELS
 from app.core.spreadsheets import safe_cell
-from app.dashboards.labels import CHECKLIST_LABELS, TARGET_LABELS
+from app.dashboards.definitions import spreadsheet_share
+from app.dashboards.labels import CHECKLIST_LABELS, target_labels
 from app.dashboards.rollup import Figures
+from app.dashboards.targets import DEFAULT_TARGETS, Targets
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,7 @@ class Column:
     percent: bool = False
 
 
-def _percent(value: float | None):
-    return None if value is None else round(value, 4)
+_percent = spreadsheet_share
 
 
 def figure_groups(total: Figures) -> list[tuple[str, list[Column]]]:
@@ -107,9 +108,12 @@ def _yuan(fen: int | None):
     return None if fen is None else fen / 100
 
 
-def dashboard_workbook(association, year: int, total: Figures, children, problems) -> bytes:
+def dashboard_workbook(
+    association, year: int, total: Figures, children, problems, targets: Targets = DEFAULT_TARGETS
+) -> bytes:
     """`children`: ChildRows; `problems`: every Problem of the subtree."""
     with force_locale("zh_Hans_CN"):
+        labels = target_labels(targets)
         workbook = Workbook()
         workbook.remove(workbook.active)
         for title, columns in figure_groups(total):
@@ -134,7 +138,7 @@ def dashboard_workbook(association, year: int, total: Figures, children, problem
                     safe_cell(problem.association.name),
                     str(KIND_LABELS[problem.association.kind]),
                     safe_cell(problem.parent_name or ""),
-                    "、".join(str(TARGET_LABELS[t]) for t in problem.missed),
+                    "、".join(labels[t] for t in problem.missed),
                 ]
             )
         _style(sheet)

@@ -1,15 +1,33 @@
 """Translated names of the dashboards' targets, 七有 statuses and flags."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.dashboards.definitions import target_text
+from app.dashboards.targets import DEFAULT_TARGETS, Targets
+
 TARGET_LABELS = {
-    "members": _l("Member ratio ≥ 10%"),
+    "members": _l("Member ratio"),
     "activities": _l("An activity every quarter"),
     "checklist": _l("七有 qualified"),
-    "dues": _l("Dues collection ≥ 90%"),
+    "dues": _l("Dues collection"),
     # Oversight (app/oversight): a rectification task past its deadline and not closed.
     "rectification": _l("No overdue rectification task"),
 }
+
+
+def target_labels(targets: Targets = DEFAULT_TARGETS) -> dict[str, str]:
+    """The targets' names with the figures in force ("Member ratio ≥ 10%")."""
+    labels = {key: str(label) for key, label in TARGET_LABELS.items()}
+    labels["members"] = _("Member ratio ≥ %(target)s", target=target_text(targets.member_ratio))
+    labels["activities"] = _(
+        "Activities: %(per_quarter)d a quarter, %(per_year)d a year",
+        per_quarter=targets.activities_per_quarter,
+        per_year=targets.activities_per_year,
+    )
+    labels["dues"] = _("Dues collection ≥ %(target)s", target=target_text(targets.collection_rate))
+    return labels
+
 
 CHECKLIST_LABELS = {
     "qualified": _l("Qualified"),

@@ -9,11 +9,14 @@ compare the two).
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from fractions import Fraction
 
 from sqlalchemy import and_, func, literal, or_, select, text
 from sqlalchemy.orm import aliased
 
 from app.core.clock import china_today
+from app.dashboards import definitions
+from app.dashboards.definitions import ended_quarters
 from app.dashboards.figures import (
     CHECKLIST_STATUSES,
     NOT_STARTED,
@@ -23,27 +26,17 @@ from app.dashboards.figures import (
     compute_rows,
 )
 from app.dashboards.models import AssociationFigures, SubtreeFigures
+from app.dashboards.targets import DEFAULT_TARGETS, Targets
 from app.extensions import db
-from app.members.services import MEMBER_RATIO_TARGET
 from tenants.models import GRASSROOTS_LEVEL, KIND_LEVELS, Association, AssociationKind
 from tenants.tree import subtree_bounds
 
 GRASSROOTS_KINDS = tuple(k for k, level in KIND_LEVELS.items() if level == GRASSROOTS_LEVEL)
-COLLECTION_TARGET = 0.90
 # Member-ratio bands of the distribution chart, in per cent of the population served.
 RATIO_BANDS = ((0, 5), (5, 8), (8, 10), (10, 15), (15, None))
 TARGETS = ("members", "activities", "checklist", "dues")
 GRASSROOTS_TARGETS = ("members", "activities", "checklist")
 GREEN, AMBER, RED, NONE = "green", "amber", "red", "none"
-
-
-def ended_quarters(year: int, today: date) -> int:
-    """Quarters of `year` that are over (a quarter still running is not a gap yet)."""
-    if year < today.year:
-        return 4
-    if year > today.year:
-        return 0
-    return (today.month - 1) // 3
 
 
 @dataclass
@@ -72,18 +65,16 @@ class Figures:
         return sum(self.quarters)
 
     @property
-    def member_ratio(self) -> float | None:
-        return self.ratio_members / self.population if self.population else None
+    def member_ratio(self) -> Fraction | None:
+        return definitions.member_ratio(self.ratio_members, self.population)
 
     @property
-    def linkage_coverage(self) -> float | None:
-        return self.covered_households / self.households if self.households else None
+    def linkage_coverage(self) -> Fraction | None:
+        return definitions.linkage_coverage(self.covered_households, self.households)
 
     @property
-    def collection_rate(self) -> float | None:
-        if not self.dues_expected_fen:
-            return None
-        return (self.dues_collected_fen or 0) / self.dues_expected_fen
+    def collection_rate(self) -> Fraction | None:
+        return definitions.collection_rate(self.dues_collected_fen, self.dues_expected_fen)
 
     @property
     def volunteer_hours(self) -> float | None:
@@ -93,15 +84,17 @@ class Figures:
     def qualified(self) -> int:
         return self.checklist.get(QUALIFIED, 0)
 
-    def flags(self) -> dict[str, str]:
-        """Red/amber/green against the targets (none where there is nothing to judge)."""
+    def flags(self, targets: Targets = DEFAULT_TARGETS) -> dict[str, str]:
+        """Red/amber/green against the targets in force (none where there is nothing to
+        judge)."""
+        ratio = targets.member_ratio
         return {
-            "members": _band(self.member_ratio, MEMBER_RATIO_TARGET, 0.8 * MEMBER_RATIO_TARGET),
+            "members": _band(self.member_ratio, ratio, ratio * Fraction(8, 10)),
             "activities": NONE
             if not self.grassroots
-            else _band(1 - self.quarter_gaps / self.grassroots, 1.0, 0.9),
+            else _band(Fraction(self.grassroots - self.quarter_gaps, self.grassroots), 1, 0.9),
             "checklist": NONE if not self.grassroots else self._checklist_flag(),
-            "dues": _band(self.collection_rate, COLLECTION_TARGET, 0.7),
+            "dues": _band(self.collection_rate, targets.collection_rate, Fraction(7, 10)),
         }
 
     def _checklist_flag(self) -> str:
@@ -118,10 +111,10 @@ class Figures:
         return values
 
 
-def _band(value: float | None, green: float, amber: float) -> str:
+def _band(value: Fraction | None, green, amber) -> str:
     if value is None:
         return NONE
-    if value >= green - 1e-12:
+    if value >= green:
         return GREEN
     return AMBER if value >= amber else RED
 
@@ -279,6 +272,23 @@ def read_dashboard(association: Association, year: int, *, today: date | None = 
     )
 
 
+def read_total(
+    association: Association, year: int, *, today: date | None = None
+) -> tuple[Figures, datetime | None]:
+    """The subtree's figures as the dashboard shows them (one stored row) and how fresh they
+    are; computed from the raw tables when none are stored yet (a new association before its
+    first refresh). The home page reads this. Run inside subtree_reads()."""
+    stored = db.session.execute(
+        select(SubtreeFigures.totals, SubtreeFigures.oldest_computed_at).where(
+            SubtreeFigures.year == year, SubtreeFigures.association_id == association.id
+        )
+    ).first()
+    if stored is None:
+        return naive_rollup(association, year, today=today), None
+    totals, as_of = stored
+    return figures_from_totals(totals, ended_quarters(year, today or china_today())), as_of
+
+
 def rollup(association: Association, year: int, *, today: date | None = None) -> Figures:
     """The subtree's figures (one stored row). Run inside subtree_reads()."""
     return read_dashboard(association, year, today=today).total
@@ -300,22 +310,24 @@ class Problem:
     missed: list[str]
 
 
-def _problem_conditions(figures, year: int, today: date) -> dict:
+def _problem_conditions(figures, year: int, today: date, targets: Targets) -> dict:
+    """The rules of `missed_targets` in SQL (exact: a share below a/b is part·b < whole·a)."""
     members = func.coalesce(figures.members, 0)
     ended = ended_quarters(year, today)
     quarters = [func.coalesce(getattr(figures, f"activities_q{q}"), 0) for q in range(1, 5)]
     status = func.coalesce(figures.checklist_status, NOT_STARTED)
-    target_percent = int(MEMBER_RATIO_TARGET * 100)
+    ratio, collection = targets.member_ratio, targets.collection_rate
     return {
         "members": and_(
-            figures.population > 0, members * 100 < figures.population * target_percent
+            figures.population > 0,
+            members * ratio.denominator < figures.population * ratio.numerator,
         ),
         "activities": or_(*(quarters[q] == 0 for q in range(ended))) if ended else literal(False),
         "checklist": status.in_((RETURNED, NOT_STARTED)),
         "dues": and_(
             figures.dues_expected_fen > 0,
-            figures.dues_collected_fen * 100
-            < figures.dues_expected_fen * int(COLLECTION_TARGET * 100),
+            figures.dues_collected_fen * collection.denominator
+            < figures.dues_expected_fen * collection.numerator,
         ),
         "rectification": func.coalesce(figures.overdue_rectifications, 0) > 0,
     }
@@ -328,6 +340,7 @@ def problems_query(
     kind: str = "",
     target: str = "",
     today: date | None = None,
+    targets: Targets = DEFAULT_TARGETS,
 ):
     """Associations of the subtree behind on a target (or on `target` only). The register,
     activity and 七有 targets are a grassroots association's; dues and overdue 整改 tasks can
@@ -337,7 +350,7 @@ def problems_query(
     parent = aliased(Association)
     figures = aliased(AssociationFigures)
     on = and_(figures.association_id == area.id, figures.year == year)
-    conditions = _problem_conditions(figures, year, today)
+    conditions = _problem_conditions(figures, year, today, targets)
     low, high = subtree_bounds(association.path)
     query = (
         select(area, parent.name, figures)
@@ -355,28 +368,27 @@ def problems_query(
     return query.where(conditions[target] if target else or_(*conditions.values()))
 
 
-def problem_from_row(row, year: int, today: date | None = None) -> Problem:
+def problem_from_row(
+    row, year: int, today: date | None = None, targets: Targets = DEFAULT_TARGETS
+) -> Problem:
     today = today or china_today()
     association, parent_name, stored = row
     figures = figures_of_one(association, stored, year, today)
-    missed = missed_targets(figures)
+    missed = missed_targets(figures, targets)
     return Problem(association=association, parent_name=parent_name, figures=figures, missed=missed)
 
 
-def missed_targets(figures: Figures) -> list[str]:
+def missed_targets(figures: Figures, targets: Targets = DEFAULT_TARGETS) -> list[str]:
     """The targets one association misses (the rules of `_problem_conditions`)."""
     missed = []
-    if figures.population and figures.ratio_members * 100 < figures.population * int(
-        MEMBER_RATIO_TARGET * 100
-    ):
+    ratio, collection = figures.member_ratio, figures.collection_rate
+    if ratio is not None and ratio < targets.member_ratio:
         missed.append("members")
     if figures.quarter_gaps:
         missed.append("activities")
     if figures.checklist.get(RETURNED) or figures.checklist.get(NOT_STARTED):
         missed.append("checklist")
-    if figures.dues_expected_fen and (figures.dues_collected_fen or 0) * 100 < (
-        figures.dues_expected_fen * int(COLLECTION_TARGET * 100)
-    ):
+    if collection is not None and collection < targets.collection_rate:
         missed.append("dues")
     if figures.overdue_rectifications:
         missed.append("rectification")

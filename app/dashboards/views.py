@@ -6,6 +6,9 @@ anything outside what the viewer may read, so a county auditor never reaches a s
 or the province above. Only aggregates are shown here; people's records stay in the registers.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -14,14 +17,16 @@ from app.core import audit
 from app.core.clock import china_today
 from app.core.pagination import Page, paginate_rows
 from app.core.views import can_read_registers, private_download, render
-from app.dashboards import exporting, refresh, rollup
+from app.dashboards import definitions, exporting, refresh, rollup
 from app.dashboards.labels import (
     CHECKLIST_LABELS,
     FLAG_LABELS,
     RATIO_BAND_LABELS,
     SORT_KEYS,
     TARGET_LABELS,
+    target_labels,
 )
+from app.dashboards.targets import DEFAULT_TARGETS, Targets
 from app.extensions import db
 from tenants.context import subtree_reads
 from tenants.models import Association, AssociationKind
@@ -65,7 +70,11 @@ def _sorted_children(children: list, key: str, direction: str) -> list:
     return present + missing
 
 
-def _chart_data(year: int, total: rollup.Figures, children: list) -> dict:
+def _targets(year: int) -> Targets:
+    return DEFAULT_TARGETS
+
+
+def _chart_data(year: int, total: rollup.Figures, children: list, targets: Targets) -> dict:
     return {
         "year": year,
         "quarters": {
@@ -83,11 +92,11 @@ def _chart_data(year: int, total: rollup.Figures, children: list) -> dict:
             "values": [
                 None
                 if row.figures.collection_rate is None
-                else round(row.figures.collection_rate * 100, 1)
+                else float(definitions.percent(row.figures.collection_rate))
                 for row in children
             ],
             "name": _("Collection rate (%)"),
-            "target": round(rollup.COLLECTION_TARGET * 100),
+            "target": float(definitions.percent(targets.collection_rate)),
         }
         if total.dues_expected_fen is not None
         else None,
@@ -104,31 +113,33 @@ def index():
         dashboard = rollup.read_dashboard(g.association, year)
     total, as_of = dashboard.total, dashboard.as_of
     children = _sorted_children(dashboard.children, sort, direction)
+    targets = _targets(year)
     return render(
         "dashboards/index.html",
         fragment="dashboards/_children.html",
         year=year,
         years=_years(),
         total=total,
-        flags=total.flags(),
+        flags=total.flags(targets),
+        targets=targets,
         children=children,
         breadcrumb=_breadcrumb(),
         as_of=as_of,
         sort=sort,
         direction=direction,
-        charts=_chart_data(year, total, children),
-        labels=_labels(),
+        charts=_chart_data(year, total, children, targets),
+        labels=_labels(targets),
     )
 
 
-def _labels() -> dict:
+def _labels(targets: Targets) -> dict:
     # Translated once per page, not once per cell: a province's children table would otherwise
     # look each label up in the catalogue a few hundred times.
     def translated(labels: dict) -> dict:
         return {key: str(label) for key, label in labels.items()}
 
     return {
-        "targets": translated(TARGET_LABELS),
+        "targets": target_labels(targets),
         "checklist": translated(CHECKLIST_LABELS),
         "flags": translated(FLAG_LABELS),
         "bands": [str(label) for label in RATIO_BAND_LABELS],
@@ -154,10 +165,13 @@ def problems():
     page_number = request.args.get("page", 1, type=int)
     with subtree_reads():
         rollup.prefer_custom_plans()
-        query = rollup.problems_query(g.association, year, kind=kind, target=target)
+        targets = _targets(year)
+        query = rollup.problems_query(
+            g.association, year, kind=kind, target=target, targets=targets
+        )
         page = paginate_rows(query, page=page_number, per_page=PER_PAGE)
     page = Page(
-        items=[rollup.problem_from_row(row, year) for row in page.items],
+        items=[rollup.problem_from_row(row, year, targets=targets) for row in page.items],
         page=page.page,
         per_page=page.per_page,
         total=page.total,
@@ -172,7 +186,7 @@ def problems():
         page=page,
         breadcrumb=_breadcrumb(),
         kinds=[k for k in AssociationKind if k.level > g.association.level],
-        labels=_labels(),
+        labels=_labels(targets),
     )
 
 
@@ -182,10 +196,11 @@ def export():
     with subtree_reads():
         rollup.prefer_custom_plans()
         dashboard = rollup.read_dashboard(g.association, year)
-        rows = db.session.execute(rollup.problems_query(g.association, year)).all()
+        targets = _targets(year)
+        rows = db.session.execute(rollup.problems_query(g.association, year, targets=targets)).all()
     total, children = dashboard.total, dashboard.children
-    problems = [rollup.problem_from_row(row, year) for row in rows]
-    data = exporting.dashboard_workbook(g.association, year, total, children, problems)
+    problems = [rollup.problem_from_row(row, year, targets=targets) for row in rows]
+    data = exporting.dashboard_workbook(g.association, year, total, children, problems, targets)
     audit.record("export", association_id=g.association.id, what="dashboard", year=year)
     filename = f"dashboard-{g.association.slug}-{year}.xlsx"
     return private_download(data, filename)
@@ -197,17 +212,19 @@ def report():
     with subtree_reads():
         dashboard = rollup.read_dashboard(g.association, year)
     total, children, as_of = dashboard.total, dashboard.children, dashboard.as_of
+    targets = _targets(year)
     audit.record("print_report", association_id=g.association.id, what="dashboard", year=year)
     return render(
         "dashboards/report.html",
         year=year,
         total=total,
-        flags=total.flags(),
+        flags=total.flags(targets),
+        targets=targets,
         children=children,
         as_of=as_of,
         groups=exporting.figure_groups(total),
         generated_on=china_today(),
-        labels=_labels(),
+        labels=_labels(targets),
     )
 
 
@@ -217,3 +234,26 @@ def refresh_now():
     refresh.refresh_subtree_job(g.association.id, year)
     flash(_("The figures are being recomputed; reload the page in a moment."), "success")
     return redirect(url_for("dashboards.index", year=year), 303)
+
+
+@dataclass(frozen=True)
+class HomeFigures:
+    year: int
+    figures: rollup.Figures
+    targets: Targets
+    as_of: datetime | None
+
+    @property
+    def members_needed(self) -> int:
+        return definitions.members_needed(
+            self.figures.ratio_members, self.figures.population, self.targets.member_ratio
+        )
+
+
+def home_figures(association: Association) -> HomeFigures:
+    """This year's figures of the association's subtree, read as its dashboard reads them
+    (called from the home page template, in the association's scope)."""
+    year = china_today().year
+    with subtree_reads():
+        figures, as_of = rollup.read_total(association, year)
+    return HomeFigures(year=year, figures=figures, targets=_targets(year), as_of=as_of)

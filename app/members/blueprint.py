@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.members import cli, personal_data_views, services, views
+from app.members import cli, personal_data_views, views
 from app.members.labels import (
     DATA_REQUEST_STATUS_LABELS,
     GENDER_LABELS,
@@ -44,7 +44,26 @@ bp.add_url_rule(
     methods=["GET", "POST"],
 )
 bp.add_url_rule(
+    "/imports/<int:import_id>/layout", "import_layout", views.import_layout, methods=["POST"]
+)
+bp.add_url_rule(
+    "/imports/<int:import_id>/fix-genders",
+    "import_fix_genders",
+    views.import_fix_genders,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/imports/<int:import_id>/skip-problems",
+    "import_skip_problems",
+    views.import_skip_problems,
+    methods=["POST"],
+)
+bp.add_url_rule("/imports/<int:import_id>/problems.xlsx", "import_problems", views.import_problems)
+bp.add_url_rule(
     "/imports/<int:import_id>/confirm", "import_confirm", views.import_confirm, methods=["POST"]
+)
+bp.add_url_rule(
+    "/imports/<int:import_id>/retry", "import_retry", views.import_retry, methods=["POST"]
 )
 bp.add_url_rule(
     "/imports/<int:import_id>/cancel", "import_cancel", views.import_cancel, methods=["POST"]
@@ -77,11 +96,10 @@ households_bp.add_url_rule(
 
 @bp.app_context_processor
 def register_helpers() -> dict:
-    """Names the register templates use, also from other modules' pages (the ratio card)."""
+    """Names the register templates use."""
     return {
         "status_label": STATUS_LABELS.get,
         "gender_label": GENDER_LABELS.get,
         "import_status_label": IMPORT_STATUS_LABELS.get,
         "data_request_status_label": DATA_REQUEST_STATUS_LABELS.get,
-        "member_ratio": services.member_ratio,
     }

@@ -124,7 +124,7 @@ class SettingsForm(FlaskForm):
 
 
 class ImportUploadForm(FlaskForm):
-    file = FileField(_l("Spreadsheet (.xlsx or .csv)"), validators=[FileRequired()])
+    file = FileField(_l("Spreadsheet (.xlsx, .xls or .csv)"), validators=[FileRequired()])
 
 
 class ContactForm(FlaskForm):

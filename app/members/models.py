@@ -216,10 +216,29 @@ class MemberImport(TenantMixin, CreatedAtMixin, db.Model):
     imported_rows: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the table is in the file (sheet, heading rows, rows skipped with the reason, the
+    # first rows for choosing the heading) and whether the sheet was chosen by the user.
+    layout: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The step ("validate" or "apply") that failed, so that it can be retried.
+    failed_step: Mapped[str | None] = mapped_column(String(20))
 
     @property
     def in_progress(self) -> bool:
         return self.status in (ImportStatus.VALIDATING, ImportStatus.IMPORTING)
+
+
+class ImportMapping(TenantMixin, db.Model):
+    """The columns an association chose in its last import (heading → field), offered the
+    next time a file with the same headings comes."""
+
+    __tablename__ = "import_mappings"
+    __table_args__ = (UniqueConstraint("association_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "members"
+    # header_key(heading) -> field name, "" for a column the user chose to ignore
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class MemberImportRow(TenantMixin, db.Model):

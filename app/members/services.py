@@ -33,10 +33,7 @@ from app.members.models import (
     MemberStatus,
     RegisterSettings,
 )
-from tenants.context import TenantScope, current_scope, subtree_reads, tenant_context
-from tenants.models import Association
-
-MEMBER_RATIO_TARGET = 0.10
+from tenants.context import TenantScope, current_scope, tenant_context
 
 
 class RegisterError(ValueError):
@@ -610,39 +607,3 @@ def register_counts() -> dict:
         "central_households": int(households[1] or 0),
         "linked_households": households[2] or 0,
     }
-
-
-@dataclass(frozen=True)
-class MemberRatio:
-    members: int
-    population: int | None
-    target: float = MEMBER_RATIO_TARGET
-
-    @property
-    def ratio(self) -> float | None:
-        if not self.population:
-            return None
-        return self.members / self.population
-
-    @property
-    def meets_target(self) -> bool | None:
-        return None if self.ratio is None else self.ratio >= self.target
-
-    @property
-    def members_needed(self) -> int:
-        if not self.population:
-            return 0
-        needed = -(-self.population * int(self.target * 100) // 100)
-        return max(0, needed - self.members)
-
-
-def member_ratio(association: Association) -> MemberRatio:
-    """Active members ÷ served population against the 10% target; a higher association
-    counts the members of its whole subtree. Call with `association` as the current scope."""
-    query = select(func.count(Member.id)).where(Member.status == MemberStatus.ACTIVE)
-    if association.kind.is_grassroots:
-        members = db.session.scalar(query)
-    else:
-        with subtree_reads():
-            members = db.session.scalar(query)
-    return MemberRatio(members=members or 0, population=association.served_population)

@@ -2,6 +2,7 @@
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,7 +17,7 @@ from app.core.views import (
     require,
     secretary_only,
 )
-from app.extensions import db
+from app.extensions import db, htmx
 from app.members import exporting, importing, services
 from app.members.forms import (
     ContactForm,
@@ -296,19 +297,26 @@ def import_show(import_id: int):
     return _import_page(member_import)
 
 
-def _import_page(member_import: MemberImport, *, status: int = 200, errors=()):
+def _import_page(member_import: MemberImport, *, status: int = 200, errors=(), notice=None):
     problems = []
+    mismatches = 0
     if member_import.status == ImportStatus.VALIDATED:
         problems = importing.problem_rows(member_import)
+        mismatches = importing.gender_mismatches(member_import)
     return render(
         "members/import.html",
         fragment="members/_import_status.html",
         member_import=member_import,
         problems=problems,
+        row_values=importing.row_values,
+        gender_mismatches=mismatches,
+        skipped=importing.skipped_rows(member_import),
+        can_retry=importing.can_retry(member_import),
         field_labels=FIELD_LABELS,
         problem_message=importing.problem_message,
         column_label=importing.column_label,
         errors=errors,
+        notice=notice,
         status=status,
     )
 
@@ -318,6 +326,38 @@ def _start(member_import: MemberImport, step: str):
     # The job reads the import row from another transaction: commit before handing off.
     db.session.commit()
     importing.start_step(member_import, step, current_user.id)
+    return redirect(url_for("members.import_show", import_id=member_import.id), 303)
+
+
+def _after_fix(member_import: MemberImport, notice: str | None = None):
+    """A fix was re-checked at once: htmx gets the refreshed report, a plain form the page."""
+    db.session.commit()
+    if htmx:
+        return _import_page(member_import, notice=notice)
+    if notice:
+        flash(notice, "success")
+    return redirect(url_for("members.import_show", import_id=member_import.id), 303)
+
+
+@can_write
+def import_layout(import_id: int):
+    member_import = _import_or_404(import_id)
+    if member_import.status != ImportStatus.MAPPING or not member_import.stored_name:
+        abort(409)
+    sheet = request.form.get("sheet", "")[:100] or None
+    heading_row = request.form.get("heading_row", type=int)
+    if sheet and sheet != (member_import.layout or {}).get("sheet"):
+        heading_row = None  # another sheet: find its heading afresh
+    try:
+        importing.set_layout(member_import, sheet=sheet, heading_row=heading_row)
+    except SpreadsheetError as error:
+        db.session.rollback()
+        return _import_page(member_import, status=422, errors=[error.message])
+    db.session.commit()
+    return _import_page(member_import) if htmx else _redirect_to(member_import)
+
+
+def _redirect_to(member_import: MemberImport):
     return redirect(url_for("members.import_show", import_id=member_import.id), 303)
 
 
@@ -331,6 +371,14 @@ def import_mapping(import_id: int):
         for index in range(len(member_import.headers))
     }
     mapping = {index: name for index, name in mapping.items() if name in FIELD_LABELS}
+    layout = member_import.layout or {}
+    if not layout.get("sheet_chosen", True):
+        member_import.mapping = mapping
+        return _import_page(
+            member_import,
+            status=422,
+            errors=[_("Choose the sheet that holds the members first.")],
+        )
     try:
         importing.check_mapping(mapping)
     except services.RegisterError as error:
@@ -350,12 +398,18 @@ def import_row(import_id: int, row_number: int):
     if request.method == "POST":
         if request.form.get("action") == "skip":
             importing.skip_row(member_import, row)
-        else:
-            values = {name: request.form.get(name, "")[:200] for name in columns}
-            importing.fix_row(member_import, row, values)
-        return _start(member_import, "validate")
+            return _after_fix(member_import, _("Row %(row)d is left out.", row=row_number))
+        values = {name: request.form.get(name, "")[:200] for name in columns}
+        importing.fix_row(member_import, row, values)
+        notice = (
+            _("Row %(row)d is ready to import.", row=row_number)
+            if row.valid
+            else _("Row %(row)d still has a problem.", row=row_number)
+        )
+        return _after_fix(member_import, notice)
     return render(
         "members/import_row.html",
+        fragment="members/_import_row_form.html",
         member_import=member_import,
         row=row,
         values=importing.row_values(row),
@@ -363,6 +417,48 @@ def import_row(import_id: int, row_number: int):
         field_labels=FIELD_LABELS,
         problem_message=importing.problem_message,
     )
+
+
+@can_write
+def import_fix_genders(import_id: int):
+    member_import = _import_or_404(import_id)
+    if member_import.status != ImportStatus.VALIDATED:
+        abort(409)
+    changed = importing.take_gender_from_id_numbers(member_import)
+    return _after_fix(
+        member_import,
+        ngettext(
+            "%(num)d row took the gender from its ID number.",
+            "%(num)d rows took the gender from their ID numbers.",
+            changed,
+        ),
+    )
+
+
+@can_write
+def import_skip_problems(import_id: int):
+    member_import = _import_or_404(import_id)
+    if member_import.status != ImportStatus.VALIDATED:
+        abort(409)
+    skipped = importing.skip_rows_with_problems(member_import)
+    return _after_fix(
+        member_import,
+        ngettext(
+            "%(num)d row with problems is left out.",
+            "%(num)d rows with problems are left out.",
+            skipped,
+        ),
+    )
+
+
+@can_write
+def import_problems(import_id: int):
+    member_import = _import_or_404(import_id)
+    if member_import.status != ImportStatus.VALIDATED:
+        abort(409)
+    data = importing.problem_workbook(member_import)
+    db.session.commit()
+    return private_download(data, f"import-{member_import.id}-rows-to-correct.xlsx")
 
 
 @can_write
@@ -374,12 +470,22 @@ def import_confirm(import_id: int):
 
 
 @can_write
+def import_retry(import_id: int):
+    member_import = _import_or_404(import_id)
+    if not importing.can_retry(member_import):
+        abort(409)
+    return _start(member_import, member_import.failed_step)
+
+
+@can_write
 def import_cancel(import_id: int):
     member_import = _import_or_404(import_id)
-    if member_import.status in (ImportStatus.MAPPING, ImportStatus.VALIDATED):
-        importing.cancel(member_import)
+    if importing.cancel(member_import):
         flash(_("The import was cancelled; nothing was imported."), "success")
-    return redirect(url_for("members.import_upload"), 303)
+        return redirect(url_for("members.import_upload"), 303)
+    if member_import.status == ImportStatus.DONE:
+        flash(_("Too late to cancel: the import had just finished."), "error")
+    return _redirect_to(member_import)
 
 
 # ---- households -----------------------------------------------------------------------------
