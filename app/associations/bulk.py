@@ -217,13 +217,20 @@ def stored_path(name: str, association: Association) -> Path:
     return import_directory() / f"{association.id}-{name}.upload"
 
 
+# The heading words the shared reader scores rows with to find the heading row (the same
+# reader as the member import: title rows, two-row headings, totals and signatures skipped).
+HEADING_WORDS = frozenset(
+    normalise_header(alias) for aliases in ALIASES.values() for alias in aliases
+)
+
+
 def stored_table(name: str, association: Association) -> Table:
     path = stored_path(name, association)
     if not path.exists():
         raise BulkImportError(
             _l("This import has expired or was cancelled: upload the file again.")
         )
-    return read_table(path)
+    return read_table(path, headings=HEADING_WORDS)
 
 
 def discard(name: str, association: Association) -> None:

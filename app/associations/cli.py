@@ -34,7 +34,7 @@ def import_command(file: Path, slug: str, dry_run: bool, base_url: str | None) -
         click.echo(f"No association with slug {slug!r}.", err=True)
         sys.exit(2)
     try:
-        table = read_table(file)
+        table = read_table(file, headings=bulk.HEADING_WORDS)
         with tenant_context(scope_for(root, writable=True)):
             report = bulk.check_table(table, root)
     except FileNotFoundError:

@@ -1,16 +1,18 @@
-"""Reading spreadsheets that people bring (.xlsx and .csv) safely, for any bulk import.
+"""Reading spreadsheets that people bring (.xlsx, .xls and .csv) safely, for any bulk import.
 
-`read_table(path)` sniffs the format from the content (not the file name), refuses hostile or
-broken files with a translated `SpreadsheetError` (empty, not a spreadsheet, zip bombs, sheets
-with huge dimensions, too many rows or columns), and returns the header row and data rows as
-plain Python values. Helpers normalise what Excel users type: full-width digits, stray spaces,
-headings with notes in brackets, Excel date serials and dates in the usual Chinese formats.
+`read_table(path, headings=...)` sniffs the format from the content (not the file name),
+refuses hostile or broken files with a translated `SpreadsheetError` (empty, not a
+spreadsheet, password-protected, zip bombs, sheets with huge dimensions, too many rows or
+columns), finds the table in the sheet (`app.core.sheet_layout`: the heading row, title rows,
+two-row headings, hidden and blank rows and columns, totals and signatures) and returns the
+headings and data rows as plain Python values. Helpers normalise what Excel users type:
+full-width digits, stray spaces, headings with notes in brackets, Excel date serials and dates
+in the usual Chinese formats.
 """
 
 import csv
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,11 +22,24 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from python_calamine import CalamineError, CalamineWorkbook
 
+from app.core.sheet_layout import (
+    COMMON_HEADINGS,
+    SkippedRow,
+    header_key,
+    heading_score,
+    lay_out,
+    normalise_text,
+)
+
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+# The stream name an encrypted (password-protected) Office file holds, as UTF-16 in its
+# compound-file directory.
+ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 EXCEL_EPOCH = date(1899, 12, 30)
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\b")
+PREVIEW_ROWS = 15
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,17 @@ class Table:
     # Spreadsheet row number (1-based, as Excel shows it) of each data row.
     row_numbers: list[int] = field(default_factory=list)
     format: str = "xlsx"
+    sheet: str = ""  # the sheet read
+    sheets: list[str] = field(default_factory=list)  # every visible sheet holding data
+    heading_rows: list[int] = field(default_factory=list)  # 1-based
+    skipped: list[SkippedRow] = field(default_factory=list)  # not members, with the reason
+    blank_rows: int = 0
+    # The first rows of the sheet as text (number, cells), to let the user move the heading.
+    preview: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    @property
+    def sheet_choice_needed(self) -> bool:
+        return len(self.sheets) > 1
 
 
 class SpreadsheetError(ValueError):
@@ -53,7 +79,39 @@ class SpreadsheetError(ValueError):
         self.message = message
 
 
-def read_table(path: Path | str, *, limits: Limits = Limits()) -> Table:
+NOT_A_SPREADSHEET = _l(
+    "The file is not a spreadsheet. Upload the roster as an Excel workbook (.xlsx or .xls) or "
+    "as a .csv file."
+)
+PASSWORD_PROTECTED = _l(
+    "The workbook is protected by a password. Open it in Excel, remove the password (File › "
+    "Info › Protect Workbook › Encrypt with Password, leave it empty), save it and upload it "
+    "again."
+)
+
+
+def _too_many_rows(count: int | None, limits: Limits) -> SpreadsheetError:
+    return SpreadsheetError(
+        _l(
+            "The sheet has more than %(max)d rows: at most %(max)d members can be imported at a "
+            "time. Split the roster into several files (for example one per grid) and import "
+            "them one after the other.",
+            max=limits.max_rows,
+        )
+    )
+
+
+def read_table(
+    path: Path | str,
+    *,
+    limits: Limits = Limits(),
+    headings: Iterable[str] = (),
+    sheet: str | None = None,
+    heading_row: int | None = None,
+) -> Table:
+    """The table in a spreadsheet file. `headings` are the heading words (as `header_key`
+    makes them) of the caller's fields, to find the heading row; `sheet` and `heading_row`
+    (1-based) are the user's choices, overriding the guesses."""
     path = Path(path)
     size = path.stat().st_size
     if size == 0:
@@ -64,30 +122,169 @@ def read_table(path: Path | str, *, limits: Limits = Limits()) -> Table:
         )
     with path.open("rb") as handle:
         head = handle.read(8)
+    words = frozenset(header_key(word) for word in headings) | COMMON_HEADINGS
     if head.startswith(ZIP_MAGIC):
-        return _read_xlsx(path, limits)
+        _check_xlsx_archive(path, limits)
+        return _read_workbook(path, "xlsx", limits, words, sheet, heading_row)
     if head.startswith(OLE_MAGIC):
-        raise SpreadsheetError(
-            _l("Old .xls files are not accepted. Open the file in Excel and save it as .xlsx.")
-        )
-    return _read_csv(path.read_bytes(), limits)
+        if ENCRYPTED_MARK in path.read_bytes():
+            raise SpreadsheetError(PASSWORD_PROTECTED)
+        return _read_workbook(path, "xls", limits, words, sheet, heading_row)
+    rows = _csv_rows(path.read_bytes())
+    return _table_from_cells(rows, "csv", limits, words, heading_row=heading_row)
 
 
-def _read_xlsx(path: Path, limits: Limits) -> Table:
-    _check_xlsx_archive(path, limits)
+def _read_workbook(
+    path: Path,
+    kind: str,
+    limits: Limits,
+    words: frozenset[str],
+    sheet: str | None,
+    heading_row: int | None,
+) -> Table:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        if not workbook.sheet_names:
+        names = [
+            meta.name
+            for meta in workbook.sheets_metadata
+            if "Visible" in str(meta.visible)
+            and "Hidden" not in str(meta.visible)
+            and "WorkSheet" in str(meta.typ)
+        ]
+        if not names:
             raise SpreadsheetError(_l("The workbook has no sheets."))
-        sheet = workbook.get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
+        if sheet is not None and sheet not in names:
+            raise SpreadsheetError(
+                _l("The workbook has no sheet named “%(name)s”.", name=sheet[:40])
+            )
+        loaded = {}
+        for name in names:
+            worksheet = workbook.get_sheet_by_name(name)
+            cells = worksheet.to_python(skip_empty_area=False)
+            if len(cells) > limits.max_rows + 200:
+                raise _too_many_rows(len(cells), limits)
+            loaded[name] = (cells, worksheet.merged_cell_ranges or [])
     except SpreadsheetError:
         raise
-    except (CalamineError, ValueError, OSError, KeyError):
+    except (CalamineError, ValueError, OSError, KeyError, TypeError) as error:
+        if "password" in str(error).lower() or "encrypt" in str(error).lower():
+            raise SpreadsheetError(PASSWORD_PROTECTED) from None
         raise SpreadsheetError(
-            _l("The file could not be read as an Excel workbook. Is it damaged?")
+            _l(
+                "The file could not be read as an Excel workbook. Is it damaged? Open it in "
+                "Excel, save it again as .xlsx and upload that file."
+            )
         ) from None
-    return _table_from_rows(rows, limits, "xlsx")
+    with_data = [name for name, (cells, _) in loaded.items() if not _all_blank(cells)]
+    if not with_data:
+        raise _empty()
+    # Several sheets with data: the caller asks which one; until then, the one that reads
+    # most like a register.
+    chosen = sheet or max(with_data, key=lambda name: _sheet_score(loaded[name][0], words))
+    cells, merged = loaded[chosen]
+    hidden_rows: set[int] = set()
+    hidden_columns: set[int] = set()
+    if kind == "xlsx":
+        hidden_rows, hidden_columns = _hidden_rows_and_columns(path, chosen)
+    table = _table_from_cells(
+        cells,
+        kind,
+        limits,
+        words,
+        heading_row=heading_row,
+        merged=merged,
+        hidden_rows=hidden_rows,
+        hidden_columns=hidden_columns,
+    )
+    table.sheet = chosen
+    table.sheets = with_data
+    return table
+
+
+def _all_blank(cells: list[list]) -> bool:
+    return all(is_blank(row) for row in cells)
+
+
+def _sheet_score(cells: list[list], words: frozenset[str]) -> int:
+    return max((heading_score(row, words) for row in cells[:30]), default=0)
+
+
+def _empty() -> SpreadsheetError:
+    return SpreadsheetError(
+        _l(
+            "The sheet is empty: there is nothing to import. Check that you saved the roster "
+            "with its rows, or choose the sheet that holds them."
+        )
+    )
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_ROW_START = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_COL_TAG = re.compile(rb"<(?:\w+:)?col\b[^>]*>")
+
+
+def _attributes(tag: bytes) -> dict[str, str]:
+    return {
+        key.decode().split(":")[-1]: value.decode("utf-8", "replace")
+        for key, value in _ATTRIBUTE.findall(tag)
+    }
+
+
+def _hidden_rows_and_columns(path: Path, sheet_name: str) -> tuple[set[int], set[int]]:
+    """Rows (1-based) and columns (0-based) hidden in an .xlsx sheet; calamine does not say."""
+    hidden_rows: set[int] = set()
+    hidden_columns: set[int] = set()
+    with zipfile.ZipFile(path) as archive:
+        try:
+            workbook = archive.read("xl/workbook.xml")
+            relationships = archive.read("xl/_rels/workbook.xml.rels")
+        except KeyError:
+            return hidden_rows, hidden_columns
+        target = None
+        for tag in _SHEET_TAG.findall(workbook):
+            attributes = _attributes(tag)
+            if _xml_unescape(attributes.get("name", "")) == sheet_name:
+                relationship_id = attributes.get("id")
+                for relationship in _RELATIONSHIP.findall(relationships):
+                    found = _attributes(relationship)
+                    if found.get("Id") == relationship_id:
+                        target = found.get("Target", "")
+        if not target:
+            return hidden_rows, hidden_columns
+        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        try:
+            stream = archive.open(member)
+        except KeyError:
+            return hidden_rows, hidden_columns
+        with stream:
+            tail = b""
+            while chunk := stream.read(1024 * 1024):
+                data = tail + chunk
+                cut = data.rfind(b"<")
+                complete, tail = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+                for tag in _ROW_START.findall(complete):
+                    attributes = _attributes(tag)
+                    if attributes.get("hidden") in ("1", "true") and attributes.get("r"):
+                        hidden_rows.add(int(attributes["r"]))
+                for tag in _COL_TAG.findall(complete):
+                    attributes = _attributes(tag)
+                    if attributes.get("hidden") in ("1", "true"):
+                        first = int(attributes.get("min", "1"))
+                        last = min(int(attributes.get("max", first)), first + 200)
+                        hidden_columns.update(range(first - 1, last))
+    return hidden_rows, hidden_columns
+
+
+def _xml_unescape(text: str) -> str:
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 def _check_xlsx_archive(path: Path, limits: Limits) -> None:
@@ -95,12 +292,12 @@ def _check_xlsx_archive(path: Path, limits: Limits) -> None:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        raise SpreadsheetError(_l("The file is not a spreadsheet (.xlsx or .csv).")) from None
+        raise SpreadsheetError(NOT_A_SPREADSHEET) from None
     with archive:
         members = archive.infolist()
         names = {member.filename for member in members}
         if "xl/workbook.xml" not in names:
-            raise SpreadsheetError(_l("The file is not a spreadsheet (.xlsx or .csv)."))
+            raise SpreadsheetError(NOT_A_SPREADSHEET)
         total = sum(member.file_size for member in members)
         if total > limits.max_uncompressed_bytes or any(
             member.compress_size
@@ -134,42 +331,52 @@ def _check_sheet_dimensions(archive: zipfile.ZipFile, member: zipfile.ZipInfo, l
                 max_column = max(max_column, _column_number(letters))
             rows_seen += len(_ROW_TAG.findall(chunk))
             tail = data[-200:]
-            if max_row > limits.max_rows + 50 or rows_seen > limits.max_rows + 50:
+            if max_row > limits.max_rows + 200 or rows_seen > limits.max_rows + 200:
                 break
             if max_column > limits.max_columns * 4:
                 break
-    if max(max_row, rows_seen) > limits.max_rows + 50 or max_column > limits.max_columns * 4:
-        raise SpreadsheetError(
-            _l(
-                "The sheet is too large: at most %(rows)d rows and %(columns)d columns.",
-                rows=limits.max_rows,
-                columns=limits.max_columns,
-            )
+    if max(max_row, rows_seen) > limits.max_rows + 200:
+        raise _too_many_rows(max(max_row, rows_seen), limits)
+    if max_column > limits.max_columns * 4:
+        raise _too_wide(limits)
+
+
+def _too_wide(limits: Limits) -> SpreadsheetError:
+    return SpreadsheetError(
+        _l(
+            "The sheet is too large: at most %(rows)d rows and %(columns)d columns.",
+            rows=limits.max_rows,
+            columns=limits.max_columns,
         )
+    )
 
 
-def _read_csv(raw: bytes, limits: Limits) -> Table:
-    if b"\x00" in raw[:4096]:
-        raise SpreadsheetError(_l("The file is not a spreadsheet (.xlsx or .csv)."))
-    text = None
+def decode_text(raw: bytes) -> str | None:
+    """Text of a CSV file: UTF-8 (with or without BOM) first, then GB18030 (a superset of the
+    GBK that Excel on Chinese Windows saves); None when neither reads it."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            text = raw.decode(encoding)
-            break
+            return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+    return None
+
+
+def _csv_rows(raw: bytes) -> list[list]:
+    if b"\x00" in raw[:4096]:
+        raise SpreadsheetError(NOT_A_SPREADSHEET)
+    text = decode_text(raw)
     if text is None or _looks_binary(text):
-        raise SpreadsheetError(_l("The file is not a spreadsheet (.xlsx or .csv)."))
+        raise SpreadsheetError(NOT_A_SPREADSHEET)
     sample = text[:8192]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，")
     except csv.Error:
         dialect = csv.excel
     try:
-        rows = list(csv.reader(io.StringIO(text), dialect))
+        return list(csv.reader(io.StringIO(text), dialect))
     except csv.Error:
-        raise SpreadsheetError(_l("The file is not a spreadsheet (.xlsx or .csv).")) from None
-    return _table_from_rows(rows, limits, "csv")
+        raise SpreadsheetError(NOT_A_SPREADSHEET) from None
 
 
 def _looks_binary(text: str) -> bool:
@@ -178,35 +385,69 @@ def _looks_binary(text: str) -> bool:
     return controls > len(sample) // 20
 
 
-def _table_from_rows(rows: list[list], limits: Limits, kind: str) -> Table:
-    numbered = [(number, row) for number, row in enumerate(rows, start=1) if not is_blank(row)]
-    if not numbered:
-        raise SpreadsheetError(_l("The file has no rows: there is nothing to import."))
-    header_number, header = numbered[0]
-    width = max(len(row) for _, row in numbered)
-    if width > limits.max_columns:
+def _table_from_cells(
+    cells: list[list],
+    kind: str,
+    limits: Limits,
+    words: frozenset[str],
+    *,
+    heading_row: int | None = None,
+    merged: list | None = None,
+    hidden_rows: set[int] = frozenset(),
+    hidden_columns: set[int] = frozenset(),
+) -> Table:
+    if _all_blank(cells):
+        raise _empty()
+    if max(len(row) for row in cells) > limits.max_columns and any(
+        not is_blank(row[limits.max_columns :]) for row in cells[:200]
+    ):
+        raise _too_wide(limits)
+    cells = [row[: limits.max_columns] for row in cells]
+    layout = lay_out(
+        cells,
+        words=words,
+        heading_row=heading_row,
+        merged=merged,
+        hidden_rows=hidden_rows,
+        hidden_columns=hidden_columns,
+    )
+    if layout is None:
+        if heading_row is not None:
+            raise SpreadsheetError(
+                _l("Row %(row)d is empty: choose the row that holds the headings.", row=heading_row)
+            )
         raise SpreadsheetError(
             _l(
-                "The sheet is too large: at most %(rows)d rows and %(columns)d columns.",
-                rows=limits.max_rows,
-                columns=limits.max_columns,
+                "No heading row was found: none of the first rows holds headings such as 姓名, "
+                "性别, 身份证号 or 联系电话. Add a row of headings above the data (one heading "
+                "per column) and upload the file again."
             )
         )
-    data = numbered[1:]
-    if len(data) > limits.max_rows:
+    if len(layout.rows) > limits.max_rows:
+        raise _too_many_rows(len(layout.rows), limits)
+    if not layout.rows:
         raise SpreadsheetError(
             _l(
-                "The file has %(count)d rows; at most %(max)d at a time.",
-                count=len(data),
-                max=limits.max_rows,
+                "There are no rows below the headings (row %(row)d): there is nothing to "
+                "import. If the headings are on another row, choose it.",
+                row=layout.heading_rows[-1],
             )
         )
-    headers = [normalise_text(cell) for cell in header] + [""] * (width - len(header))
+    preview = []
+    for number, row in enumerate(cells, start=1):
+        if len(preview) >= PREVIEW_ROWS:
+            break
+        if not is_blank(row):
+            preview.append((number, [normalise_text(cell)[:30] for cell in row[:10]]))
     return Table(
-        headers=headers,
-        rows=[list(row) + [""] * (width - len(row)) for _, row in data],
-        row_numbers=[number for number, _ in data],
+        headers=layout.headers,
+        rows=layout.rows,
+        row_numbers=layout.row_numbers,
         format=kind,
+        heading_rows=layout.heading_rows,
+        skipped=layout.skipped,
+        blank_rows=layout.blank_rows,
+        preview=preview,
     )
 
 
@@ -214,29 +455,9 @@ def is_blank(row: Iterable) -> bool:
     return all(normalise_text(cell) == "" for cell in row)
 
 
-def normalise_text(value) -> str:
-    """Text as the user meant it: NFKC (full-width digits and letters become ASCII, the
-    ideographic space a space), runs of spaces collapsed, ends trimmed; numbers without '.0'."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()[:10] if isinstance(value, datetime) else value.isoformat()
-    text = unicodedata.normalize("NFKC", str(value))
-    text = text.replace("\u200b", "").replace("\ufeff", "")
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def normalise_header(value) -> str:
     """A heading reduced for matching: no spaces, no notes in brackets, no '*' or ':'."""
-    text = normalise_text(value).lower()
-    text = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", text)
-    return re.sub(r"[\s*:_\-./]", "", text)
+    return header_key(value)
 
 
 def to_date(value) -> date:

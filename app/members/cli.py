@@ -16,25 +16,41 @@ from tenants.models import Association
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--association", "slug", required=True, help="Slug of the association.")
+@click.option("--sheet", help="Name of the sheet to read, when the workbook has several.")
+@click.option("--heading-row", type=int, help="Row number of the headings, if not found.")
 @click.option("--dry-run", is_flag=True, help="Check and report only; write nothing.")
-def import_command(file: Path, slug: str, dry_run: bool) -> None:
-    """Import members from FILE (.xlsx or .csv) into an association's register."""
+def import_command(
+    file: Path, slug: str, sheet: str | None, heading_row: int | None, dry_run: bool
+) -> None:
+    """Import members from FILE (.xlsx, .xls or .csv) into an association's register."""
     association = db.session.scalar(select(Association).where(Association.slug == slug))
     if association is None:
         click.echo(f"No association with slug {slug!r}.", err=True)
         sys.exit(2)
     try:
-        table = read_table(file)
+        table = read_table(
+            file, headings=importing.HEADING_WORDS, sheet=sheet, heading_row=heading_row
+        )
     except SpreadsheetError as error:
         click.echo(f"{file}: {error.message}", err=True)
         sys.exit(1)
-    mapping = importing.guess_mapping(table.headers)
-    try:
-        importing.check_mapping(mapping)
-    except importing.services.RegisterError as error:
-        click.echo(f"{file}: {error.message}", err=True)
+    if table.sheet_choice_needed and sheet is None:
+        names = ", ".join(table.sheets)
+        click.echo(f"{file}: the workbook has several sheets with data ({names}).", err=True)
+        click.echo("Choose one with --sheet NAME.", err=True)
         sys.exit(1)
     with tenant_context(scope_for(association, writable=True)):
+        mapping = importing.guess_mapping(table.headers, importing.saved_mapping())
+        try:
+            importing.check_mapping(mapping)
+        except importing.services.RegisterError as error:
+            click.echo(f"{file}: {error.message}", err=True)
+            sys.exit(1)
+        headings = " and ".join(str(number) for number in table.heading_rows)
+        click.echo(f"Sheet {table.sheet or '-'}: headings on row {headings}.")
+        for skipped in table.skipped:
+            reason = importing.SKIP_REASONS[skipped.reason]
+            click.echo(f"row {skipped.number} skipped ({reason}): {skipped.text}")
         records = importing.records_from_table(table, mapping)
         checked = importing.check_rows(records, importing.RegisterSnapshot.load())
         valid = sum(1 for row in checked if row.valid)

@@ -3,13 +3,14 @@ and the command-line import."""
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from app.core.clock import china_today
 from app.core.spreadsheets import SpreadsheetError, read_table, to_date
 from app.extensions import db
 from app.members import importing
@@ -182,7 +183,8 @@ def test_secretary_imports_fixes_a_flagged_row_and_confirms(app, world, make_cli
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "photo.xlsx", "不是表格文件"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "old.xls", ".xls"),
         (b"PK\x03\x04 truncated zip", "broken.xlsx", "不是表格文件"),
-        ("姓名,电话\n".encode(), "headers-only.csv", None),
+        ("姓名,电话\n".encode(), "headers-only.csv", "没有数据行"),
+        ("甲,乙\n1,2\n".encode(), "no-headings.csv", "没有找到标题行"),
     ],
 )
 def test_unreadable_files_answer_with_a_clear_message(
@@ -219,7 +221,7 @@ def test_zip_bomb_is_refused(app, world, make_client):
 
 def test_wrong_headings_need_a_name_column(app, world, make_client):
     client = make_client(world.secretary_a1.login)
-    response = upload(client, "甲,乙\n1,2\n".encode(), "x.csv")
+    response = upload(client, "性别,电话\n男,13800000001\n".encode(), "x.csv")
     assert response.status_code == 303
     response = client.post(f"{response.location}/mapping", {"column_0": "phone"})
     assert response.status_code == 422 and "请指定姓名所在的列" in response.text
@@ -251,7 +253,7 @@ def test_row_report_flags_duplicates_checksums_and_registered_people(app, world)
         (4, {"name": "乙", "id_number": GOOD_ID, "phone": "13800000004"}),
         (5, {"name": "丙", "id_number": BAD_ID}),
         (6, {"name": "丁", "phone": "13900000000"}),
-        (7, {"name": "", "joined_on": "2099-01-01"}),
+        (7, {"name": "", "joined_on": (china_today() + timedelta(days=3)).isoformat()}),
         (8, {"name": "戊", "joined_on": "去年", "gender": "未知"}),
     ]
     with tenant_context(scope_for(world.village_a1, writable=True)):
