@@ -28,6 +28,7 @@ from app.members.blueprint import households_bp
 from app.oversight.blueprint import bp as oversight_bp
 from app.volunteers.blueprint import bp as volunteers_bp
 from tenants import resolver, rls, scoping
+from tenants.cli import rls_cli
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 BLUEPRINTS = (
@@ -91,6 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     cli.register_commands(app)
+    app.cli.add_command(rls_cli)
     return app
 
 

@@ -28,6 +28,9 @@ class Config:
     # nothing (PostgreSQL row-level security applies to it).
     DATABASE_ADMIN_URL: str | None = None
     DATABASE_APP_ROLE = "xiehui_app"
+    # The key the app enters PostgreSQL tenant scopes with (tenants/rls.py), derived from
+    # SECRET_KEY when unset; `flask rls install-key` lets a new one in (as the owner).
+    RLS_SCOPE_KEY: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -72,6 +75,7 @@ class Config:
         config.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL", cls.SQLALCHEMY_DATABASE_URI)
         config.DATABASE_ADMIN_URL = env.get("DATABASE_ADMIN_URL")
         config.DATABASE_APP_ROLE = env.get("DATABASE_APP_ROLE", cls.DATABASE_APP_ROLE)
+        config.RLS_SCOPE_KEY = env.get("RLS_SCOPE_KEY") or None
         config.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", cls.RATELIMIT_STORAGE_URI)
         # Per client address: an office behind one NAT address may need more than the default.
         config.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN", cls.RATELIMIT_LOGIN)

@@ -1,14 +1,29 @@
 """PostgreSQL row-level security: the second wall under the ORM scoping.
 
-Each tenant table gets ENABLE + FORCE ROW LEVEL SECURITY and one policy that reads the tenant
-settings of the current transaction. The app connects as a role that owns no tables and has no
-BYPASSRLS; before its queries run, `sync_settings` puts the current tenant scope into
-transaction-local settings with set_config(…, true) and bound parameters. With nothing set, a
-query on a tenant table returns no rows and an insert is refused.
+Each tenant table gets ENABLE + FORCE ROW LEVEL SECURITY and one policy per command that asks
+the scope of the current transaction. The app connects as a role that owns no tables and has no
+BYPASSRLS. The scope is not a setting the app role can simply set: `sync_settings` calls
+`xiehui_enter_scope(key, …)`, a SECURITY DEFINER function owned by the migration role that
+accepts only the app's key (RLS_SCOPE_KEY, or one derived from SECRET_KEY; the database keeps its
+SHA-256 in a schema only the owner can read). It stores the scope with a signature over the
+scope, the backend's pid and the transaction's start, made with a secret that never leaves the
+database. The policies' functions (`xiehui_scope_low()` …) check that signature once per
+statement (an initplan) and answer NULL when it is missing or forged, so a statement the app did
+not scope — an SQL injection, a leaked app password — reads no tenant row and writes none, even
+after `set_config('app.scope', …)`. A signature is worthless in another transaction.
+
+Work across tenants (UNSCOPED_BYPASS: the figures job, the platform console, offboarding) goes
+through the same function with `bypass`: it runs in the request's own transaction, so it sees
+its uncommitted writes and commits or rolls back with them, and only the app's key opens it.
+With nothing entered, a query on a tenant table returns no rows and an insert is refused.
 """
 
+import hashlib
+import hmac
 import re
+from functools import lru_cache
 
+from flask import current_app
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
@@ -17,15 +32,85 @@ from tenants.tree import subtree_bounds
 
 APPEND_ONLY_TABLES = ("audit_log",)
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+PRIVATE_SCHEMA = "xiehui_private"
 READ_RULE = (
+    "(SELECT xiehui_scope_bypass()) OR association_id IN ("
+    "SELECT id FROM associations WHERE path >= (SELECT xiehui_scope_low()) "
+    "AND path < (SELECT xiehui_scope_high()))"
+)
+WRITE_RULE = "(SELECT xiehui_scope_bypass()) OR association_id = (SELECT xiehui_scope_write())"
+# The rules before revision 0018_rls_wall, for its downgrade only: any connection could set these.
+SETTINGS_READ_RULE = (
     "current_setting('app.bypass', true) = 'on' OR association_id IN ("
     "SELECT id FROM associations WHERE path >= current_setting('app.scope_low', true) "
     "AND path < current_setting('app.scope_high', true))"
 )
-WRITE_RULE = (
+SETTINGS_WRITE_RULE = (
     "current_setting('app.bypass', true) = 'on' OR association_id = "
     "NULLIF(current_setting('app.write_association', true), '')::integer"
 )
+KEY_DERIVATION_LABEL = b"xiehui row-level security scope key"
+
+# The signature binds the scope to this backend and this transaction (its start, in µs): a value
+# read with current_setting() cannot be replayed in another transaction or connection. The keyed
+# hash is SHA-256(secret ‖ SHA-256(message)): both inputs have a fixed length, so it is not open
+# to length extension, and it needs no extension (pgcrypto) in the database.
+_SIGNATURE = (
+    "SELECT encode(sha256(s.secret || sha256(convert_to(claim || '|' || pg_backend_pid() || '|' "
+    "|| (extract(epoch FROM transaction_timestamp()) * 1000000)::bigint, 'UTF8'))), 'hex') "
+    f"FROM {PRIVATE_SCHEMA}.scope_secret s"
+)
+_VERIFIED = (
+    "SELECT CASE WHEN current_setting('app.scope_signature', true) = "
+    f"{PRIVATE_SCHEMA}.scope_signature(current_setting('app.scope', true)) "
+    "THEN string_to_array(current_setting('app.scope', true), '|') END"
+)
+_DEFINER = "SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
+_READERS = {
+    "xiehui_scope_bypass() RETURNS boolean": "(v.claim)[1] = 'on'",
+    "xiehui_scope_low() RETURNS text": "NULLIF((v.claim)[2], '')",
+    "xiehui_scope_high() RETURNS text": "NULLIF((v.claim)[3], '')",
+    "xiehui_scope_write() RETURNS integer": "NULLIF((v.claim)[4], '')::integer",
+}
+WALL_SQL = [
+    f"CREATE SCHEMA IF NOT EXISTS {PRIVATE_SCHEMA}",
+    f"REVOKE ALL ON SCHEMA {PRIVATE_SCHEMA} FROM PUBLIC",
+    f"CREATE TABLE IF NOT EXISTS {PRIVATE_SCHEMA}.scope_secret "
+    "(id integer PRIMARY KEY CHECK (id = 1), secret bytea NOT NULL)",
+    # 32 bytes from the server's strong random source (gen_random_uuid is built in since 13).
+    f"INSERT INTO {PRIVATE_SCHEMA}.scope_secret (id, secret) VALUES (1, decode(replace("
+    "gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex')) "
+    "ON CONFLICT (id) DO NOTHING",
+    f"CREATE TABLE IF NOT EXISTS {PRIVATE_SCHEMA}.app_keys "
+    "(key_hash bytea PRIMARY KEY, installed_at timestamptz NOT NULL DEFAULT now())",
+    f"CREATE OR REPLACE FUNCTION {PRIVATE_SCHEMA}.scope_signature(claim text) RETURNS text "
+    f"LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$ {_SIGNATURE} $$",
+    f"REVOKE ALL ON FUNCTION {PRIVATE_SCHEMA}.scope_signature(text) FROM PUBLIC",
+    f"CREATE OR REPLACE FUNCTION {PRIVATE_SCHEMA}.verified_scope() RETURNS text[] "
+    f"LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$ {_VERIFIED} $$",
+    f"REVOKE ALL ON FUNCTION {PRIVATE_SCHEMA}.verified_scope() FROM PUBLIC",
+    "CREATE OR REPLACE FUNCTION public.xiehui_enter_scope(app_key text, bypass boolean, "
+    "low text, high text, write_association integer) RETURNS void "
+    f"LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$ "
+    "DECLARE claim text; BEGIN "
+    f"IF NOT EXISTS (SELECT 1 FROM {PRIVATE_SCHEMA}.app_keys "
+    "WHERE key_hash = sha256(convert_to(app_key, 'UTF8'))) THEN "
+    "RAISE EXCEPTION 'xiehui_enter_scope: not the app''s row-level security key' "
+    "USING ERRCODE = '42501', HINT = 'flask rls install-key (as the owner, DATABASE_ADMIN_URL)'; "
+    "END IF; "
+    "IF strpos(coalesce(low, '') || coalesce(high, ''), '|') > 0 THEN "
+    "RAISE EXCEPTION 'xiehui_enter_scope: bad scope bounds'; END IF; "
+    "claim := concat_ws('|', CASE WHEN bypass THEN 'on' ELSE 'off' END, coalesce(low, ''), "
+    "coalesce(high, ''), coalesce(write_association::text, '')); "
+    "PERFORM set_config('app.scope', claim, true); "
+    f"PERFORM set_config('app.scope_signature', {PRIVATE_SCHEMA}.scope_signature(claim), true); "
+    "END $$",
+    *(
+        f"CREATE OR REPLACE FUNCTION public.{signature} LANGUAGE sql STABLE {_DEFINER} "
+        f"AS $$ SELECT {value} FROM (SELECT {PRIVATE_SCHEMA}.verified_scope() AS claim) v $$"
+        for signature, value in _READERS.items()
+    ),
+]
 
 
 def _checked_role(role: str) -> str:
@@ -64,8 +149,10 @@ def grant_app_role_sql(role: str) -> list[str]:
 def tenant_table_sql(
     table: str, *, append_only: bool = False, role: str | None = None
 ) -> list[str]:
-    """Statements that put a tenant table behind row-level security (for migrations)."""
+    """Statements that put a tenant table behind row-level security (for migrations). They
+    start with the wall's functions (idempotent), which the policies call."""
     statements = [
+        *WALL_SQL,
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
         f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({READ_RULE})",
@@ -86,6 +173,63 @@ def tenant_table_sql(
     return statements
 
 
+def rewrite_policies_sql(read_rule: str, write_rule: str) -> str:
+    """One statement that points every tenant policy of the database at these rules."""
+    rules = {
+        "tenant_read": f"USING ({read_rule})",
+        "tenant_insert": f"WITH CHECK ({write_rule})",
+        "tenant_update": f"USING ({read_rule}) WITH CHECK ({write_rule})",
+        "tenant_delete": f"USING ({write_rule})",
+    }
+    cases = " ".join(
+        f"WHEN '{name}' THEN {_dollar_quoted(clause)}" for name, clause in rules.items()
+    )
+    return (
+        "DO $$ DECLARE p record; BEGIN FOR p IN SELECT schemaname, tablename, policyname "
+        "FROM pg_policies WHERE schemaname = 'public' AND policyname IN "
+        "('tenant_read', 'tenant_insert', 'tenant_update', 'tenant_delete') LOOP "
+        "EXECUTE format('ALTER POLICY %I ON %I.%I ', p.policyname, p.schemaname, p.tablename) "
+        f"|| CASE p.policyname {cases} END; END LOOP; END $$"
+    )
+
+
+def _dollar_quoted(value: str) -> str:
+    assert "$q$" not in value
+    return f"$q${value}$q$"
+
+
+def install_key_sql() -> str:
+    """As the owner, with the parameter :key: let this key enter scopes."""
+    return (
+        f"INSERT INTO {PRIVATE_SCHEMA}.app_keys (key_hash) "
+        "VALUES (sha256(convert_to(:key, 'UTF8'))) ON CONFLICT (key_hash) DO NOTHING"
+    )
+
+
+def forget_other_keys_sql() -> str:
+    """As the owner, with the parameter :key: every other key stops working (a rotation)."""
+    return (
+        f"DELETE FROM {PRIVATE_SCHEMA}.app_keys WHERE key_hash <> sha256(convert_to(:key, 'UTF8'))"
+    )
+
+
+class _Key(str):
+    """The key as a bound parameter: SQLAlchemy prints parameters into its errors and logs."""
+
+    def __repr__(self) -> str:
+        return "'<RLS_SCOPE_KEY>'"
+
+
+def scope_key(config) -> str:
+    """The key the app enters scopes with: RLS_SCOPE_KEY, or one derived from SECRET_KEY."""
+    return _Key(config.get("RLS_SCOPE_KEY") or _derived_key(config["SECRET_KEY"]))
+
+
+@lru_cache(maxsize=8)
+def _derived_key(secret_key: str) -> str:
+    return hmac.new(secret_key.encode(), KEY_DERIVATION_LABEL, hashlib.sha256).hexdigest()
+
+
 def protect_new_tables(op, tables, role: str) -> None:
     """In a migration: put new tenant tables behind row-level security and grant the app role
     on them. PostgreSQL only; on SQLite the ORM scoping is the wall."""
@@ -98,37 +242,44 @@ def protect_new_tables(op, tables, role: str) -> None:
         op.execute(statement)
 
 
-def _wanted_settings() -> tuple[str, str, str, str]:
+def _wanted_settings() -> tuple[bool, str | None, str | None, int | None]:
     scope = current_scope()
     if isinstance(scope, Bypass):
-        return ("on", "", "", "")
+        return (True, None, None, None)
     if isinstance(scope, TenantScope):
         low, high = subtree_bounds(scope.path)
-        return ("off", low, high, str(scope.association_id) if scope.writable else "")
-    return ("off", "", "", "")
+        return (False, low, high, scope.association_id if scope.writable else None)
+    return (False, None, None, None)
 
 
 def sync_settings(session: Session) -> None:
-    """Make the transaction's tenant settings match the current scope (one round trip when
-    they change, none otherwise)."""
+    """Make the transaction's scope match the current tenant context (one round trip when it
+    changes, none otherwise)."""
     wanted = _wanted_settings()
     connection = session.connection()  # begins the transaction first: after_begin resets info
     if session.info.get("rls_settings") == wanted:
         return
     connection.execute(
-        text(
-            "SELECT set_config('app.bypass', :bypass, true), "
-            "set_config('app.scope_low', :low, true), "
-            "set_config('app.scope_high', :high, true), "
-            "set_config('app.write_association', :write, true)"
-        ),
-        {"bypass": wanted[0], "low": wanted[1], "high": wanted[2], "write": wanted[3]},
+        text("SELECT xiehui_enter_scope(:key, :bypass, :low, :high, :write)"),
+        {
+            "key": scope_key(current_app.config),
+            "bypass": wanted[0],
+            "low": wanted[1],
+            "high": wanted[2],
+            "write": wanted[3],
+        },
     )
     session.info["rls_settings"] = wanted
 
 
 def _forget_settings(session: Session, transaction, connection) -> None:
     session.info.pop("rls_settings", None)
+
+
+def _forget_after_savepoint(session: Session, transaction) -> None:
+    # A savepoint rolled back puts the scope before it back in the database; enter it again.
+    if transaction.nested:
+        session.info.pop("rls_settings", None)
 
 
 def _before_query(state) -> None:
@@ -149,6 +300,7 @@ def install(session_class: type[Session]) -> None:
     if _installed:
         return
     event.listen(session_class, "after_begin", _forget_settings)
+    event.listen(session_class, "after_transaction_end", _forget_after_savepoint)
     event.listen(session_class, "do_orm_execute", _before_query)
     event.listen(session_class, "before_flush", _before_flush)
     _installed = True
