@@ -2,11 +2,12 @@
 
 from flask import Blueprint
 
-from app.members import cli, personal_data_views, views
+from app.members import cli, move_views, personal_data_views, views
 from app.members.labels import (
     DATA_REQUEST_STATUS_LABELS,
     GENDER_LABELS,
     IMPORT_STATUS_LABELS,
+    MOVE_STATUS_LABELS,
     STATUS_LABELS,
 )
 
@@ -24,6 +25,14 @@ bp.add_url_rule("/me/data", "my_data", personal_data_views.my_data)
 bp.add_url_rule("/me/data.xlsx", "my_data_download", personal_data_views.my_data_download)
 bp.add_url_rule(
     "/me/data/delete", "request_deletion", personal_data_views.request_deletion, methods=["POST"]
+)
+bp.add_url_rule("/me/move", "request_move", move_views.request_move, methods=["POST"])
+bp.add_url_rule("/moves", "moves", move_views.list_moves)
+bp.add_url_rule(
+    "/moves/<int:move_id>/approve", "approve_move", move_views.approve_move, methods=["POST"]
+)
+bp.add_url_rule(
+    "/moves/<int:move_id>/decline", "decline_move", move_views.decline_move, methods=["POST"]
 )
 bp.add_url_rule("/data-requests", "data_requests", personal_data_views.data_requests)
 bp.add_url_rule(
@@ -102,4 +111,5 @@ def register_helpers() -> dict:
         "gender_label": GENDER_LABELS.get,
         "import_status_label": IMPORT_STATUS_LABELS.get,
         "data_request_status_label": DATA_REQUEST_STATUS_LABELS.get,
+        "move_status_label": MOVE_STATUS_LABELS.get,
     }

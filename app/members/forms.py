@@ -128,8 +128,48 @@ class ImportUploadForm(FlaskForm):
 
 
 class ContactForm(FlaskForm):
+    """A member's own details: only her phone. A posted `household_id` is not a field here, so
+    it is ignored; moving household goes through MoveRequestForm."""
+
     phone = StringField(_l("Mobile number"), validators=[Length(max=20), check_phone])
-    household_id = SelectField(_l("Household"), coerce=_optional_int, validate_choice=False)
+
+
+class MoveRequestForm(FlaskForm):
+    new_address = StringField(
+        _l("New address"),
+        validators=[
+            InputRequired(message=_l("Enter the address you are moving to.")),
+            Length(max=200),
+        ],
+        filters=[_strip],
+    )
+    note = TextAreaField(
+        _l("Note for the secretary (optional)"),
+        validators=[Optional(), Length(max=500)],
+        filters=[_strip],
+    )
+
+
+class MoveApprovalForm(FlaskForm):
+    household_id = SelectField(
+        _l("Move into"), coerce=_optional_int, validate_choice=False, default=0
+    )
+    address = StringField(
+        _l("Address of the new household"),
+        validators=[Optional(), Length(max=200)],
+        filters=[_strip],
+    )
+
+
+class MoveDeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason (the member will see it)"),
+        validators=[
+            InputRequired(message=_l("Give the reason for declining: the member will see it.")),
+            Length(max=500),
+        ],
+        filters=[_strip],
+    )
 
 
 class DeletionRequestForm(FlaskForm):

@@ -2,7 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.members.models import DataRequestStatus, Gender, ImportStatus, MemberStatus
+from app.members.models import (
+    DataRequestStatus,
+    Gender,
+    ImportStatus,
+    MemberStatus,
+    MoveRequestStatus,
+)
 
 STATUS_LABELS = {
     MemberStatus.ACTIVE: _l("Active"),
@@ -15,6 +21,12 @@ DATA_REQUEST_STATUS_LABELS = {
     DataRequestStatus.PENDING: _l("Waiting for a decision"),
     DataRequestStatus.CARRIED_OUT: _l("Deleted"),
     DataRequestStatus.REFUSED: _l("Refused"),
+}
+
+MOVE_STATUS_LABELS = {
+    MoveRequestStatus.PENDING: _l("Waiting for a decision"),
+    MoveRequestStatus.APPROVED: _l("Approved"),
+    MoveRequestStatus.DECLINED: _l("Declined"),
 }
 
 GENDER_LABELS = {Gender.FEMALE: _l("Female"), Gender.MALE: _l("Male")}

@@ -306,3 +306,50 @@ class PersonalDataRequest(TenantMixin, CreatedAtMixin, db.Model):
     decision_note: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class MoveRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class HouseholdMoveRequest(TenantMixin, CreatedAtMixin, db.Model):
+    """A member's request to move to another household (迁户申请). She types the new address;
+    the secretary or staff approve it, choosing or creating the household in the register (the
+    member moves then), or decline it with a reason she sees. Addresses are kept as text
+    snapshots: the households themselves may be edited or deleted later."""
+
+    __tablename__ = "household_move_requests"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["association_id", "member_id"],
+            ["members.association_id", "members.id"],
+            name="fk_household_move_requests_member",
+            ondelete="CASCADE",
+        ),
+        # One open request per member at a time.
+        Index(
+            "uq_household_move_requests_pending",
+            "association_id",
+            "member_id",
+            unique=True,
+            sqlite_where=sa_text("status = 'pending'"),
+            postgresql_where=sa_text("status = 'pending'"),
+        ),
+        Index("ix_household_move_requests_status", "association_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(Integer)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    from_address: Mapped[str] = mapped_column(String(200), default="")
+    new_address: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[MoveRequestStatus] = mapped_column(
+        string_enum(MoveRequestStatus), default=MoveRequestStatus.PENDING
+    )
+    moved_to_address: Mapped[str] = mapped_column(String(200), default="")
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

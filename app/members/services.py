@@ -181,10 +181,10 @@ def update_member(member: Member, data: MemberInput) -> Member:
     return member
 
 
-def update_contact_details(member: Member, *, phone: str | None, household_id: int | None) -> None:
-    """Member self-service: a member corrects their own phone and household."""
+def update_contact_details(member: Member, *, phone: str | None) -> None:
+    """Member self-service: a member corrects their own phone. Her household is not hers to
+    choose: she asks to move (app.members.moves) and the secretary or staff decide."""
     check_duplicates(id_number=None, phone=phone, exclude_id=member.id)
-    _check_household(household_id)
     scope = current_scope()
     if not isinstance(scope, TenantScope) or scope.association_id != member.association_id:
         raise RegisterError(_l("This record belongs to another association."))
@@ -192,7 +192,6 @@ def update_contact_details(member: Member, *, phone: str | None, household_id: i
     # so the write is allowed for this flush only.
     with tenant_context(replace(scope, writable=True)):
         set_phone(member, phone)
-        member.household_id = household_id
         db.session.flush()
 
 

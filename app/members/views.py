@@ -18,13 +18,14 @@ from app.core.views import (
     secretary_only,
 )
 from app.extensions import db, htmx
-from app.members import exporting, importing, services
+from app.members import exporting, importing, moves, services
 from app.members.forms import (
     ContactForm,
     HouseholdForm,
     ImportUploadForm,
     LinkForm,
     MemberForm,
+    MoveRequestForm,
     SettingsForm,
     VisitForm,
 )
@@ -78,6 +79,7 @@ def index():
         tags=services.tags_in_use(),
         statuses=list(MemberStatus),
         counts=services.register_counts(),
+        pending_moves=moves.pending_count() if g.access.can_write else 0,
     )
 
 
@@ -158,6 +160,7 @@ def show(member_id: int):
         central=central,
         phone=phone,
         user=db.session.get(User, member.user_id) if member.user_id else None,
+        open_move=moves.open_move_of(member) if g.access.can_write else None,
     )
 
 
@@ -227,28 +230,46 @@ def export():
 
 @has_own_role
 def me():
+    """My details: my phone to correct, my household to ask to move from (not to choose)."""
     member = services.member_of_user(current_user.id)
     form = ContactForm()
-    form.household_id.choices = [(0, _("No household"))] + services.household_choices()
     if member is None:
         if request.method == "POST":
             abort(404)
         return render("members/me.html", member=None, form=form)
     if request.method == "GET":
         form.phone.data = services.phone_of(member)
-        form.household_id.data = member.household_id
-        return render("members/me.html", member=member, form=form)
-    if not form.validate_on_submit():
-        return render("members/me.html", member=member, form=form, status=422)
-    try:
-        services.update_contact_details(
-            member, phone=form.phone.data, household_id=form.household_id.data
+        return my_details_page(member, form)
+    if "household_id" in request.form:
+        form.form_errors.append(
+            _("Your household is changed by the secretary: ask to move household below.")
         )
+        return my_details_page(member, form, status=422)
+    if not form.validate_on_submit():
+        return my_details_page(member, form, status=422)
+    try:
+        services.update_contact_details(member, phone=form.phone.data)
     except services.RegisterError as error:
         _attach(form, error)
-        return render("members/me.html", member=member, form=form, status=422)
+        return my_details_page(member, form, status=422)
     flash(_("Your details have been saved."), "success")
     return redirect(url_for("members.me"), 303)
+
+
+def my_details_page(member, form=None, move_form=None, *, status: int = 200):
+    if form is None:
+        form = ContactForm(formdata=None)
+        form.phone.data = services.phone_of(member)
+    return render(
+        "members/me.html",
+        member=member,
+        form=form,
+        household=services.load_household(member.household_id) if member.household_id else None,
+        move_form=move_form or MoveRequestForm(formdata=None),
+        open_move=moves.open_move_of(member),
+        moves=moves.moves_of_member(member),
+        status=status,
+    )
 
 
 # ---- import ---------------------------------------------------------------------------------

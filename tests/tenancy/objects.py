@@ -234,6 +234,19 @@ def _data_request(world, association):
         return request.id
 
 
+def _household_move(world, association):
+    from app.members.models import HouseholdMoveRequest
+
+    member_id = create_member(association, f"迁户人{secrets.token_hex(3)}").id
+    with UNSCOPED_BYPASS("test fixture for the route sweep"):
+        move = HouseholdMoveRequest(
+            association_id=association.id, member_id=member_id, new_address="新村1号"
+        )
+        db.session.add(move)
+        db.session.commit()
+        return move.id
+
+
 # url argument name -> maker(world, association) -> id
 OBJECT_IDS = {
     "member_id": _member,
@@ -261,4 +274,5 @@ OBJECT_IDS = {
     "exemption_id": _dues_exemption,
     "central_household_id": _central_household,
     "request_id": _data_request,
+    "move_id": _household_move,
 }

@@ -36,6 +36,12 @@ TENANT_ROUTES = {
     ("members.my_data_download", "GET"): {"secretary": 404, "member": 404, "auditor": 403},
     ("members.request_deletion", "POST"): {"secretary": 404, "member": 404, "auditor": 403},
     ("members.data_requests", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    # Household moves: a member asks for herself (no member record in the sweep's world → 404);
+    # secretary and staff decide.
+    ("members.request_move", "POST"): {"secretary": 404, "member": 404, "auditor": 403},
+    ("members.moves", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("members.approve_move", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("members.decline_move", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("members.decide_data_request", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("members.import_upload", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("members.import_upload", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
