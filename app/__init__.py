@@ -1,10 +1,12 @@
 """Application factory: configuration, extensions, tenancy, blueprints, error pages, CLI."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli, extensions
 from app.accounts import session as account_sessions
@@ -14,7 +16,7 @@ from app.admin.blueprint import bp as admin_bp
 from app.associations.blueprint import bp as associations_bp
 from app.checklist.blueprint import bp as checklist_bp
 from app.config import INSTANCE_DIR, Config, check_production_safety
-from app.core import audit, errors, i18n, jobs, notifications, security, views
+from app.core import audit, errors, i18n, jobs, notifications, security, static_files, views
 from app.core.converters import BoundedIntegerConverter
 from app.core.uploads import bp as files_bp
 from app.dashboards import refresh as dashboard_figures
@@ -66,6 +68,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(i18n.TRANSLATIONS)
     check_production_safety(app.config)
     app.url_map.converters["int"] = BoundedIntegerConverter
+    if hops := app.config["PROXY_FIX_HOPS"]:
+        # Trust X-Forwarded-* from exactly this many proxies: the address the login limiter
+        # and the audit log see is the one nginx saw, whatever a client puts in the header.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(MIGRATIONS_DIR))
@@ -85,6 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
     account_sessions.init_app(app)
     views.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
     jobs.init_app(app)
@@ -105,3 +112,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+@event.listens_for(Engine, "connect")
+def _no_prepared_statements_behind_a_transaction_pooler(dbapi_connection, connection_record):
+    """PgBouncer in transaction mode (1.18, Debian 12) hands each transaction any server
+    connection: a statement psycopg prepared on one (after 5 runs) is unknown on the next.
+    DATABASE_TRANSACTION_POOLER=1 (deploy/) turns psycopg's automatic preparing off."""
+    pooled = os.environ.get("DATABASE_TRANSACTION_POOLER", "").lower() in {"1", "true", "yes", "on"}
+    if pooled and type(dbapi_connection).__module__.startswith("psycopg"):
+        dbapi_connection.prepare_threshold = None

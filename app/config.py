@@ -53,7 +53,11 @@ class Config:
     NOTIFICATION_BACKEND = "console"
     MAIL_FROM = "noreply@xiehui.local"
     HUEY_URL = f"sqlite:///{INSTANCE_DIR / 'jobs.db'}"
+    # deploy/nginx/xiehui.conf sets client_max_body_size to the same 20 MB.
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (nginx: 1).
+    # 0 ignores those headers; more than the real number lets a client choose its address.
+    PROXY_FIX_HOPS = 0
     # Recompute an association's dashboard figures after each commit that changed it (a job).
     # Tests switch it off except where they test the figures: inline, it runs on every commit.
     DASHBOARD_LIVE_REFRESH = True
@@ -81,6 +85,7 @@ class Config:
         config.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN", cls.RATELIMIT_LOGIN)
         config.NOTIFICATION_BACKEND = env.get("NOTIFICATION_BACKEND", cls.NOTIFICATION_BACKEND)
         config.HUEY_URL = env.get("HUEY_URL", cls.HUEY_URL)
+        config.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", cls.PROXY_FIX_HOPS))
         config.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY") or None
         config.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET") or None
         config.STRIPE_API_BASE = env.get("STRIPE_API_BASE") or None

@@ -55,6 +55,12 @@ def _server_error(error: Exception):
     return render_error(500)
 
 
+def too_large_page():
+    """What nginx shows (error_page 413, deploy/nginx/xiehui.conf) when it refuses an oversize
+    body before the app sees it: the app's own page, in the user's language."""
+    return render_error(413)
+
+
 def _database_unavailable(error: OperationalError):
     """The database is down or restarting (or dropped the connection): a 503 the browser may
     retry, rendered without touching the database — the usual error page needs the signed-in
@@ -112,3 +118,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(TenantWriteDenied, _tenant_write_denied)
     app.register_error_handler(TenantContextMissing, _server_error)
     app.register_error_handler(500, _server_error)
+    app.add_url_rule("/errors/too-large", "errors.too_large", too_large_page, methods=["GET"])

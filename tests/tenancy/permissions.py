@@ -241,6 +241,7 @@ TENANT_ROUTES = {
 # (endpoint, method): why it holds no tenant data (or how it is guarded instead).
 PUBLIC_ROUTES = {
     ("static", "GET"): "vendored assets and styles",
+    ("errors.too_large", "GET"): "the 413 page nginx shows for an oversize body; no data",
     ("accounts.index", "GET"): "redirects to the user's own association",
     ("accounts.login", "GET"): "sign-in form",
     ("accounts.login", "POST"): "sign-in",
