@@ -324,7 +324,7 @@ def lay_out(
     for index in range(first_data, len(cells)):
         row = cells[index]
         values = [row[column] if column < len(row) else "" for column in columns]
-        if _is_blank(values):
+        if _is_blank(row):
             layout.blank_rows += 1
             continue
         number = index + 1
@@ -338,6 +338,9 @@ def lay_out(
         reason = skip_reason(row)
         if reason:
             layout.skipped.append(SkippedRow(number, reason, text))
+            continue
+        if _is_blank(values):  # only a 序号, or cells of hidden columns
+            layout.blank_rows += 1
             continue
         layout.rows.append(values)
         layout.row_numbers.append(number)

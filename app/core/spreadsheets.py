@@ -36,6 +36,21 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 # The stream name an encrypted (password-protected) Office file holds, as UTF-16 in its
 # compound-file directory.
 ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+# Files people upload by mistake (a PDF or a photo of the roster, an archive, a Word file):
+# recognised by their first bytes, so they are not read as text.
+OTHER_FORMATS = (
+    b"%PDF",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"Rar!",
+    b"7z\xbc\xaf",
+    b"\x1f\x8b",
+    b"{\\rtf",
+    b"<?xml",
+    b"<!DOCTYPE",
+    b"<html",
+)
 EXCEL_EPOCH = date(1899, 12, 30)
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\b")
@@ -130,6 +145,8 @@ def read_table(
         if ENCRYPTED_MARK in path.read_bytes():
             raise SpreadsheetError(PASSWORD_PROTECTED)
         return _read_workbook(path, "xls", limits, words, sheet, heading_row)
+    if head.startswith(OTHER_FORMATS) or head.lower().startswith((b"<html", b"<!doctype")):
+        raise SpreadsheetError(NOT_A_SPREADSHEET)
     rows = _csv_rows(path.read_bytes())
     return _table_from_cells(rows, "csv", limits, words, heading_row=heading_row)
 
