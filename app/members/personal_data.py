@@ -25,8 +25,14 @@ from app.dues.models import Charge, Payment
 from app.events.models import Event, Registration
 from app.extensions import db
 from app.members import services
-from app.members.labels import GENDER_LABELS, STATUS_LABELS
-from app.members.models import DataRequestStatus, Household, Member, PersonalDataRequest
+from app.members.labels import GENDER_LABELS, MOVE_STATUS_LABELS, STATUS_LABELS
+from app.members.models import (
+    DataRequestStatus,
+    Household,
+    HouseholdMoveRequest,
+    Member,
+    PersonalDataRequest,
+)
 from app.volunteers.models import Assignment, Shift, Volunteer
 from tenants.context import TenantScope, current_scope, tenant_context
 from tenants.models import Membership, Role
@@ -143,12 +149,34 @@ def _volunteering(member: Member) -> Section:
     )
 
 
+def _household_moves(member: Member) -> Section:
+    moves = db.session.scalars(
+        select(HouseholdMoveRequest)
+        .where(HouseholdMoveRequest.member_id == member.id)
+        .order_by(HouseholdMoveRequest.created_at, HouseholdMoveRequest.id)
+    ).all()
+    return Section(
+        str(_l("Household moves")),
+        [str(_l("Asked on")), str(_l("New address")), str(_l("Note")), str(_l("Status"))],
+        [
+            [
+                local_datetime(move.created_at),
+                move.new_address,
+                move.note,
+                str(MOVE_STATUS_LABELS.get(move.status, move.status)),
+            ]
+            for move in moves
+        ],
+    )
+
+
 SECTIONS: list[Callable[[Member], Section]] = [
     _register_record,
     _activities,
     _event_registrations,
     _dues,
     _volunteering,
+    _household_moves,
 ]
 
 

@@ -232,3 +232,9 @@ def test_deleting_the_member_removes_her_requests(world, client_for, her):
         services.delete_member(services.load_member(her))
         db.session.commit()
     assert _moves() == []
+
+
+def test_her_requests_are_in_her_data(world, client_for, her):
+    _ask(client_for(world.member_a1.login), address="新家2号", note="五月搬家")
+    page = client_for(world.member_a1.login).get("/a/village-a1/members/me/data").text
+    assert "Household moves" in page and "新家2号" in page and "五月搬家" in page

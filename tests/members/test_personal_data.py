@@ -50,7 +50,14 @@ def test_the_download_is_a_workbook_of_every_section_and_is_logged(world, make_c
     response = make_client(world.member_a1.login).get(f"{BASE}/me/data.xlsx")
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["会员档案", "参加的活动", "活动报名", "会费与缴费", "志愿服务"]
+    assert workbook.sheetnames == [
+        "会员档案",
+        "参加的活动",
+        "活动报名",
+        "会费与缴费",
+        "志愿服务",
+        "迁户申请",
+    ]
     record = {row[0]: row[1] for row in workbook["会员档案"].iter_rows(values_only=True)}
     assert record["姓名"] == "会员甲" and record["身份证号"] == "11010519491231002X"
     assert [row[1] for row in workbook["参加的活动"].iter_rows(min_row=2, values_only=True)] == [
