@@ -3,6 +3,7 @@
 from flask import Blueprint
 
 from app.dashboards import definitions, views
+from app.dashboards.labels import ACTIVITY_STATUS_LABELS, progress_text
 
 bp = Blueprint("dashboards", __name__, url_prefix="/a/<slug>/dashboard")
 bp.add_url_rule("/", "index", views.index)
@@ -28,3 +29,14 @@ def target_filter(value) -> str:
 def register_helpers() -> dict:
     """`home_figures(association)`: the member-ratio card of the association's home page."""
     return {"home_figures": views.home_figures}
+
+
+# The activity requirement's status words and sentence, for every page that shows them (also
+# from imported macros, hence globals rather than context).
+bp.add_app_template_global(progress_text, "activity_progress_text")
+bp.add_app_template_global(views.activity_progress_for, "activity_progress_for")
+
+
+@bp.app_template_global("activity_status_label")
+def activity_status_label(status: str) -> str:
+    return str(ACTIVITY_STATUS_LABELS[status])

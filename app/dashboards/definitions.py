@@ -7,6 +7,7 @@ association and year has one value everywhere. Shares are exact fractions of who
 (never floats), compared with their target exactly and rounded once, half up, to 0.1 %.
 """
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -102,3 +103,116 @@ def ended_quarters(year: int, today: date) -> int:
     if year > today.year:
         return 0
     return (today.month - 1) // 3
+
+
+# --- activity requirement: progress and risk in the current period ------------------------------
+
+MET, ON_TRACK, AT_RISK, MISSED = "met", "on_track", "at_risk", "missed"
+ACTIVITY_STATUSES = (MET, ON_TRACK, AT_RISK, MISSED)
+# A quarter's missing activity puts it at risk in the quarter's last month (31 days or fewer
+# left): "Q4: no activity yet, 31 days left" is amber on 30 November, not on 2 October.
+RISK_DAYS = 31
+# Counts are capped in the stored signatures (targets are validated below these).
+QUARTER_CAP, YEAR_CAP = 6, 24
+
+
+def activity_status(
+    ended: int, lowest_ended: int, current: int, total: int, days_left: int, targets
+) -> str:
+    """The activity requirement of one grassroots association (every quarter at least
+    `activities_per_quarter`, the year at least `activities_per_year`) as of a day.
+
+    missed: an ended quarter fell short, or the year is over below the yearly count — as
+    soon as a quarter ends short the year's requirement can no longer be met;
+    met: every quarter and the year reached (all four quarters);
+    at risk: the running quarter (or, in Q4, the year) still short with ≤ RISK_DAYS left;
+    on track: otherwise."""
+    per_quarter, per_year = targets.activities_per_quarter, targets.activities_per_year
+    if (ended and lowest_ended < per_quarter) or (ended == 4 and total < per_year):
+        return MISSED
+    if ended == 4:
+        return MET
+    short = current < per_quarter or (ended == 3 and total < per_year)
+    if not short and ended == 3:
+        return MET
+    if short and days_left <= RISK_DAYS:
+        return AT_RISK
+    return ON_TRACK
+
+
+def activity_signatures(quarters: list[int]) -> dict[str, int]:
+    """One key per number of ended quarters (0–4) saying what the status rule needs: the
+    lowest count of the ended quarters, the running quarter's count and the year's total
+    (capped). Summed over a subtree they count associations per signature, from which
+    `activity_status_counts` counts each status for any targets on any day."""
+    total = min(sum(quarters), YEAR_CAP)
+    keys = {}
+    for ended in range(5):
+        lowest = min((min(quarters[:ended]) if ended else QUARTER_CAP), QUARTER_CAP)
+        current = min(quarters[ended], QUARTER_CAP) if ended < 4 else 0
+        keys[f"act{ended}:{lowest}:{current}:{total if ended >= 3 else 0}"] = 1
+    return keys
+
+
+def current_quarter(year: int, today: date) -> tuple[int, int]:
+    """(quarters ended, days left in the running quarter) of `year` on `today`."""
+    ended = ended_quarters(year, today)
+    if ended == 4 or year > today.year:
+        return ended, 0 if ended == 4 else 366
+    return ended, (quarter_end(year, ended + 1) - today).days
+
+
+def activity_status_counts(totals: dict, year: int, today: date, targets) -> dict[str, int]:
+    """How many grassroots associations of a subtree are in each status (from its sums)."""
+    ended, days_left = current_quarter(year, today)
+    counts = dict.fromkeys(ACTIVITY_STATUSES, 0)
+    prefix = f"act{ended}:"
+    for key, count in totals.items():
+        if key.startswith(prefix):
+            lowest, current, total = (int(part) for part in key[len(prefix) :].split(":"))
+            counts[activity_status(ended, lowest, current, total, days_left, targets)] += count
+    return counts
+
+
+@dataclass(frozen=True)
+class ActivityProgress:
+    """One association's activity requirement for a year, as of a day."""
+
+    year: int
+    quarters: tuple[int, ...]
+    ended: int
+    days_left: int
+    per_quarter: int
+    per_year: int
+    status: str
+
+    @property
+    def total(self) -> int:
+        return sum(self.quarters)
+
+    @property
+    def current(self) -> int | None:
+        """The running quarter (None when the year is over)."""
+        return self.ended + 1 if self.ended < 4 else None
+
+    @property
+    def short_quarters(self) -> list[int]:
+        """Ended quarters below the per-quarter target."""
+        return [q + 1 for q in range(self.ended) if self.quarters[q] < self.per_quarter]
+
+
+def activity_progress(quarters, year: int, today: date, targets) -> ActivityProgress:
+    quarters = tuple(int(count or 0) for count in quarters)
+    ended, days_left = current_quarter(year, today)
+    lowest = min(quarters[:ended]) if ended else QUARTER_CAP
+    current = quarters[ended] if ended < 4 else 0
+    status = activity_status(ended, lowest, current, sum(quarters), days_left, targets)
+    return ActivityProgress(
+        year=year,
+        quarters=quarters,
+        ended=ended,
+        days_left=days_left,
+        per_quarter=targets.activities_per_quarter,
+        per_year=targets.activities_per_year,
+        status=status,
+    )

@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 from app.core.labels import KIND_LABELS
 from app.core.spreadsheets import safe_cell
 from app.dashboards.definitions import spreadsheet_share
-from app.dashboards.labels import CHECKLIST_LABELS, target_labels
+from app.dashboards.labels import ACTIVITY_STATUS_LABELS, CHECKLIST_LABELS, target_labels
 from app.dashboards.rollup import Figures
 from app.dashboards.targets import DEFAULT_TARGETS, Targets
 
@@ -29,7 +29,9 @@ class Column:
 _percent = spreadsheet_share
 
 
-def figure_groups(total: Figures) -> list[tuple[str, list[Column]]]:
+def figure_groups(
+    total: Figures, targets: Targets = DEFAULT_TARGETS
+) -> list[tuple[str, list[Column]]]:
     """(sheet title, columns) of each figure group that exists (its module installed)."""
     groups = [
         (
@@ -49,6 +51,13 @@ def figure_groups(total: Figures) -> list[tuple[str, list[Column]]]:
                 ),
                 Column(lambda: _("Activities in the year"), lambda f: f.activities),
                 Column(lambda: _("Associations with a quarter missing"), lambda f: f.quarter_gaps),
+                *(
+                    Column(
+                        lambda label=label: str(label),
+                        lambda f, s=status: f.activity_counts(targets)[s],
+                    )
+                    for status, label in ACTIVITY_STATUS_LABELS.items()
+                ),
             ],
         ),
         (
@@ -116,7 +125,7 @@ def dashboard_workbook(
         labels = target_labels(targets)
         workbook = Workbook()
         workbook.remove(workbook.active)
-        for title, columns in figure_groups(total):
+        for title, columns in figure_groups(total, targets):
             sheet = workbook.create_sheet(title)
             sheet.append([_("Association"), _("Kind"), *(c.header() for c in columns)])
             rows = [(_("%(name)s (whole subtree)", name=association.name), association.kind, total)]

@@ -3,7 +3,14 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.dashboards.definitions import target_text
+from app.dashboards.definitions import (
+    AT_RISK,
+    MET,
+    MISSED,
+    ON_TRACK,
+    ActivityProgress,
+    target_text,
+)
 from app.dashboards.targets import DEFAULT_TARGETS, Targets
 
 TARGET_LABELS = {
@@ -27,6 +34,64 @@ def target_labels(targets: Targets = DEFAULT_TARGETS) -> dict[str, str]:
     )
     labels["dues"] = _("Dues collection ≥ %(target)s", target=target_text(targets.collection_rate))
     return labels
+
+
+# The activity requirement's status words: the same on the activities page, the dashboard,
+# the report, the export, the problems list and the subtree sheet.
+ACTIVITY_STATUS_LABELS = {
+    MET: _l("Met"),
+    ON_TRACK: _l("On track"),
+    AT_RISK: _l("At risk"),
+    MISSED: _l("Missed"),
+}
+ACTIVITY_STATUS_FLAGS = {MET: "green", ON_TRACK: "green", AT_RISK: "amber", MISSED: "red"}
+
+
+def progress_text(progress: ActivityProgress) -> str:
+    """One sentence on where the year's activities stand ("Q4: no activity yet, 31 days
+    left")."""
+    if progress.status == MISSED:
+        if progress.short_quarters:
+            return _(
+                "%(quarters)s fell short (%(per_quarter)d a quarter required): this year's "
+                "requirement can no longer be met.",
+                quarters="、".join(_("Q%(n)d", n=q) for q in progress.short_quarters),
+                per_quarter=progress.per_quarter,
+            )
+        return _(
+            "%(count)d activities this year, at least %(target)d required.",
+            count=progress.total,
+            target=progress.per_year,
+        )
+    if progress.status == MET:
+        return _("%(count)d activities this year, every quarter covered.", count=progress.total)
+    current = progress.current
+    held = progress.quarters[current - 1]
+    if held < progress.per_quarter:
+        if held == 0:
+            return _(
+                "Q%(q)d: no activity yet, %(days)d days left.", q=current, days=progress.days_left
+            )
+        return _(
+            "Q%(q)d: %(count)d of %(target)d activities, %(days)d days left.",
+            q=current,
+            count=held,
+            target=progress.per_quarter,
+            days=progress.days_left,
+        )
+    if progress.ended < 3:
+        return _(
+            "Q%(q)d covered; %(count)d of %(target)d activities this year so far.",
+            q=current,
+            count=progress.total,
+            target=progress.per_year,
+        )
+    return _(
+        "%(count)d of %(target)d activities this year, %(days)d days left.",
+        count=progress.total,
+        target=progress.per_year,
+        days=progress.days_left,
+    )
 
 
 CHECKLIST_LABELS = {

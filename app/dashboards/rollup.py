@@ -59,6 +59,25 @@ class Figures:
     volunteer_minutes: int | None = None
     overdue_rectifications: int | None = None
     ratio_bands: list[int] = field(default_factory=lambda: [0] * (len(RATIO_BANDS) + 1))
+    year: int = 0
+    today: date | None = None
+    # The activity signatures of the subtree's grassroots associations (definitions.py).
+    activity_keys: dict[str, int] = field(default_factory=dict)
+
+    def activity_counts(self, targets: Targets = DEFAULT_TARGETS) -> dict[str, int]:
+        """Grassroots associations of the subtree per activity status (met, on track, at
+        risk, missed) on `today`, against the targets."""
+        return definitions.activity_status_counts(
+            self.activity_keys, self.year, self.today, targets
+        )
+
+    def activity_progress(
+        self, targets: Targets = DEFAULT_TARGETS
+    ) -> definitions.ActivityProgress | None:
+        """One grassroots association's progress (None for a subtree of several)."""
+        if self.grassroots != 1 or self.associations != 1:
+            return None
+        return definitions.activity_progress(self.quarters, self.year, self.today, targets)
 
     @property
     def activities(self) -> int:
@@ -90,12 +109,18 @@ class Figures:
         ratio = targets.member_ratio
         return {
             "members": _band(self.member_ratio, ratio, ratio * Fraction(8, 10)),
-            "activities": NONE
-            if not self.grassroots
-            else _band(Fraction(self.grassroots - self.quarter_gaps, self.grassroots), 1, 0.9),
+            "activities": NONE if not self.grassroots else self._activity_flag(targets),
             "checklist": NONE if not self.grassroots else self._checklist_flag(),
             "dues": _band(self.collection_rate, targets.collection_rate, Fraction(7, 10)),
         }
+
+    def _activity_flag(self, targets: Targets) -> str:
+        """Red when more than one grassroots association in ten missed the requirement,
+        amber when any missed it or is at risk, green otherwise."""
+        counts = self.activity_counts(targets)
+        if counts[definitions.MISSED] * 10 > self.grassroots:
+            return RED
+        return AMBER if counts[definitions.MISSED] or counts[definitions.AT_RISK] else GREEN
 
     def _checklist_flag(self) -> str:
         if self.qualified == self.grassroots:
@@ -164,6 +189,7 @@ def contribution(kind, values: dict) -> dict[str, int]:
         vector[f"cl_{values.get('checklist_status') or NOT_STARTED}"] = 1
         for ended in range(1, 5):
             vector[f"gaps_{ended}"] = int(any(quarters[q] == 0 for q in range(ended)))
+        vector.update(definitions.activity_signatures(quarters))
         population = values.get("population")
         if population:
             vector["ratio_members"] = members
@@ -189,9 +215,10 @@ def add_into(totals: dict[str, int], vector: dict[str, int], sign: int = 1) -> d
     return totals
 
 
-def figures_from_totals(totals: dict[str, int] | None, ended: int) -> Figures:
-    """Figures from summed contributions, for a year of which `ended` quarters are over."""
+def figures_from_totals(totals: dict[str, int] | None, year: int, today: date) -> Figures:
+    """Figures from summed contributions, for `year` as seen on `today`."""
     totals = totals or {}
+    ended = ended_quarters(year, today)
 
     def get(key: str) -> int:
         return int(totals.get(key, 0))
@@ -216,6 +243,9 @@ def figures_from_totals(totals: dict[str, int] | None, ended: int) -> Figures:
         volunteer_minutes=known("volunteer_minutes"),
         overdue_rectifications=known("overdue_rectifications"),
         ratio_bands=[get(f"band_{i}") for i in range(len(RATIO_BANDS))] + [get("band_unknown")],
+        year=year,
+        today=today,
+        activity_keys={k: v for k, v in totals.items() if k.startswith("act")},
     )
 
 
@@ -240,7 +270,7 @@ def read_dashboard(association: Association, year: int, *, today: date | None = 
     children, then their stored rows and the association's in one statement — so row-level
     security builds its set of the viewer's subtree once (at province scale that set is the
     cost: ~20 ms, the rows themselves are 17 index lookups). Run inside subtree_reads()."""
-    ended = ended_quarters(year, today or china_today())
+    today = today or china_today()
     children = list(
         db.session.scalars(
             select(Association)
@@ -263,9 +293,9 @@ def read_dashboard(association: Association, year: int, *, today: date | None = 
     }
     totals, as_of = stored.get(association.id, (None, None))
     return Dashboard(
-        total=figures_from_totals(totals, ended),
+        total=figures_from_totals(totals, year, today),
         children=[
-            ChildRow(child, figures_from_totals(stored.get(child.id, (None,))[0], ended))
+            ChildRow(child, figures_from_totals(stored.get(child.id, (None,))[0], year, today))
             for child in children
         ],
         as_of=as_of,
@@ -286,7 +316,7 @@ def read_total(
     if stored is None:
         return naive_rollup(association, year, today=today), None
     totals, as_of = stored
-    return figures_from_totals(totals, ended_quarters(year, today or china_today())), as_of
+    return figures_from_totals(totals, year, today or china_today()), as_of
 
 
 def rollup(association: Association, year: int, *, today: date | None = None) -> Figures:
@@ -307,14 +337,26 @@ class Problem:
     association: Association
     parent_name: str | None
     figures: Figures
-    missed: list[str]
+    missed: list[str]  # targets missed (red)
+    at_risk: list[str] = field(default_factory=list)  # targets at risk this period (amber)
+    activity: definitions.ActivityProgress | None = None
 
 
 def _problem_conditions(figures, year: int, today: date, targets: Targets) -> dict:
     """The rules of `missed_targets` in SQL (exact: a share below a/b is part·b < whole·a)."""
     members = func.coalesce(figures.members, 0)
-    ended = ended_quarters(year, today)
+    ended, days_left = definitions.current_quarter(year, today)
     quarters = [func.coalesce(getattr(figures, f"activities_q{q}"), 0) for q in range(1, 5)]
+    per_quarter, per_year = targets.activities_per_quarter, targets.activities_per_year
+    total = quarters[0] + quarters[1] + quarters[2] + quarters[3]
+    # definitions.activity_status in SQL: missed, or at risk in the running quarter.
+    behind = [quarters[q] < per_quarter for q in range(ended)]
+    if ended == 4:
+        behind.append(total < per_year)
+    elif days_left <= definitions.RISK_DAYS:
+        behind.append(quarters[ended] < per_quarter)
+        if ended == 3:
+            behind.append(total < per_year)
     status = func.coalesce(figures.checklist_status, NOT_STARTED)
     ratio, collection = targets.member_ratio, targets.collection_rate
     return {
@@ -322,7 +364,7 @@ def _problem_conditions(figures, year: int, today: date, targets: Targets) -> di
             figures.population > 0,
             members * ratio.denominator < figures.population * ratio.numerator,
         ),
-        "activities": or_(*(quarters[q] == 0 for q in range(ended))) if ended else literal(False),
+        "activities": or_(*behind) if behind else literal(False),
         "checklist": status.in_((RETURNED, NOT_STARTED)),
         "dues": and_(
             figures.dues_expected_fen > 0,
@@ -375,7 +417,16 @@ def problem_from_row(
     association, parent_name, stored = row
     figures = figures_of_one(association, stored, year, today)
     missed = missed_targets(figures, targets)
-    return Problem(association=association, parent_name=parent_name, figures=figures, missed=missed)
+    activity = figures.activity_progress(targets)
+    at_risk = ["activities"] if activity and activity.status == definitions.AT_RISK else []
+    return Problem(
+        association=association,
+        parent_name=parent_name,
+        figures=figures,
+        missed=missed,
+        at_risk=at_risk,
+        activity=activity,
+    )
 
 
 def missed_targets(figures: Figures, targets: Targets = DEFAULT_TARGETS) -> list[str]:
@@ -384,7 +435,7 @@ def missed_targets(figures: Figures, targets: Targets = DEFAULT_TARGETS) -> list
     ratio, collection = figures.member_ratio, figures.collection_rate
     if ratio is not None and ratio < targets.member_ratio:
         missed.append("members")
-    if figures.quarter_gaps:
+    if figures.activity_counts(targets)[definitions.MISSED]:
         missed.append("activities")
     if figures.checklist.get(RETURNED) or figures.checklist.get(NOT_STARTED):
         missed.append("checklist")
@@ -410,7 +461,7 @@ def aggregate(rows, year: int, today: date) -> Figures:
     totals: dict[str, int] = {}
     for kind, values in rows:
         add_into(totals, contribution(kind, values))
-    return figures_from_totals(totals, ended_quarters(year, today))
+    return figures_from_totals(totals, year, today)
 
 
 def naive_rollup(association: Association, year: int, *, today: date | None = None) -> Figures:

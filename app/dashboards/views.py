@@ -180,6 +180,7 @@ def problems():
         "dashboards/problems.html",
         fragment="dashboards/_problems.html",
         year=year,
+        targets=targets,
         years=_years(),
         kind=kind,
         target=target,
@@ -222,7 +223,7 @@ def report():
         targets=targets,
         children=children,
         as_of=as_of,
-        groups=exporting.figure_groups(total),
+        groups=exporting.figure_groups(total, targets),
         generated_on=china_today(),
         labels=_labels(targets),
     )
@@ -257,3 +258,9 @@ def home_figures(association: Association) -> HomeFigures:
     with subtree_reads():
         figures, as_of = rollup.read_total(association, year)
     return HomeFigures(year=year, figures=figures, targets=_targets(year), as_of=as_of)
+
+
+def activity_progress_for(year: int, quarters: list[int]) -> definitions.ActivityProgress:
+    """The current association's activity requirement for `year` as of today, against the
+    targets in force (the activities page shows it with the dashboard's words)."""
+    return definitions.activity_progress(quarters, year, china_today(), _targets(year))
