@@ -9,9 +9,7 @@ from app.accounts.models import User
 from app.accounts.passwords import hash_password
 from app.activities.models import ActivityType
 from app.activities.services import ActivityInput, record_activity
-from app.core import crypto
 from app.core.clock import china_today
-from app.core.models import utcnow
 from app.dashboards.demo import load_dashboard_sample
 from app.dues.demo import load_dues_sample
 from app.dues.stripe_demo import load_stripe_sample
@@ -269,8 +267,7 @@ def _enrol_second_factors() -> None:
     logins = ["admin@demo.xiehui.cn", *(login for login, *_ in USERS)]
     for user in db.session.scalars(select(User).where(User.login.in_(logins))):
         if second_factor.is_required(user):
-            user.totp_secret_encrypted = crypto.encrypt(DEMO_TOTP_SECRET)
-            user.totp_enabled_at = utcnow()
+            second_factor.enable_with_known_secret(user, DEMO_TOTP_SECRET)
     db.session.flush()
 
 

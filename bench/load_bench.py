@@ -42,6 +42,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 OUT = ROOT / "bench" / "out"
 SECRET_KEY = "load-bench-secret-key-0123456789abcdefghijklmnop"
 PASSWORD = "Bench-Password-2026"
+# The second factor of the bench's county auditors (required at county level and above).
+TOTP_SECRET = "BENCHBENCHBENCHBENCHBENCHBENCH22"
 GRASSROOTS = (
     "nanqi-lihua",
     "nanqi-meiyuan",
@@ -99,6 +101,12 @@ def build_config(app_url: str, admin_url: str | None) -> dict:
     return config
 
 
+def totp_now() -> str:
+    import pyotp
+
+    return pyotp.TOTP(TOTP_SECRET).now()
+
+
 def manifest_path(database: str, label: str = "") -> Path:
     return OUT / f"load-{database}{label}.json"
 
@@ -118,6 +126,7 @@ def build_data_set(
     from sqlalchemy import select
 
     from app import create_app
+    from app.accounts import second_factor
     from app.accounts.models import User
     from app.accounts.passwords import hash_password
     from app.activities.models import ActivityType
@@ -256,8 +265,19 @@ def build_data_set(
                 )
         for user, slug in upper:
             children = [s for s in GRASSROOTS if s.startswith(slug)] or list(GRASSROOTS)
+            with UNSCOPED_BYPASS("load bench data set"):
+                required = second_factor.is_required(user)
+                if required:
+                    second_factor.enable_with_known_secret(user, TOTP_SECRET)
+                db.session.commit()
             manifest["users"].append(
-                {"login": user.login, "slug": slug, "kind": "upper", "children": children}
+                {
+                    "login": user.login,
+                    "slug": slug,
+                    "kind": "upper",
+                    "children": children,
+                    "second_factor": required,
+                }
             )
         db.session.remove()
         db.engine.dispose()
@@ -455,6 +475,15 @@ class SimulatedUser:
         data = {"csrf_token": match.group(1), "login": self.user["login"], "password": PASSWORD}
         if self.request("login", "POST", "/login", expect=(302,), data=data) is None:
             return False
+        if self.user.get("second_factor"):
+            page = self.request("second factor page", "GET", "/login/code")
+            match = CSRF.search(page or "")
+            code = {"csrf_token": match.group(1) if match else "", "code": totp_now()}
+            if (
+                self.request("second factor", "POST", "/login/code", expect=(302,), data=code)
+                is None
+            ):
+                return False
         home = self.request("home", "GET", f"/a/{self.user['slug']}/")
         match = CSRF.search(home or "")
         self.csrf = match.group(1) if match else ""

@@ -189,6 +189,14 @@ def enable(user: User, secret: str, code: str) -> list[str]:
     return codes
 
 
+def enable_with_known_secret(user: User, secret: str) -> None:
+    """For demo and benchmark data only: the second factor on with a secret published in the
+    README or the benchmark's code, without recovery codes."""
+    user.totp_secret_encrypted = crypto.encrypt(secret)
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = None
+
+
 def check_code(user: User, code: str) -> bool:
     """A current TOTP code, not used before; the step is remembered so it works once."""
     step = _matching_step(_secret_of(user), code.strip(), after=user.totp_last_step)
