@@ -13,9 +13,7 @@ from sqlalchemy import select
 from app.accounts import second_factor as second_factors
 from app.accounts.models import User
 from app.accounts.passwords import hash_password
-from app.core import crypto
 from app.core.clock import china_today
-from app.core.models import utcnow
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association, AssociationKind, Membership, Role
@@ -64,9 +62,7 @@ TOTP_SECRET = "TESTTESTTESTTESTTESTTESTTESTTEST"
 
 def enrol_second_factor(user: User, secret: str = TOTP_SECRET) -> None:
     """The second factor on, as enrolment leaves it (without recovery codes); flushed."""
-    user.totp_secret_encrypted = crypto.encrypt(secret)
-    user.totp_enabled_at = utcnow()
-    user.totp_last_step = None
+    second_factors.enable_with_known_secret(user, secret)
     db.session.flush()
 
 
