@@ -25,6 +25,8 @@ from app.dues.blueprint import bp as dues_bp
 from app.dues.stripe_blueprint import bp as dues_stripe_bp
 from app.dues.stripe_blueprint import webhook_bp as stripe_webhook_bp
 from app.events.blueprint import bp as events_bp
+from app.governance.blueprint import bp as governance_bp
+from app.governance.blueprint import public_bp as governance_public_bp
 from app.members.blueprint import bp as members_bp
 from app.members.blueprint import households_bp
 from app.oversight.blueprint import bp as oversight_bp
@@ -49,6 +51,8 @@ BLUEPRINTS = (
     dues_stripe_bp,
     stripe_webhook_bp,
     oversight_bp,
+    governance_bp,
+    governance_public_bp,
 )
 
 

@@ -6,6 +6,7 @@ province ── county ─┬─ township_a ─┬─ village_a1
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import pyotp
 from sqlalchemy import select
@@ -423,3 +424,54 @@ def create_spot_check(association: Association, *, activity_ids=None, drawn_by: 
             db.session.expunge(entry)
         db.session.expunge(spot_check)
     return spot_check
+
+
+# ---- the self-governance cycle (app/governance) -----------------------------------------------
+
+
+def create_plan(
+    association: Association,
+    *,
+    year: int | None = None,
+    commitments=(("发展新会员", "members", 100, 4),),
+    planned=((5, "5·29 会员活动日"),),
+    published: bool = False,
+):
+    """The association's yearly plan with commitments (text, measure, target, due quarter) and
+    planned activities (month, title); approved (minutes as a PDF) and published when asked.
+    Committed; returns the plan."""
+    import io
+
+    from app.governance import services as governance
+    from app.governance.models import ApprovingBody, Measure
+    from tenants.context import scope_for, tenant_context
+    from tests.uploads.samples import PDF
+
+    year = year or china_today().year
+    with tenant_context(scope_for(association, writable=True)):
+        for text, measure, target, quarter in commitments:
+            governance.add_commitment(
+                year, governance.CommitmentInput(text, Measure(measure), target, quarter)
+            )
+        for month, title in planned:
+            governance.add_planned_activity(year, month=month, title=title)
+        governance.ensure_plan(year)
+        if published:
+            governance.record_approval(
+                year,
+                governance.ApprovalInput(
+                    approved_on=date(year, 1, 1) if year < china_today().year else china_today(),
+                    approved_by=ApprovingBody.MEMBERS_MEETING,
+                    attendance=35,
+                ),
+                io.BytesIO(PDF),
+                association_id=association.id,
+                user_id=None,
+            )
+            governance.publish(year, user_id=None)
+        db.session.commit()
+        plan = governance.plan_for(year)
+        # Detached, loaded as it is now: later commits elsewhere do not expire it.
+        for row in (*plan.commitments, *plan.planned_activities, plan):
+            db.session.expunge(row)
+    return plan

@@ -248,6 +248,19 @@ def _household_move(world, association):
 
 
 # url argument name -> maker(world, association) -> id
+def _commitment(world, association):
+    """A commitment of the association's draft plan of the year."""
+    from tests.factories import create_plan
+
+    return create_plan(association, planned=()).commitments[-1].id
+
+
+def _planned_activity(world, association):
+    from tests.factories import create_plan
+
+    return create_plan(association, commitments=()).planned_activities[-1].id
+
+
 OBJECT_IDS = {
     "member_id": _member,
     "household_id": _household,
@@ -275,4 +288,6 @@ OBJECT_IDS = {
     "central_household_id": _central_household,
     "request_id": _data_request,
     "move_id": _household_move,
+    "commitment_id": _commitment,
+    "planned_id": _planned_activity,
 }

@@ -236,6 +236,26 @@ TENANT_ROUTES = {
     ("dues_stripe.pay", "POST"): {"secretary": 404, "member": 404, "auditor": 403},
     ("dues_stripe.paid", "GET"): {"secretary": 404, "member": 404, "auditor": 403},
     ("dues_stripe.cancelled", "GET"): {"secretary": 404, "member": 404, "auditor": 403},
+    # The yearly plan (issue 16): the secretary writes, staff and the level above read (监督);
+    # the swept commitment and planned activity belong to a draft plan (removable: 303).
+    ("governance.plan", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("governance.save_plan", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("governance.add_commitment", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("governance.add_planned_activity", "POST"): {
+        "secretary": 422,
+        "member": 403,
+        "auditor": 403,
+    },
+    ("governance.record_approval", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("governance.publish", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("governance.commitment", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("governance.add_update", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("governance.delete_commitment", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("governance.delete_planned_activity", "POST"): {
+        "secretary": 303,
+        "member": 403,
+        "auditor": 403,
+    },
 }
 
 # (endpoint, method): why it holds no tenant data (or how it is guarded instead).
@@ -275,6 +295,11 @@ PUBLIC_ROUTES = {
     ("admin.delete_association", "POST"): "platform operators only (tests/admin/)",
     ("admin.users", "GET"): "platform operators only (tests/accounts/test_second_factor.py)",
     ("admin.reset_second_factor", "POST"): "platform operators only (test_second_factor.py)",
+    ("public.page", "GET"): (
+        "an association's public page (居务公开): only its published plan, commitments' progress, "
+        "activity titles and dates and dues in total; nothing personal, no sign-in "
+        "(tests/governance/test_public_page.py)"
+    ),
     ("stripe_webhook.receive", "POST"): (
         "Stripe's webhook: no session or CSRF token, authenticated by the signature on the raw "
         "body; events are applied under the association owning the connected account "

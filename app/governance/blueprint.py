@@ -1,0 +1,38 @@
+"""URL map of the self-governance cycle: the yearly plan (signed in) and the public page."""
+
+from flask import Blueprint
+
+from app.governance import public, views
+from app.governance.services import STATE_LABELS
+
+bp = Blueprint("governance", __name__, url_prefix="/a/<slug>/governance")
+bp.add_url_rule("/plan", "plan", views.plan)
+bp.add_url_rule("/plan", "save_plan", views.save_plan, methods=["POST"])
+bp.add_url_rule("/plan/commitments", "add_commitment", views.add_commitment, methods=["POST"])
+bp.add_url_rule(
+    "/plan/activities", "add_planned_activity", views.add_planned_activity, methods=["POST"]
+)
+bp.add_url_rule("/plan/approval", "record_approval", views.record_approval, methods=["POST"])
+bp.add_url_rule("/plan/publish", "publish", views.publish, methods=["POST"])
+bp.add_url_rule("/commitments/<int:commitment_id>", "commitment", views.commitment)
+bp.add_url_rule(
+    "/commitments/<int:commitment_id>/updates", "add_update", views.add_update, methods=["POST"]
+)
+bp.add_url_rule(
+    "/commitments/<int:commitment_id>/delete",
+    "delete_commitment",
+    views.delete_commitment,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/planned-activities/<int:planned_id>/delete",
+    "delete_planned_activity",
+    views.delete_planned_activity,
+    methods=["POST"],
+)
+bp.add_app_template_global(STATE_LABELS.get, "commitment_state_label")
+
+# No `slug` argument: the tenant resolver (which sends anonymous users to the login page) leaves
+# these alone; the view sets a read-only scope of the association named by `address` itself.
+public_bp = Blueprint("public", __name__, url_prefix="/p")
+public_bp.add_url_rule("/<address>", "page", public.page)

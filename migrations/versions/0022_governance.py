@@ -1,0 +1,208 @@
+"""governance: the yearly plan (承诺), its commitments, progress notes and planned activities
+
+Revision ID: 0022_governance
+Revises: 0015_subtree_figures
+Create Date: 2026-11-30 17:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from flask import current_app
+
+from app.core.models import UTCDateTime
+from tenants import rls
+
+# revision identifiers, used by Alembic.
+revision = "0022_governance"
+down_revision = "0015_subtree_figures"
+branch_labels = None
+depends_on = None
+
+TABLES = ("year_plans", "plan_commitments", "planned_activities", "commitment_updates")
+
+
+def _tenant_columns():
+    return [
+        sa.Column("association_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+    ]
+
+
+def _tenant_fk(table: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["association_id"],
+        ["associations.id"],
+        name=op.f(f"fk_{table}_association_id_associations"),
+        ondelete="CASCADE",
+    )
+
+
+def upgrade():
+    op.create_table(
+        "year_plans",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("approved_on", sa.Date(), nullable=True),
+        sa.Column(
+            "approved_by",
+            sa.Enum(
+                "members_meeting",
+                "committee",
+                name="approvingbody",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=True,
+        ),
+        sa.Column("attendance", sa.Integer(), nullable=True),
+        sa.Column("minutes_file_id", sa.Integer(), nullable=True),
+        sa.Column("published_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_by_id", sa.Integer(), nullable=True),
+        sa.Column("show_activities", sa.Boolean(), nullable=False),
+        sa.Column("show_dues", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        *_tenant_columns(),
+        sa.CheckConstraint(
+            "attendance IS NULL OR attendance >= 0", name=op.f("ck_year_plans_attendance")
+        ),
+        sa.ForeignKeyConstraint(
+            ["association_id", "minutes_file_id"],
+            ["stored_files.association_id", "stored_files.id"],
+            name=op.f("fk_year_plans_association_id_stored_files"),
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        _tenant_fk("year_plans"),
+        sa.ForeignKeyConstraint(
+            ["published_by_id"],
+            ["users.id"],
+            name=op.f("fk_year_plans_published_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_year_plans")),
+        sa.UniqueConstraint("association_id", "id", name=op.f("uq_year_plans_association_id_id")),
+        sa.UniqueConstraint(
+            "association_id", "year", name=op.f("uq_year_plans_association_id_year")
+        ),
+    )
+    op.create_index(op.f("ix_year_plans_association_id"), "year_plans", ["association_id"])
+
+    op.create_table(
+        "plan_commitments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("text", sa.String(length=300), nullable=False),
+        sa.Column(
+            "measure",
+            sa.Enum(
+                "members",
+                "activities",
+                "member_ratio",
+                "linkage_coverage",
+                "collection_rate",
+                "volunteer_hours",
+                "manual",
+                name="measure",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("unit", sa.String(length=20), nullable=False),
+        sa.Column("target", sa.Integer(), nullable=False),
+        sa.Column("due_quarter", sa.Integer(), nullable=False),
+        *_tenant_columns(),
+        sa.CheckConstraint(
+            "due_quarter BETWEEN 1 AND 4", name=op.f("ck_plan_commitments_due_quarter")
+        ),
+        sa.CheckConstraint("target >= 0", name=op.f("ck_plan_commitments_target")),
+        sa.ForeignKeyConstraint(
+            ["association_id", "plan_id"],
+            ["year_plans.association_id", "year_plans.id"],
+            name=op.f("fk_plan_commitments_association_id_year_plans"),
+            ondelete="CASCADE",
+        ),
+        _tenant_fk("plan_commitments"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_commitments")),
+        sa.UniqueConstraint(
+            "association_id", "id", name=op.f("uq_plan_commitments_association_id_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_plan_commitments_association_id"), "plan_commitments", ["association_id"]
+    )
+    op.create_index(op.f("ix_plan_commitments_plan_id"), "plan_commitments", ["plan_id"])
+
+    op.create_table(
+        "planned_activities",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        *_tenant_columns(),
+        sa.CheckConstraint("month BETWEEN 1 AND 12", name=op.f("ck_planned_activities_month")),
+        sa.ForeignKeyConstraint(
+            ["association_id", "plan_id"],
+            ["year_plans.association_id", "year_plans.id"],
+            name=op.f("fk_planned_activities_association_id_year_plans"),
+            ondelete="CASCADE",
+        ),
+        _tenant_fk("planned_activities"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_planned_activities")),
+        sa.UniqueConstraint(
+            "association_id", "id", name=op.f("uq_planned_activities_association_id_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_planned_activities_association_id"), "planned_activities", ["association_id"]
+    )
+    op.create_index(op.f("ix_planned_activities_plan_id"), "planned_activities", ["plan_id"])
+
+    op.create_table(
+        "commitment_updates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("commitment_id", sa.Integer(), nullable=False),
+        sa.Column("noted_on", sa.Date(), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=True),
+        sa.Column("done", sa.Boolean(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("evidence_file_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        *_tenant_columns(),
+        sa.CheckConstraint("value IS NULL OR value >= 0", name=op.f("ck_commitment_updates_value")),
+        sa.ForeignKeyConstraint(
+            ["association_id", "commitment_id"],
+            ["plan_commitments.association_id", "plan_commitments.id"],
+            name=op.f("fk_commitment_updates_association_id_plan_commitments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["association_id", "evidence_file_id"],
+            ["stored_files.association_id", "stored_files.id"],
+            name=op.f("fk_commitment_updates_association_id_stored_files"),
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        _tenant_fk("commitment_updates"),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["users.id"],
+            name=op.f("fk_commitment_updates_recorded_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commitment_updates")),
+    )
+    op.create_index(
+        op.f("ix_commitment_updates_association_id"), "commitment_updates", ["association_id"]
+    )
+    op.create_index(
+        op.f("ix_commitment_updates_commitment_id"), "commitment_updates", ["commitment_id"]
+    )
+    rls.protect_new_tables(op, TABLES, current_app.config["DATABASE_APP_ROLE"])
+
+
+def downgrade():
+    for table in reversed(TABLES):
+        op.drop_table(table)
