@@ -16,7 +16,7 @@ from app.accounts.forms import (
     NewPasswordForm,
 )
 from app.accounts.passwords import password_problem, verify_password
-from app.accounts.session import end_session, start_session
+from app.accounts.session import current_record, end_session, renew_session_id, start_session
 from app.core import audit
 from app.core.notifications import mask_recipient, notify
 from app.core.views import invalid_form, render
@@ -103,16 +103,15 @@ def forgot_password():
 def reset_password(token: str):
     user = services.user_for_reset_token(token)
     if user is None:
-        audit.record("password_reset_refused", outcome="denied", reason="invalid_token")
-        db.session.commit()
+        audit.record_apart("password_reset_refused", outcome="denied", reason="invalid_token")
         flash(_("This password reset link has expired or was already used."), "error")
         return render("accounts/forgot_password.html", form=ForgotPasswordForm(), status=410)
     if current_user.is_authenticated and current_user.id != user.id:
-        audit.record(
+        response = render("accounts/reset_other_account.html", status=403)
+        audit.record_apart(
             "password_reset_refused", target=user, outcome="denied", reason="other_account"
         )
-        db.session.commit()
-        return render("accounts/reset_other_account.html", status=403)
+        return response
     form = NewPasswordForm()
     if form.validate_on_submit():
         problem = password_problem(
@@ -146,9 +145,9 @@ def change_password():
         elif problem is not None:
             form.password.errors.append(problem)
         else:
-            services.set_password(user, form.password.data)
-            # Other sessions end (new session version); this one continues with the new id.
-            start_session(user, staff=session.get("staff", True))
+            # Other sessions end; this one continues, under a new session id.
+            services.set_password(user, form.password.data, keep_session=current_record().id)
+            renew_session_id()
             flash(
                 _("Your password has been changed. Other sessions have been signed out."), "success"
             )
@@ -165,28 +164,28 @@ def accept_invitation(token: str):
     login form and the second factor, and is sent back here."""
     invitation = services.find_invitation(token)
     if invitation is None:
-        audit.record("invitation_refused", outcome="denied", reason="unknown_token")
-        db.session.commit()
+        audit.record_apart("invitation_refused", outcome="denied", reason="unknown_token")
         return render("accounts/invitation_invalid.html", invitation=None, status=404)
     acting_user = current_user._get_current_object() if current_user.is_authenticated else None
     refusal = services.invitation_refusal(invitation, acting_user)
     if refusal == "no_longer_valid":
+        response = render("accounts/invitation_invalid.html", invitation=invitation, status=410)
         _record_refusal(invitation, invitation.status)
-        return render("accounts/invitation_invalid.html", invitation=invitation, status=410)
+        return response
     if refusal is not None:
-        # Following the link is not a refusal yet; submitting it is, and is logged.
-        if request.method == "POST":
-            _record_refusal(invitation, refusal)
-        status = 403 if refusal == "other_account" or request.method == "POST" else 200
-        return render(
+        response = render(
             "accounts/accept_invitation.html",
             invitation=invitation,
             refusal=refusal,
             masked_login=mask_recipient(invitation.login),
             login_url=url_for("accounts.login", next=request.path),
             form=ConfirmInvitationForm(),
-            status=status,
+            status=403 if refusal == "other_account" or request.method == "POST" else 200,
         )
+        # Following the link is not a refusal yet; submitting it is, and is logged.
+        if response.status_code == 403:
+            _record_refusal(invitation, refusal)
+        return response
     new_account = acting_user is None
     form = AcceptInvitationForm(name=invitation.name) if new_account else ConfirmInvitationForm()
     if form.validate_on_submit():
@@ -224,14 +223,15 @@ def accept_invitation(token: str):
 
 
 def _record_refusal(invitation, reason: str) -> None:
-    audit.record(
+    """Logged apart: the refused request itself is rolled back. Called after rendering, since
+    the invitation is no longer readable once its tenant-scoped transaction has ended."""
+    audit.record_apart(
         "invitation_refused",
         association_id=invitation.association_id,
         target=invitation,
         outcome="denied",
         reason=reason,
     )
-    db.session.commit()
 
 
 def set_locale():

@@ -63,33 +63,43 @@ def record(
     outcome: str = "ok",
     user_id: int | None = None,
     **detail,
-) -> None:
+) -> AuditLog:
     """Add an entry to the current transaction (committed with the request)."""
-    db.session.add(
-        AuditLog(
-            action=action,
-            association_id=association_id,
-            user_id=user_id if user_id is not None else _actor_id(),
-            target_type=type(target).__name__ if target is not None else None,
-            target_id=getattr(target, "id", None),
-            outcome=outcome,
-            ip=_ip(),
-            detail=json.loads(json.dumps(detail, default=str)) if detail else None,
-        )
+    entry = AuditLog(
+        action=action,
+        association_id=association_id,
+        user_id=user_id if user_id is not None else _actor_id(),
+        target_type=type(target).__name__ if target is not None else None,
+        target_id=getattr(target, "id", None),
+        outcome=outcome,
+        ip=_ip(),
+        detail=json.loads(json.dumps(detail, default=str)) if detail else None,
     )
+    db.session.add(entry)
+    return entry
+
+
+def record_apart(action: str, *, target=None, **fields) -> None:
+    """Log in a transaction of its own, committed at once: for refusals, whose request is
+    rolled back (nothing else of the request is kept)."""
+    # Read before the rollback expires the target (it may be unreadable outside its scope).
+    target_ref = (type(target).__name__, target.id) if target is not None else None
+    db.session.rollback()
+    entry = record(action, **fields)
+    if target_ref:
+        entry.target_type, entry.target_id = target_ref
+    db.session.commit()
 
 
 def record_denial(*, association_id: int | None, reason: str) -> None:
     """Denials are logged in their own transaction: the request itself is rolled back."""
-    db.session.rollback()
-    record(
+    record_apart(
         "denied",
         association_id=association_id,
         outcome="denied",
         reason=reason,
         path=request.path if has_request_context() else None,
     )
-    db.session.commit()
 
 
 def _log_changes(session: Session, flush_context) -> None:
