@@ -40,6 +40,13 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_NAME = "xiehui_session"
+    # Server-side sessions (Flask-Session): the cookie holds only a random id. "sqlalchemy" keeps
+    # them in the database (table flask_sessions); "redis" in Redis at SESSION_REDIS_URL.
+    SESSION_TYPE = "sqlalchemy"
+    SESSION_REDIS_URL: str | None = None
+    SESSION_PERMANENT = False  # the cookie goes when the browser closes
+    # Store the session only when it changed, not on every request.
+    SESSION_REFRESH_EACH_REQUEST = False
     IDLE_TIMEOUT_STAFF_MINUTES = 30
     IDLE_TIMEOUT_MEMBER_MINUTES = 120
     ABSOLUTE_SESSION_HOURS = 12
@@ -84,6 +91,10 @@ class Config:
         # Per client address: an office behind one NAT address may need more than the default.
         config.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN", cls.RATELIMIT_LOGIN)
         config.NOTIFICATION_BACKEND = env.get("NOTIFICATION_BACKEND", cls.NOTIFICATION_BACKEND)
+        config.SESSION_REDIS_URL = env.get("SESSION_REDIS_URL") or None
+        config.SESSION_TYPE = env.get(
+            "SESSION_TYPE", "redis" if config.SESSION_REDIS_URL else cls.SESSION_TYPE
+        )
         config.HUEY_URL = env.get("HUEY_URL", cls.HUEY_URL)
         config.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", cls.PROXY_FIX_HOPS))
         config.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY") or None
@@ -112,6 +123,10 @@ def check_rate_limits(settings: dict) -> None:
 def check_production_safety(settings: dict) -> None:
     """Refuse to start a production app with settings only fit for a laptop."""
     check_rate_limits(settings)
+    if str(settings.get("SESSION_TYPE", "")).lower() == "redis" and not settings.get(
+        "SESSION_REDIS_URL"
+    ):
+        raise RuntimeError("SESSION_TYPE=redis needs SESSION_REDIS_URL (redis://host:6379/1)")
     if settings.get("ENV") != "production":
         return
     if str(settings.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):

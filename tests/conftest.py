@@ -17,7 +17,6 @@ import shutil
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,8 +28,10 @@ from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from app import create_app
+from app.accounts import session_records
 from app.accounts.models import User
 from app.accounts.services import holds_staff_role
+from app.accounts.session import RECORD_KEY
 from app.core import jobs, notifications
 from app.extensions import db, limiter
 from tenants.context import UNSCOPED_BYPASS
@@ -313,9 +314,10 @@ def client(app) -> Client:
 def make_client(app):
     """A client already signed in as `login`.
 
-    The session is written the way a real sign-in leaves it (user id with session version,
-    timestamps, staff flag), skipping the deliberately slow argon2 check: the sign-in form
-    itself is tested in tests/accounts/. `make_client()` with no login is anonymous.
+    The session is written the way a real sign-in leaves it (a session record, its id and the
+    user id in the server-side session), skipping the deliberately slow argon2 check: the
+    sign-in form itself is tested in tests/accounts/. `make_client()` with no login is
+    anonymous.
     """
 
     def make(login: str | None = None) -> Client:
@@ -345,13 +347,13 @@ def sign_in_directly(client: Client, login: str) -> None:
             select(User).where(User.login == login).execution_options(populate_existing=True)
         )
         assert user is not None, f"no user {login}"
-        staff = holds_staff_role(user.id)
-        session_id = user.get_id()
-    now = datetime.now(UTC).timestamp()
-    with client.raw.session_transaction() as session:
-        session.update(
-            {"_user_id": session_id, "_fresh": True, "started": now, "seen": now, "staff": staff}
+        record = session_records.open_record(
+            user, staff=holds_staff_role(user.id), ip="127.0.0.1", user_agent="werkzeug test"
         )
+        record_id, user_id = record.id, str(user.id)
+        db.session.commit()
+    with client.raw.session_transaction() as session:
+        session.update({"_user_id": user_id, "_fresh": True, RECORD_KEY: record_id})
 
 
 @pytest.fixture

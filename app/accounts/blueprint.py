@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.accounts import second_factor_views, views
+from app.accounts import second_factor_views, session_views, views
 
 bp = Blueprint("accounts", __name__)
 bp.add_url_rule("/", "index", views.index)
@@ -22,6 +22,16 @@ bp.add_url_rule(
     "/invite/<token>", "accept_invitation", views.accept_invitation, methods=["GET", "POST"]
 )
 bp.add_url_rule("/locale", "set_locale", views.set_locale, methods=["POST"])
+bp.add_url_rule("/account/sessions", "sessions", session_views.sessions)
+bp.add_url_rule(
+    "/account/sessions/<record_id>/end", "end_session", session_views.end_one, methods=["POST"]
+)
+bp.add_url_rule(
+    "/account/sessions/end-others", "end_other_sessions", session_views.end_others, methods=["POST"]
+)
+bp.add_url_rule(
+    "/account/sessions/end-all", "end_all_sessions", session_views.end_everywhere, methods=["POST"]
+)
 bp.add_url_rule(
     "/login/code", "sign_in_code", second_factor_views.sign_in_code, methods=["GET", "POST"]
 )

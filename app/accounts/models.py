@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import CreatedAtMixin, UTCDateTime, utcnow
@@ -24,8 +24,6 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped by logout-everywhere, password change and disabling: old session cookies stop working.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -44,9 +42,6 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     def has_second_factor(self) -> bool:
         return self.totp_enabled_at is not None
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
-
     def __repr__(self) -> str:
         return f"<User {self.id}>"
 
@@ -63,6 +58,40 @@ class RecoveryCode(CreatedAtMixin, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSession(CreatedAtMixin, db.Model):
+    """One signed-in browser: what lets a session be listed, expired and ended on the server.
+
+    The browser's server-side session holds only this record's id; deleting the record signs
+    that browser out on its next request. Not tenant-owned: it belongs to the person."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Staff roles get the shorter idle limit (IDLE_TIMEOUT_STAFF_MINUTES).
+    staff: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Moved forward at most once a minute (session_records.TOUCH_INTERVAL), not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    def __repr__(self) -> str:
+        return f"<UserSession of user {self.user_id}>"
+
+
+class StoredSession(db.Model):
+    """Flask-Session's server-side session data, keyed by the random id in the cookie
+    (app/accounts/session_store.py). The table comes from a migration, never from the app."""
+
+    __tablename__ = "flask_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Invitation(TenantMixin, CreatedAtMixin, db.Model):

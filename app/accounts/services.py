@@ -11,8 +11,10 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from app.accounts import session_records
 from app.accounts.models import Invitation, User
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
+from app.accounts.session_records import EndReason
 from app.core import audit
 from app.core.models import utcnow
 from app.core.notifications import notify_after_commit
@@ -81,14 +83,19 @@ def sign_in(login: str, password: str) -> SignInResult:
     return SignInResult(user, None)
 
 
-def end_all_sessions(user: User) -> None:
-    """Every session cookie issued before now stops working on its next request."""
-    user.session_version += 1
+def end_all_sessions(
+    user: User, *, reason: EndReason = EndReason.ACCESS_CHANGED, keep: str | None = None
+) -> int:
+    """End every session of the user at once (except the record `keep`): each signed-in
+    browser is signed out on its next request. Returns how many ended."""
+    return session_records.end_all(user, reason=reason, keep=keep)
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, *, keep_session: str | None = None) -> None:
+    """A new password ends the user's sessions, except `keep_session` (the record of the
+    browser that changed it, which continues)."""
     user.password_hash = hash_password(password)
-    end_all_sessions(user)
+    end_all_sessions(user, reason=EndReason.PASSWORD_CHANGE, keep=keep_session)
     audit.record("password_changed", user_id=user.id, target=user)
 
 

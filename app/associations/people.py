@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.accounts.services import end_all_sessions
+from app.accounts.session_records import EndReason
 from app.core.audit import record
 from app.core.models import utcnow
 from app.extensions import db
@@ -91,7 +92,7 @@ def disable_login(membership: Membership, actor: User) -> User:
         raise PeopleError(_("The association must keep at least one secretary."))
     if user.disabled_at is None:
         user.disabled_at = utcnow()
-        end_all_sessions(user)
+        end_all_sessions(user, reason=EndReason.DISABLED)
         record(
             "disable_user",
             association_id=membership.association_id,

@@ -13,6 +13,8 @@ from flask import Flask, current_app, has_app_context
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
+from app.extensions import db
+
 
 def _make_huey(url: str) -> Huey:
     if url.startswith("redis://"):
@@ -59,7 +61,9 @@ def periodic(**schedule):
         @huey.periodic_task(crontab(**schedule), name=fn.__name__)
         def scheduled():
             with _app_for_worker().app_context():
-                return fn()
+                result = fn()
+                db.session.commit()  # one commit per job, at the edge, as `flask jobs run`
+                return result
 
         PERIODIC[fn.__name__] = fn
         return fn

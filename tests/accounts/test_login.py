@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.accounts.models import User
+from app.accounts.models import User, UserSession
+from app.accounts.session import RECORD_KEY
 from app.core.audit import AuditLog
 from app.core.models import utcnow
 from app.extensions import db
@@ -55,9 +56,14 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(world, mak
 
 
 def _age_session(client, **seconds_ago):
+    """Move the client's session record back in time: `seen` (last_seen_at), `started`."""
     with client.raw.session_transaction() as session:
-        for key, seconds in seconds_ago.items():
-            session[key] -= seconds
+        record_id = session[RECORD_KEY]
+    record = db.session.get(UserSession, record_id)
+    for key, seconds in seconds_ago.items():
+        column = {"seen": "last_seen_at", "started": "created_at"}[key]
+        setattr(record, column, getattr(record, column) - timedelta(seconds=seconds))
+    db.session.commit()
 
 
 def test_an_idle_staff_session_expires_after_thirty_minutes(world, make_client):
