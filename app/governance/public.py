@@ -42,7 +42,10 @@ def page(address: str):
         plan=plan,
         rows=rows,
         activities=activities,
-        dues_collected_fen=figures.dues_collected_fen if plan.show_dues else None,
+        # None where the association set no dues for the year ("no dues set", not ¥0.00).
+        dues_collected_fen=figures.dues_collected_fen
+        if plan.show_dues and figures.dues_expected_fen
+        else None,
         months=MONTH_NAMES,
         published_years=published_years,
         body_labels=services.BODY_LABELS,
