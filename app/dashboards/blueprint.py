@@ -11,6 +11,9 @@ bp.add_url_rule("/problems", "problems", views.problems)
 bp.add_url_rule("/export.xlsx", "export", views.export)
 bp.add_url_rule("/report", "report", views.report)
 bp.add_url_rule("/refresh", "refresh", views.refresh_now, methods=["POST"])
+bp.add_url_rule("/targets", "targets", views.targets)
+bp.add_url_rule("/targets", "save_targets", views.save_targets, methods=["POST"])
+bp.add_url_rule("/targets/own", "add_target", views.add_target, methods=["POST"])
 
 
 @bp.app_template_filter("percent")

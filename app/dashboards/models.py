@@ -12,7 +12,7 @@ figures change, not when somebody looks.
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import UTCDateTime, utcnow
@@ -73,3 +73,36 @@ class SubtreeFigures(TenantMixin, db.Model):
     # No figures row of the subtree was computed before this (the "figures as of" the page
     # shows): exact after a full refresh, a lower bound after incremental changes.
     oldest_computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FigureTarget(db.Model):
+    """A target one level sets for its subtree in a year (and the years after, until it sets
+    another): a built-in one (`key` member_ratio, activities_per_quarter, …) or one of its own
+    (`key` "own:<id>", with a name, a unit and how it is measured).
+
+    Not a tenant table on purpose: targets are read by every association below the one that
+    set them, which the subtree read rule (and row-level security) cannot express; they hold
+    no personal data, and only the setting level's secretary writes them (app/dashboards/
+    target_settings.py, which also audit-logs every change).
+
+    `value_centi` is the target × 100: 10 % is 1000 (hundredths of a per cent), 4 activities
+    is 400, so shares stay exact integers.
+    """
+
+    __tablename__ = "figure_targets"
+    __table_args__ = (UniqueConstraint("association_id", "year", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), index=True
+    )
+    year: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(40))
+    value_centi: Mapped[int] = mapped_column(Integer)
+    # A target of the level's own: its name, unit ("%", "次", "人" …) and the figure that
+    # measures it (a key of OWN_TARGET_FIGURES), or None when the value is entered by hand.
+    name: Mapped[str | None] = mapped_column(String(80))
+    unit: Mapped[str | None] = mapped_column(String(12))
+    figure: Mapped[str | None] = mapped_column(String(40))
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,13 +11,15 @@ from datetime import datetime
 
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.core import audit
 from app.core.clock import china_today
 from app.core.pagination import Page, paginate_rows
-from app.core.views import can_read_registers, private_download, render
-from app.dashboards import definitions, exporting, refresh, rollup
+from app.core.views import can_read_registers, private_download, render, secretary_only
+from app.dashboards import definitions, exporting, forms, refresh, rollup
+from app.dashboards import targets as target_settings
 from app.dashboards.labels import (
     CHECKLIST_LABELS,
     FLAG_LABELS,
@@ -26,7 +28,13 @@ from app.dashboards.labels import (
     TARGET_LABELS,
     target_labels,
 )
-from app.dashboards.targets import DEFAULT_TARGETS, Targets
+from app.dashboards.targets import (
+    BUILT_IN,
+    OWN_TARGET_FIGURES,
+    Targets,
+    targets_from_above,
+    targets_in_force,
+)
 from app.extensions import db
 from tenants.context import subtree_reads
 from tenants.models import Association, AssociationKind
@@ -70,8 +78,9 @@ def _sorted_children(children: list, key: str, direction: str) -> list:
     return present + missing
 
 
-def _targets(year: int) -> Targets:
-    return DEFAULT_TARGETS
+def _targets(year: int, association: Association | None = None) -> Targets:
+    """The targets in force at the page's association: they colour every figure on it."""
+    return targets_in_force(association or g.association, year)
 
 
 def _chart_data(year: int, total: rollup.Figures, children: list, targets: Targets) -> dict:
@@ -257,10 +266,94 @@ def home_figures(association: Association) -> HomeFigures:
     year = china_today().year
     with subtree_reads():
         figures, as_of = rollup.read_total(association, year)
-    return HomeFigures(year=year, figures=figures, targets=_targets(year), as_of=as_of)
+    return HomeFigures(year=year, figures=figures, targets=_targets(year, association), as_of=as_of)
 
 
 def activity_progress_for(year: int, quarters: list[int]) -> definitions.ActivityProgress:
     """The current association's activity requirement for `year` as of today, against the
     targets in force (the activities page shows it with the dashboard's words)."""
     return definitions.activity_progress(quarters, year, china_today(), _targets(year))
+
+
+# --- the targets a level sets for its subtree ----------------------------------------------------
+
+
+def _targets_page(year: int, *, form=None, own_form=None, status: int = 200):
+    in_force = targets_in_force(g.association, year)
+    floor = targets_from_above(g.association, year)
+    if g.access.is_secretary:
+        form = form or forms.targets_form(in_force, in_force.own)
+        own_form = own_form or forms.OwnTargetForm(formdata=None)
+    setters = {
+        a.id: a.name
+        for a in db.session.scalars(
+            select(Association).where(Association.id.in_(g.association.ancestor_ids))
+        )
+    }
+    return render(
+        "dashboards/targets.html",
+        status=status,
+        year=year,
+        years=_years() + [max(_years()) + 1],
+        in_force=in_force,
+        floor=floor,
+        built_in=BUILT_IN,
+        setters=setters,
+        form=form,
+        own_form=own_form,
+        field_name=forms.field_name,
+        figure_labels={key: str(label) for key, label in OWN_TARGET_FIGURES.items()},
+    )
+
+
+def _target_year() -> int:
+    raw = request.values.get("year", "")
+    this_year = china_today().year
+    year = int(raw) if raw.isdigit() else this_year
+    return year if this_year - 4 <= year <= this_year + 1 else this_year
+
+
+@can_read_registers
+def targets():
+    return _targets_page(_target_year())
+
+
+@secretary_only
+def save_targets():
+    year = _target_year()
+    in_force = targets_in_force(g.association, year)
+    form = forms.targets_form(in_force, in_force.own, formdata=request.form)
+    if not form.validate():
+        return _targets_page(year, form=form, status=422)
+    try:
+        target_settings.set_targets(
+            g.association,
+            year,
+            forms.submitted_values(form, in_force.own),
+            user_id=current_user.id,
+        )
+    except target_settings.TargetsInvalid as invalid:
+        for key, message in invalid.problems.items():
+            getattr(form, forms.field_name(key)).errors.append(message)
+        return _targets_page(year, form=form, status=422)
+    flash(_("The targets are saved."), "success")
+    return redirect(url_for("dashboards.targets", year=year), 303)
+
+
+@secretary_only
+def add_target():
+    year = _target_year()
+    own_form = forms.OwnTargetForm()
+    if not own_form.validate():
+        return _targets_page(year, own_form=own_form, status=422)
+    target_settings.add_own_target(
+        g.association,
+        year,
+        name=own_form.name.data,
+        unit=own_form.unit.data or "",
+        value_centi=int(round(own_form.value.data * 100)),
+        figure=own_form.figure.data or None,
+        user_id=current_user.id,
+    )
+    flash(_("The target is added."), "success")
+    return redirect(url_for("dashboards.targets", year=year), 303)

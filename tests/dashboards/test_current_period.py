@@ -5,6 +5,7 @@ import re
 from datetime import date, datetime
 
 import pytest
+from flask_babel import force_locale
 
 from app.core import clock
 from app.dashboards import definitions
@@ -35,8 +36,10 @@ def test_the_activity_requirement_status_as_the_year_goes_on(quarters, today, st
 def test_q4_without_activity_on_30_november_is_at_risk_with_the_days_left(app):
     progress = activity_progress([1, 1, 1, 0], YEAR, date(YEAR, 11, 30), DEFAULT_TARGETS)
     assert progress.days_left == 31
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+    with app.test_request_context(), force_locale("en"):
         assert progress_text(progress) == "Q4: no activity yet, 31 days left."
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        assert progress_text(progress) == "第4季度：尚无活动，还剩 31 天。"
 
 
 def test_a_yearly_count_above_four_quarters_is_at_risk_in_q4_until_reached():
