@@ -475,3 +475,43 @@ def create_plan(
         for row in (*plan.commitments, *plan.planned_activities, plan):
             db.session.expunge(row)
     return plan
+
+
+def create_survey(association: Association, *, codes: int = 3, target_percent: int = 95):
+    """The year's evaluation of a published plan (made if none) and `codes` printed codes;
+    committed. Returns (survey id, the codes)."""
+    from datetime import date as date_
+
+    from app.governance import services as governance
+    from tenants.context import scope_for, tenant_context
+
+    year = china_today().year
+    with tenant_context(scope_for(association, writable=True)):
+        published = governance.plan_for(year)
+    if published is None or not published.is_published:
+        create_plan(association, published=True)
+    with tenant_context(scope_for(association, writable=True)):
+        survey = governance.survey_for(year) or governance.open_survey(
+            year, closes_on=date_(year, 12, 31), target_percent=target_percent
+        )
+        printed = governance.issue_codes(survey, codes)
+        survey_id = survey.id
+        db.session.commit()
+    return survey_id, printed
+
+
+def create_survey_response(association: Association, *, overall: int = 5, comment: str = "很好"):
+    """One answer to the association's evaluation (opened if needed); committed. Returns its id."""
+    from app.governance import services as governance
+    from app.governance.models import Survey
+    from tenants.context import scope_for, tenant_context
+
+    survey_id, (code, *_rest) = create_survey(association, codes=1)
+    with tenant_context(scope_for(association, writable=True)):
+        survey = db.session.get(Survey, survey_id)
+        response = governance.answer_survey(
+            survey, code, governance.Answers(overall, {}, comment), today=china_today()
+        )
+        response_id = response.id
+        db.session.commit()
+    return response_id

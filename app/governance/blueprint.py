@@ -2,8 +2,8 @@
 
 from flask import Blueprint
 
-from app.governance import public, views
-from app.governance.services import STATE_LABELS
+from app.governance import public, survey_views, views
+from app.governance.services import COMMENT_STATE_LABELS, STATE_LABELS
 
 bp = Blueprint("governance", __name__, url_prefix="/a/<slug>/governance")
 bp.add_url_rule("/plan", "plan", views.plan)
@@ -30,9 +30,23 @@ bp.add_url_rule(
     views.delete_planned_activity,
     methods=["POST"],
 )
+bp.add_url_rule("/survey", "survey", survey_views.survey)
+bp.add_url_rule("/survey/open", "open_survey", survey_views.open_survey, methods=["POST"])
+bp.add_url_rule("/survey/codes", "print_codes", survey_views.print_codes, methods=["POST"])
+bp.add_url_rule(
+    "/survey/comments/<int:response_id>",
+    "moderate",
+    survey_views.moderate,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/supervision-comments", "comment_on_plan", survey_views.comment_on_plan, methods=["POST"]
+)
 bp.add_app_template_global(STATE_LABELS.get, "commitment_state_label")
+bp.add_app_template_global(COMMENT_STATE_LABELS.get, "comment_state_label")
 
 # No `slug` argument: the tenant resolver (which sends anonymous users to the login page) leaves
 # these alone; the view sets a read-only scope of the association named by `address` itself.
 public_bp = Blueprint("public", __name__, url_prefix="/p")
 public_bp.add_url_rule("/<address>", "page", public.page)
+public_bp.add_url_rule("/<address>/survey", "survey", public.survey, methods=["GET", "POST"])

@@ -187,3 +187,70 @@ def show_problem(form: FlaskForm, field: str | None, message) -> None:
         target.errors = [*target.errors, message]
     else:
         form.form_errors.append(message)
+
+
+class SupervisionCommentForm(YearForm):
+    body = TextAreaField(
+        _l("Comment from the level above"),
+        validators=[InputRequired(message=_l("Write the comment.")), Length(max=4000)],
+    )
+
+
+class OpenSurveyForm(YearForm):
+    closes_on = DateField(
+        _l("Closes on"),
+        validators=[InputRequired(message=_l("Choose a closing date.")), SensibleDate()],
+    )
+    target_percent = IntegerField(
+        _l("Satisfaction target, %"),
+        default=95,
+        validators=[
+            InputRequired(message=_l("Set a target.")),
+            NumberRange(min=1, max=100, message=_l("A percentage target is at most 100.")),
+        ],
+    )
+
+
+class CodesForm(YearForm):
+    count = IntegerField(
+        _l("How many codes to print"),
+        default=50,
+        validators=[
+            InputRequired(message=_l("Say how many codes to print.")),
+            NumberRange(min=1, max=500, message=_l("Print between 1 and 500 codes at a time.")),
+        ],
+    )
+
+
+class ModerateForm(FlaskForm):
+    decision = SelectField(
+        choices=[("publish", _l("Publish")), ("hide", _l("Keep private"))],
+        validators=[InputRequired(message=_l("Choose publish or keep private."))],
+    )
+
+
+SCORE_CHOICES = [
+    ("5", _l("Very satisfied")),
+    ("4", _l("Satisfied")),
+    ("3", _l("Neutral")),
+    ("2", _l("Dissatisfied")),
+    ("1", _l("Very dissatisfied")),
+]
+
+
+class AnswerForm(FlaskForm):
+    """The resident's answers; one rating per commitment is read from `score-<id>`."""
+
+    code = StringField(
+        _l("Code on your slip"),
+        validators=[InputRequired(message=_l("Enter the code on your slip.")), Length(max=20)],
+    )
+    overall = SelectField(
+        _l("Overall, how satisfied are you with the association's work this year?"),
+        choices=[("", "—"), *SCORE_CHOICES],
+        validators=[InputRequired(message=_l("Choose a rating from 1 to 5."))],
+    )
+    comment = TextAreaField(
+        _l("Comment (optional; published only after the secretary reads it)"),
+        validators=[Optional(), Length(max=2000)],
+    )

@@ -5,6 +5,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -185,3 +186,91 @@ class PlannedActivity(TenantMixin, CreatedAtMixin, db.Model):
     title: Mapped[str] = mapped_column(String(120))
 
     plan: Mapped[YearPlan] = relationship(back_populates="planned_activities", lazy="raise")
+
+
+class SupervisionComment(TenantMixin, CreatedAtMixin, db.Model):
+    """监督: a comment of the level above on an association's plan of a year. The row belongs
+    to the association commented on; it is written by a user of a higher association through a
+    writable scope of it, after an oversight check (see services.comment_from_above)."""
+
+    __tablename__ = "supervision_comments"
+    __table_args__ = (CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="SET NULL")
+    )
+
+
+class CommentState(enum.StrEnum):
+    PENDING = "pending"  # waiting for the secretary's moderation
+    PUBLISHED = "published"  # shown on the public page
+    HIDDEN = "hidden"  # kept for the level above, never public
+
+
+class Survey(TenantMixin, CreatedAtMixin, db.Model):
+    """评议: the residents' evaluation of one year. Answered with one-time codes printed on
+    slips; the codes are stored only as keyed hashes and a response keeps no link to its code,
+    so no answer can be traced to the slip, nor to a household."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (
+        UniqueConstraint("association_id", "id"),
+        UniqueConstraint("association_id", "year"),
+        CheckConstraint("target_percent BETWEEN 1 AND 100", name="target_percent"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    target_percent: Mapped[int] = mapped_column(Integer, default=95)
+    closes_on: Mapped[date] = mapped_column(Date)
+    codes_issued: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SurveyCode(TenantMixin, db.Model):
+    """One printed one-time code: only its keyed hash, and whether it has been used."""
+
+    __tablename__ = "survey_codes"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["association_id", "survey_id"],
+            ["surveys.association_id", "surveys.id"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("association_id", "code_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(Integer, index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SurveyResponse(TenantMixin, db.Model):
+    """One household's answers: overall satisfaction and per commitment on a five-point scale
+    (1 very dissatisfied … 5 very satisfied), and a comment. No code, no time of day: only the
+    date, so the order of answers cannot be matched to the order codes were used."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (
+        UniqueConstraint("association_id", "id"),
+        ForeignKeyConstraint(
+            ["association_id", "survey_id"],
+            ["surveys.association_id", "surveys.id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("overall BETWEEN 1 AND 5", name="overall"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(Integer, index=True)
+    answered_on: Mapped[date] = mapped_column(Date)
+    overall: Mapped[int] = mapped_column(Integer)
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)  # commitment id (str) → 1–5
+    comment: Mapped[str] = mapped_column(Text, default="")
+    comment_state: Mapped[CommentState] = mapped_column(
+        string_enum(CommentState), default=CommentState.PENDING
+    )

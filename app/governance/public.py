@@ -6,25 +6,30 @@ and the dues collected in total. Nothing about a person: no names, phones, addre
 per-person dues, no progress notes (free text that may name someone) and no files.
 """
 
-from flask import abort, request
+from flask import abort, current_app, request
 from sqlalchemy import select
 
 from app.core.clock import china_today
 from app.core.views import render
-from app.extensions import db
+from app.extensions import db, limiter
 from app.governance import services
-from app.governance.forms import MONTH_NAMES
+from app.governance.forms import MONTH_NAMES, SCORE_CHOICES, AnswerForm, show_problem
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 from tenants.resolver import SLUG_SHAPE
 
 
-def page(address: str):
+def _association(address: str) -> Association:
     if not SLUG_SHAPE.match(address):
         abort(404)
     association = db.session.scalar(select(Association).where(Association.slug == address))
     if association is None:
         abort(404)
+    return association
+
+
+def page(address: str):
+    association = _association(address)
     requested = request.args.get("year", type=int)
     with tenant_context(scope_for(association, writable=False)):
         year = requested or services.latest_published_year()
@@ -35,6 +40,9 @@ def page(address: str):
         rows = services.progress(plan, figures, china_today())
         activities = services.year_activities(year) if plan.show_activities else []
         published_years = services.published_years()
+        survey = services.survey_for(year)
+        results = services.survey_results(survey) if survey else None
+        comments = services.survey_comments(survey, published_only=True) if survey else []
     return render(
         "governance/public.html",
         association=association,
@@ -49,4 +57,63 @@ def page(address: str):
         months=MONTH_NAMES,
         published_years=published_years,
         body_labels=services.BODY_LABELS,
+        survey=survey,
+        results=results,
+        comments=comments,
+        survey_open=survey is not None and china_today() <= survey.closes_on,
     )
+
+
+def _published_plan_and_survey(association: Association, year: int):
+    plan = services.plan_for(year)
+    survey = services.survey_for(year)
+    if plan is None or not plan.is_published or survey is None:
+        abort(404)
+    return plan, survey
+
+
+@limiter.limit(lambda: current_app.config.get("RATELIMIT_SURVEY", "30 per hour"), methods=["POST"])
+def survey(address: str):
+    """评议: one response per printed code, no account. A refused code answers 409 and keeps
+    nothing; the per-IP limit slows guessing."""
+    association = _association(address)
+    with tenant_context(scope_for(association, writable=request.method == "POST")):
+        year = services.latest_survey_year()
+        if year is None:
+            abort(404)
+        plan, survey = _published_plan_and_survey(association, year)
+        form = AnswerForm()
+        closed = china_today() > survey.closes_on
+        if request.method == "POST" and not closed:
+            if form.validate():
+                scores = {}
+                for commitment in plan.commitments:
+                    value = request.form.get(f"score-{commitment.id}", type=int)
+                    if value is not None:
+                        scores[commitment.id] = value
+                try:
+                    services.answer_survey(
+                        survey,
+                        form.code.data,
+                        services.Answers(int(form.overall.data), scores, form.comment.data or ""),
+                        today=china_today(),
+                    )
+                except services.GovernanceError as error:
+                    show_problem(form, error.field, error.message)
+                    status = error.status
+                else:
+                    return render("governance/survey_thanks.html", association=association)
+            else:
+                status = 422
+        else:
+            status = 409 if request.method == "POST" else 200
+        return render(
+            "governance/survey_public.html",
+            status=status,
+            association=association,
+            plan=plan,
+            survey=survey,
+            form=form,
+            closed=closed,
+            score_choices=SCORE_CHOICES,
+        )

@@ -15,32 +15,42 @@ How a commitment is judged (`judge`):
 - on track: otherwise.
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.activities.models import Activity
-from app.core import uploads
+from app.core import crypto, uploads
+from app.core.clock import china_today
 from app.core.dates import date_problem
 from app.core.models import utcnow
-from app.dashboards.definitions import percent, quarter_end
+from app.dashboards.definitions import percent, quarter_end, share
 from app.dashboards.rollup import Figures, read_total
 from app.extensions import db
 from app.governance.models import (
     SHARE_MEASURES,
     ApprovingBody,
+    CommentState,
     Commitment,
     CommitmentUpdate,
     Measure,
     PlannedActivity,
+    SupervisionComment,
+    Survey,
+    SurveyCode,
+    SurveyResponse,
     YearPlan,
 )
-from tenants.context import subtree_reads
-from tenants.models import Association
+from app.members.models import Household
+from tenants.access import Access, access_for
+from tenants.context import scope_for, subtree_reads, tenant_context
+from tenants.models import WRITE_ROLES, Association
 
 ON_TRACK, BEHIND, DONE = "on_track", "behind", "done"
 MAX_COMMITMENTS = 30
@@ -398,3 +408,227 @@ def add_update(
     db.session.add(update)
     db.session.flush()
     return update
+
+
+# --- supervision (监督) -----------------------------------------------------------------------
+
+
+def may_supervise(access: Access) -> bool:
+    """A user overseeing the association from above, holding no working role in it."""
+    return access.oversight_from is not None and access.own_role not in WRITE_ROLES
+
+
+def comment_from_above(
+    association: Association, year: int, body: str, *, author_id: int
+) -> SupervisionComment:
+    """The level above comments on the plan of a year: checked against the author's own
+    oversight, then written in a writable scope of the association commented on only."""
+    access = access_for(author_id, association)
+    if not may_supervise(access):
+        raise GovernanceError(
+            _l("Only a higher association overseeing this one can comment on its plan."),
+            status=403,
+        )
+    if not body.strip():
+        raise GovernanceError(_l("Write the comment."), field="body")
+    with tenant_context(scope_for(association, writable=True)):
+        comment = SupervisionComment(
+            year=year,
+            body=body.strip(),
+            author_id=author_id,
+            author_association_id=access.oversight_from.id,
+        )
+        db.session.add(comment)
+        db.session.flush()
+    return comment
+
+
+def supervision_comments(year: int) -> list[SupervisionComment]:
+    return list(
+        db.session.scalars(
+            select(SupervisionComment)
+            .where(SupervisionComment.year == year)
+            .order_by(SupervisionComment.id)
+        )
+    )
+
+
+# --- the residents' evaluation (评议) ---------------------------------------------------------
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off a printed slip
+CODE_LENGTH = 8
+MAX_CODES_PER_BATCH = 500
+SATISFIED = (4, 5)  # satisfied, very satisfied
+COMMENT_STATE_LABELS = {
+    CommentState.PENDING: _l("Waiting for moderation"),
+    CommentState.PUBLISHED: _l("Published"),
+    CommentState.HIDDEN: _l("Kept private"),
+}
+SCORE_LABELS = {
+    5: _l("Very satisfied"),
+    4: _l("Satisfied"),
+    3: _l("Neutral"),
+    2: _l("Dissatisfied"),
+    1: _l("Very dissatisfied"),
+}
+
+
+def household_count() -> int:
+    """Households of the register: what the number of responses is read against."""
+    return db.session.scalar(select(func.count()).select_from(Household)) or 0
+
+
+def year_of_survey(survey_id: int) -> int:
+    return db.session.scalar(select(Survey.year).where(Survey.id == survey_id))
+
+
+def latest_survey_year() -> int | None:
+    return db.session.scalar(select(func.max(Survey.year)))
+
+
+def survey_for(year: int) -> Survey | None:
+    return db.session.scalar(select(Survey).where(Survey.year == year))
+
+
+def open_survey(year: int, *, closes_on: date, target_percent: int = 95) -> Survey:
+    """Open the year's evaluation (once); it needs the year's plan published."""
+    plan = db.session.scalar(select(YearPlan).where(YearPlan.year == year))
+    if plan is None or not plan.is_published:
+        raise GovernanceError(_l("Publish the year's plan before opening its evaluation."))
+    if survey_for(year) is not None:
+        raise GovernanceError(_l("The evaluation of this year is already open."), status=409)
+    problem = date_problem(closes_on)
+    if problem or closes_on < china_today():
+        raise GovernanceError(
+            problem or _l("Choose a closing date from today on."), field="closes_on"
+        )
+    if not 1 <= target_percent <= 100:
+        raise GovernanceError(_l("A percentage target is at most 100."), field="target_percent")
+    survey = Survey(year=year, closes_on=closes_on, target_percent=target_percent)
+    db.session.add(survey)
+    db.session.flush()
+    return survey
+
+
+def _code_hash(code: str) -> str:
+    return crypto.lookup_hash("survey-code:" + normalise_code(code))
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def issue_codes(survey: Survey, count: int) -> list[str]:
+    """New one-time codes to print: returned once, kept only as keyed hashes."""
+    if not 1 <= count <= MAX_CODES_PER_BATCH:
+        raise GovernanceError(
+            _l("Print between 1 and %(n)d codes at a time.", n=MAX_CODES_PER_BATCH), field="count"
+        )
+    if survey.closes_on < china_today():
+        raise GovernanceError(_l("The evaluation is closed."), status=409)
+    codes = []
+    for _ in range(count):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        codes.append(f"{code[:4]}-{code[4:]}")
+    # Stored in another order than printed: a row's id says nothing about which slip it was.
+    for code in secrets.SystemRandom().sample(codes, len(codes)):
+        db.session.add(SurveyCode(survey_id=survey.id, code_hash=_code_hash(code)))
+    survey.codes_issued += count
+    db.session.flush()
+    return codes
+
+
+@dataclass(frozen=True)
+class Answers:
+    overall: int
+    scores: dict[int, int]  # commitment id → 1–5
+    comment: str = ""
+
+
+def answer_survey(survey: Survey, code: str, answers: Answers, *, today: date) -> SurveyResponse:
+    """One response per code: the code is spent by one conditional UPDATE (two answers with the
+    same code at once: one wins, the other is refused), and the response keeps no link to it."""
+    if today > survey.closes_on:
+        raise GovernanceError(_l("The evaluation is closed."), status=409)
+    if answers.overall not in SCORE_LABELS or any(
+        score not in SCORE_LABELS for score in answers.scores.values()
+    ):
+        raise GovernanceError(_l("Choose a rating from 1 to 5."), field="overall")
+    spent = db.session.execute(
+        update(SurveyCode)
+        .where(
+            SurveyCode.survey_id == survey.id,
+            SurveyCode.code_hash == _code_hash(code),
+            SurveyCode.used.is_(False),
+        )
+        .values(used=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if spent != 1:
+        raise GovernanceError(
+            _l("This code is not valid or has already been used."), status=409, field="code"
+        )
+    response = SurveyResponse(
+        survey_id=survey.id,
+        answered_on=today,
+        overall=answers.overall,
+        scores={str(k): v for k, v in answers.scores.items()},
+        comment=answers.comment.strip()[:2000],
+    )
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+@dataclass(frozen=True)
+class SurveyResults:
+    responses: int
+    satisfied: int
+    codes_issued: int
+    codes_used: int
+    by_commitment: dict[int, tuple[int, int]]  # commitment id → (satisfied, answers)
+
+    @property
+    def satisfaction(self) -> Fraction | None:
+        """满意率 = (satisfied + very satisfied) ÷ responses."""
+        return share(self.satisfied, self.responses)
+
+
+def survey_results(survey: Survey) -> SurveyResults:
+    rows = db.session.execute(
+        select(SurveyResponse.overall, SurveyResponse.scores).where(
+            SurveyResponse.survey_id == survey.id
+        )
+    ).all()
+    by_commitment: dict[int, list[int]] = {}
+    for _overall, scores in rows:
+        for key, score in (scores or {}).items():
+            counts = by_commitment.setdefault(int(key), [0, 0])
+            counts[0] += score in SATISFIED
+            counts[1] += 1
+    used = db.session.scalar(
+        select(func.count())
+        .select_from(SurveyCode)
+        .where(SurveyCode.survey_id == survey.id, SurveyCode.used.is_(True))
+    )
+    return SurveyResults(
+        responses=len(rows),
+        satisfied=sum(1 for overall, _ in rows if overall in SATISFIED),
+        codes_issued=survey.codes_issued,
+        codes_used=used,
+        by_commitment={key: (s, n) for key, (s, n) in by_commitment.items()},
+    )
+
+
+def survey_comments(survey: Survey, *, published_only: bool) -> list[SurveyResponse]:
+    query = select(SurveyResponse).where(
+        SurveyResponse.survey_id == survey.id, SurveyResponse.comment != ""
+    )
+    if published_only:
+        query = query.where(SurveyResponse.comment_state == CommentState.PUBLISHED)
+    return list(db.session.scalars(query.order_by(SurveyResponse.id)))
+
+
+def moderate_comment(response: SurveyResponse, *, publish: bool) -> None:
+    response.comment_state = CommentState.PUBLISHED if publish else CommentState.HIDDEN
+    db.session.flush()

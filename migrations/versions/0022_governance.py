@@ -1,4 +1,5 @@
-"""governance: the yearly plan (承诺), its commitments, progress notes and planned activities
+"""governance: the yearly plan (承诺), its commitments, progress notes, planned activities, the
+level above's comments (监督) and the residents' evaluation (评议) with one-time codes
 
 Revision ID: 0022_governance
 Revises: 0015_subtree_figures
@@ -18,7 +19,16 @@ down_revision = "0015_subtree_figures"
 branch_labels = None
 depends_on = None
 
-TABLES = ("year_plans", "plan_commitments", "planned_activities", "commitment_updates")
+TABLES = (
+    "year_plans",
+    "plan_commitments",
+    "planned_activities",
+    "commitment_updates",
+    "supervision_comments",
+    "surveys",
+    "survey_codes",
+    "survey_responses",
+)
 
 
 def _tenant_columns():
@@ -200,7 +210,118 @@ def upgrade():
     op.create_index(
         op.f("ix_commitment_updates_commitment_id"), "commitment_updates", ["commitment_id"]
     )
+    _evaluation_tables()
     rls.protect_new_tables(op, TABLES, current_app.config["DATABASE_APP_ROLE"])
+
+
+def _evaluation_tables():
+    op.create_table(
+        "supervision_comments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("author_association_id", sa.Integer(), nullable=True),
+        *_tenant_columns(),
+        sa.CheckConstraint("year BETWEEN 2000 AND 2100", name=op.f("ck_supervision_comments_year")),
+        _tenant_fk("supervision_comments"),
+        sa.ForeignKeyConstraint(
+            ["author_association_id"],
+            ["associations.id"],
+            name=op.f("fk_supervision_comments_author_association_id_associations"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["users.id"],
+            name=op.f("fk_supervision_comments_author_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_supervision_comments")),
+    )
+    op.create_index(
+        op.f("ix_supervision_comments_association_id"), "supervision_comments", ["association_id"]
+    )
+    op.create_index(op.f("ix_supervision_comments_year"), "supervision_comments", ["year"])
+
+    op.create_table(
+        "surveys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("target_percent", sa.Integer(), nullable=False),
+        sa.Column("closes_on", sa.Date(), nullable=False),
+        sa.Column("codes_issued", sa.Integer(), nullable=False),
+        *_tenant_columns(),
+        sa.CheckConstraint(
+            "target_percent BETWEEN 1 AND 100", name=op.f("ck_surveys_target_percent")
+        ),
+        _tenant_fk("surveys"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_surveys")),
+        sa.UniqueConstraint("association_id", "id", name=op.f("uq_surveys_association_id_id")),
+        sa.UniqueConstraint("association_id", "year", name=op.f("uq_surveys_association_id_year")),
+    )
+    op.create_index(op.f("ix_surveys_association_id"), "surveys", ["association_id"])
+
+    op.create_table(
+        "survey_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("survey_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("used", sa.Boolean(), nullable=False),
+        sa.Column("association_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["association_id", "survey_id"],
+            ["surveys.association_id", "surveys.id"],
+            name=op.f("fk_survey_codes_association_id_surveys"),
+            ondelete="CASCADE",
+        ),
+        _tenant_fk("survey_codes"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_codes")),
+        sa.UniqueConstraint(
+            "association_id", "code_hash", name=op.f("uq_survey_codes_association_id_code_hash")
+        ),
+    )
+    op.create_index(op.f("ix_survey_codes_association_id"), "survey_codes", ["association_id"])
+    op.create_index(op.f("ix_survey_codes_survey_id"), "survey_codes", ["survey_id"])
+
+    op.create_table(
+        "survey_responses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("survey_id", sa.Integer(), nullable=False),
+        sa.Column("answered_on", sa.Date(), nullable=False),
+        sa.Column("overall", sa.Integer(), nullable=False),
+        sa.Column("scores", sa.JSON(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column(
+            "comment_state",
+            sa.Enum(
+                "pending",
+                "published",
+                "hidden",
+                name="commentstate",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("association_id", sa.Integer(), nullable=False),
+        sa.CheckConstraint("overall BETWEEN 1 AND 5", name=op.f("ck_survey_responses_overall")),
+        sa.ForeignKeyConstraint(
+            ["association_id", "survey_id"],
+            ["surveys.association_id", "surveys.id"],
+            name=op.f("fk_survey_responses_association_id_surveys"),
+            ondelete="CASCADE",
+        ),
+        _tenant_fk("survey_responses"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_responses")),
+        sa.UniqueConstraint(
+            "association_id", "id", name=op.f("uq_survey_responses_association_id_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_survey_responses_association_id"), "survey_responses", ["association_id"]
+    )
+    op.create_index(op.f("ix_survey_responses_survey_id"), "survey_responses", ["survey_id"])
 
 
 def downgrade():

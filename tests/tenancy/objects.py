@@ -261,6 +261,12 @@ def _planned_activity(world, association):
     return create_plan(association, commitments=()).planned_activities[-1].id
 
 
+def _survey_response(world, association):
+    from tests.factories import create_survey_response
+
+    return create_survey_response(association)
+
+
 OBJECT_IDS = {
     "member_id": _member,
     "household_id": _household,
@@ -290,4 +296,5 @@ OBJECT_IDS = {
     "move_id": _household_move,
     "commitment_id": _commitment,
     "planned_id": _planned_activity,
+    "response_id": _survey_response,
 }

@@ -260,6 +260,13 @@ TENANT_ROUTES = {
         "member": 403,
         "auditor": 403,
     },
+    # The residents' evaluation (评议): the secretary opens it, prints codes and moderates;
+    # only the level above comments (监督) — the sweep's secretary works here: 403.
+    ("governance.survey", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("governance.open_survey", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("governance.print_codes", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("governance.moderate", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("governance.comment_on_plan", "POST"): {"secretary": 403, "member": 403, "auditor": 422},
 }
 
 # (endpoint, method): why it holds no tenant data (or how it is guarded instead).
@@ -307,6 +314,13 @@ PUBLIC_ROUTES = {
         "an association's public page (居务公开): only its published plan, commitments' progress, "
         "activity titles and dates and dues in total; nothing personal, no sign-in "
         "(tests/governance/test_public_page.py)"
+    ),
+    ("public.survey", "GET"): (
+        "the evaluation form of an association whose plan is published; no personal data"
+    ),
+    ("public.survey", "POST"): (
+        "one answer per one-time printed code (the code is the credential), rate-limited per "
+        "IP (tests/governance/test_survey.py)"
     ),
     ("stripe_webhook.receive", "POST"): (
         "Stripe's webhook: no session or CSRF token, authenticated by the signature on the raw "
