@@ -48,9 +48,10 @@ from app.governance.models import (
     YearPlan,
 )
 from app.members.models import Household
-from tenants.access import Access, access_for
+from app.oversight.services import may_act_on as may_supervise  # oversight, no role in it
+from tenants.access import access_for
 from tenants.context import scope_for, subtree_reads, tenant_context
-from tenants.models import WRITE_ROLES, Association
+from tenants.models import Association
 
 ON_TRACK, BEHIND, DONE = "on_track", "behind", "done"
 MAX_COMMITMENTS = 30
@@ -411,11 +412,6 @@ def add_update(
 
 
 # --- supervision (监督) -----------------------------------------------------------------------
-
-
-def may_supervise(access: Access) -> bool:
-    """A user overseeing the association from above, holding no working role in it."""
-    return access.oversight_from is not None and access.own_role not in WRITE_ROLES
 
 
 def comment_from_above(

@@ -142,6 +142,8 @@ def _prefilled_task_page(form: TaskForm):
     problems = services.link_problems(item_id, activity_id)
     form.checklist_item_id.data = None if "checklist_item_id" in problems else item_id
     form.activity_id.data = None if "activity_id" in problems else activity_id
+    # A page that links here may suggest the title (the yearly plan: "承诺 …").
+    form.title.data = request.args.get("title", "")[:120] or None
     if problems:
         form.form_errors.extend(problems.values())
         return _new_task_page(form, status=404)

@@ -155,3 +155,16 @@ def test_the_level_above_comments_on_the_plan_and_the_secretary_reads_it(world, 
     assert township.post(f"{BASE}/supervision-comments", comment).status_code == 303
     assert _count(SupervisionComment) == 2
     assert "请补充第三季度活动照片" not in make_client().get("/p/village-a1").get_data(as_text=True)
+
+
+def test_the_level_above_opens_a_rectification_task_from_a_commitment(world, make_client):
+    plan = create_plan(world.village_a1, published=True)
+    auditor = make_client(world.county_auditor.login)
+    page = auditor.get(f"{BASE}/commitments/{plan.commitments[0].id}").get_data(as_text=True)
+    assert 'data-testid="open-task-link"' in page
+    link = page.split('data-testid="open-task-link"')[0].rsplit('href="', 1)[1].split('"')[0]
+    form = auditor.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert 'value="发展新会员"' in form
+    secretary = make_client(world.secretary_a1.login)
+    own = secretary.get(f"{BASE}/commitments/{plan.commitments[0].id}").get_data(as_text=True)
+    assert 'data-testid="open-task-link"' not in own
