@@ -94,7 +94,7 @@ def sign_in_code():
         flash(
             _(
                 "You signed in with a recovery code; %(count)s are left. If your phone is lost, "
-                "set up the second factor again under My account.",
+                "set up the second factor again (menu › Second factor).",
                 count=second_factor.unused_recovery_codes(user),
             ),
             "warning",
