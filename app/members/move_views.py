@@ -44,7 +44,7 @@ def request_move():
 
 
 def _move_or_404(move_id: int):
-    move = moves.load_move(move_id)
+    move = moves.load_move(move_id, for_update=True)
     if move is None:
         abort(404)
     return move

@@ -87,8 +87,13 @@ def pending_count() -> int:
     )
 
 
-def load_move(move_id: int) -> HouseholdMoveRequest | None:
-    return db.session.scalar(select(HouseholdMoveRequest).where(HouseholdMoveRequest.id == move_id))
+def load_move(move_id: int, *, for_update: bool = False) -> HouseholdMoveRequest | None:
+    """`for_update` locks the row (PostgreSQL) so that two people deciding at once cannot both
+    act on the same pending request: the second waits, then finds it decided."""
+    query = select(HouseholdMoveRequest).where(HouseholdMoveRequest.id == move_id)
+    if for_update:
+        query = query.with_for_update()
+    return db.session.scalar(query)
 
 
 def _address_of(household_id: int | None) -> str:
