@@ -30,6 +30,12 @@ bp.add_url_rule(
     views.delete_planned_activity,
     methods=["POST"],
 )
+bp.add_url_rule(
+    "/planned-activities/<int:planned_id>/link",
+    "link_planned_activity",
+    views.link_planned_activity,
+    methods=["POST"],
+)
 bp.add_url_rule("/survey", "survey", survey_views.survey)
 bp.add_url_rule("/survey/open", "open_survey", survey_views.open_survey, methods=["POST"])
 bp.add_url_rule("/survey/codes", "print_codes", survey_views.print_codes, methods=["POST"])

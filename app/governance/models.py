@@ -184,6 +184,9 @@ class PlannedActivity(TenantMixin, CreatedAtMixin, db.Model):
     plan_id: Mapped[int] = mapped_column(Integer, index=True)
     month: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(120))
+    # The activity of the log that fulfilled it: a plain reference, so the plan stays on record
+    # if the activity is deleted later (the service checks it belongs to the association).
+    activity_id: Mapped[int | None] = mapped_column(Integer)
 
     plan: Mapped[YearPlan] = relationship(back_populates="planned_activities", lazy="raise")
 

@@ -39,6 +39,7 @@ def page(address: str):
         figures = services.year_figures(association, year)
         rows = services.progress(plan, figures, china_today())
         activities = services.year_activities(year) if plan.show_activities else []
+        fulfilled = services.fulfilling_activities(plan)
         published_years = services.published_years()
         survey = services.survey_for(year)
         results = services.survey_results(survey) if survey else None
@@ -50,6 +51,7 @@ def page(address: str):
         plan=plan,
         rows=rows,
         activities=activities,
+        fulfilled=fulfilled,
         # None where the association set no dues for the year ("no dues set", not ¥0.00).
         dues_collected_fen=figures.dues_collected_fen
         if plan.show_dues and figures.dues_expected_fen

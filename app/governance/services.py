@@ -196,6 +196,17 @@ def year_activities(year: int) -> list[tuple[str, date]]:
     )
 
 
+def year_activity_choices(year: int) -> list[tuple[int, str, date]]:
+    """The year's activities a planned activity can be linked to (id, title, date)."""
+    return list(
+        db.session.execute(
+            select(Activity.id, Activity.title, Activity.held_on)
+            .where(Activity.held_on >= date(year, 1, 1), Activity.held_on <= date(year, 12, 31))
+            .order_by(Activity.held_on, Activity.id)
+        ).all()
+    )
+
+
 # --- drafting ---------------------------------------------------------------------------------
 
 
@@ -295,6 +306,28 @@ def remove_planned_activity(planned: PlannedActivity) -> None:
     _check_draft(db.session.get(YearPlan, planned.plan_id))
     db.session.delete(planned)
     db.session.flush()
+
+
+def link_planned_activity(planned: PlannedActivity, activity_id: int | None) -> None:
+    """Name the activity of the log that fulfilled a planned one (None: no longer linked)."""
+    if activity_id is not None:
+        year = db.session.scalar(select(YearPlan.year).where(YearPlan.id == planned.plan_id))
+        held_on = db.session.scalar(select(Activity.held_on).where(Activity.id == activity_id))
+        if held_on is None:
+            raise GovernanceError(_l("There is no such activity."), status=404)
+        if held_on.year != year:
+            raise GovernanceError(_l("Choose an activity held in the plan's year."))
+    planned.activity_id = activity_id
+    db.session.flush()
+
+
+def fulfilling_activities(plan: YearPlan) -> dict[int, tuple[int, str, date]]:
+    """Planned activity id → (activity id, title, date) of the activity that fulfilled it."""
+    linked = {p.activity_id: p.id for p in plan.planned_activities if p.activity_id}
+    rows = db.session.execute(
+        select(Activity.id, Activity.title, Activity.held_on).where(Activity.id.in_(linked))
+    ).all()
+    return {linked[row.id]: (row.id, row.title, row.held_on) for row in rows}
 
 
 # --- approval and publication -----------------------------------------------------------------

@@ -54,9 +54,15 @@ def _page(year: int, *, status: int = 200, **forms):
         forms.setdefault("activity_form", PlannedActivityForm(formdata=None, year=year))
         forms.setdefault("approval_form", ApprovalForm(formdata=None, year=year))
         forms.setdefault("publish_form", YearForm(formdata=None, year=year))
+    fulfilled = services.fulfilling_activities(plan) if plan is not None else {}
+    link_choices = []
+    if may_edit and plan is not None and plan.is_published:
+        link_choices = services.year_activity_choices(year)
     this_year = china_today().year
     return render(
         "governance/plan.html",
+        fulfilled=fulfilled,
+        link_choices=link_choices,
         status=status,
         year=year,
         years=range(this_year + 1, this_year - 5, -1),
@@ -269,3 +275,22 @@ def add_update(commitment_id: int):
         return _commitment_page(commitment, status=error.status, form=form)
     flash(_("Progress noted."), "success")
     return redirect(url_for("governance.commitment", commitment_id=commitment.id), 303)
+
+
+@secretary_only
+def link_planned_activity(planned_id: int):
+    planned = db.session.scalar(
+        select(PlannedActivity)
+        .where(PlannedActivity.id == planned_id)
+        .options(selectinload(PlannedActivity.plan))
+    )
+    if planned is None:
+        abort(404)
+    year = planned.plan.year
+    try:
+        services.link_planned_activity(planned, request.form.get("activity_id", type=int))
+    except services.GovernanceError as error:
+        flash(str(error.message), "error")
+        return _page(year, status=error.status)
+    flash(_("Planned activity updated."), "success")
+    return _back(year, "planned")

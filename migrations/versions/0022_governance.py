@@ -151,6 +151,7 @@ def upgrade():
         sa.Column("plan_id", sa.Integer(), nullable=False),
         sa.Column("month", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("activity_id", sa.Integer(), nullable=True),
         *_tenant_columns(),
         sa.CheckConstraint("month BETWEEN 1 AND 12", name=op.f("ck_planned_activities_month")),
         sa.ForeignKeyConstraint(

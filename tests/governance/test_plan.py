@@ -203,3 +203,23 @@ def test_judging_a_commitment():
     assert judge(share, 2025, 50, date(2026, 1, 1))[0] == services.BEHIND
     marked = _commitment_row(updates=[CommitmentUpdate(done=True, noted_on=date(2026, 3, 1))])
     assert judge(marked, 2026, None, date(2026, 12, 31))[0] == services.DONE
+
+
+def test_a_planned_activity_links_to_the_activity_that_fulfilled_it(world, make_client):
+    plan = create_plan(world.village_a1, published=True)
+    planned_id = plan.planned_activities[0].id
+    held = create_activity(world.village_a1, title="会员活动日 健康讲座", held_on=date(YEAR, 5, 29))
+    last_year = create_activity(world.village_a1, title="去年的活动", held_on=date(YEAR - 1, 5, 29))
+    elsewhere = create_activity(world.village_a2, title="乙村活动", held_on=date(YEAR, 5, 29))
+    secretary = make_client(world.secretary_a1.login)
+    url = f"{BASE}/planned-activities/{planned_id}/link"
+    assert secretary.post(url, {"activity_id": str(last_year.id)}).status_code == 422
+    assert secretary.post(url, {"activity_id": str(elsewhere.id)}).status_code == 404
+    assert secretary.post(url, {"activity_id": str(held.id)}).status_code == 303
+    page = secretary.get(f"{BASE}/plan").get_data(as_text=True)
+    assert f'data-testid="planned-{planned_id}-held"' in page and "会员活动日 健康讲座" in page
+    public = make_client().get("/p/village-a1").get_data(as_text=True)
+    assert f'data-testid="planned-{planned_id}-held"' in public
+    assert secretary.post(url, {}).status_code == 303  # no longer linked
+    public = make_client().get("/p/village-a1").get_data(as_text=True)
+    assert f'data-testid="planned-{planned_id}-held"' not in public

@@ -260,6 +260,11 @@ TENANT_ROUTES = {
         "member": 403,
         "auditor": 403,
     },
+    ("governance.link_planned_activity", "POST"): {
+        "secretary": 303,
+        "member": 403,
+        "auditor": 403,
+    },
     # The residents' evaluation (评议): the secretary opens it, prints codes and moderates;
     # only the level above comments (监督) — the sweep's secretary works here: 403.
     ("governance.survey", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
