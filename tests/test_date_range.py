@@ -244,3 +244,10 @@ def test_an_import_row_with_an_out_of_range_date_is_rejected_with_the_message(ap
     assert [problem["code"] for problem in rows[0].problems] == ["date_range"]
     with app.test_request_context():
         assert importing.problem_message(rows[0].problems[0]) == MESSAGE_ZH
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31"])
+def test_the_reconcile_command_refuses_a_day_outside_the_range(app, day):
+    result = app.test_cli_runner().invoke(args=["dues", "reconcile", "--date", day])
+    assert result.exit_code == 2
+    assert "1900-01-01" in result.output

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 from stripe import StripeError
 
+from app.core.dates import is_sensible_date
 from app.dues.reconcile import MISSING_LOCALLY, reconcile, repair_missing
 from app.dues.services import yuan_text
 from app.dues.stripe_connect import stripe_configured
@@ -36,9 +37,13 @@ def reconcile_command(day, slug: str | None, repair: bool) -> None:
 
     Exit code 0: no differences; 1: differences (listed); 2: Stripe could not be asked.
     """
+    the_day: date = day.date()
+    if not is_sensible_date(the_day):
+        raise click.BadParameter(
+            "give a day from 1900-01-01 to one year after today (China time)", param_hint="--date"
+        )
     if not stripe_configured():
         raise click.ClickException("STRIPE_SECRET_KEY is not set.")
-    the_day: date = day.date()
     try:
         accounts, differences = reconcile(the_day, slug)
     except StripeError as error:
