@@ -251,24 +251,36 @@ def _combined_headers(
     return headers
 
 
+def _has_value(cell) -> bool:
+    if cell is None or cell == "":
+        return False
+    return not isinstance(cell, str) or bool(cell.strip())
+
+
 def skip_reason(row: list) -> str | None:
     """Why a row below the heading is not a member: totals, signatures, notes; None if it is
-    data. The first cell with text decides, or any cell of a row with few cells."""
-    texts = [_squeezed(cell) for cell in row]
-    filled = [text for text in texts if text]
+    data. The first cells with text decide, or any cell of a row with few cells."""
+    filled = [cell for cell in row if _has_value(cell)]
     if not filled:
         return None
     candidates = filled if len(filled) <= 3 else filled[:2]
-    for text in candidates:
+    for cell in candidates:
+        if not isinstance(cell, str):
+            continue  # a number or a date starts no total or signature
+        text = _squeezed(cell)
         if text.startswith(TOTAL_WORDS):
             return "total"
         if text.startswith(SIGNATURE_WORDS):
             return "signature"
         if text.startswith(NOTE_WORDS) or re.match(r"注[:：\d]", text):
             return "note"
-    if len(filled) == 1 and len(filled[0]) > 20:
+    if len(filled) == 1 and isinstance(filled[0], str) and len(_squeezed(filled[0])) > 20:
         return "note"  # a sentence on its own row: a remark, not a member
     return None
+
+
+def _row_text(row: list) -> str:
+    return " ".join(normalise_text(value) for value in row if _has_value(value))[:60]
 
 
 def lay_out(
@@ -321,25 +333,30 @@ def lay_out(
         heading_rows=[upper + 1, upper + 2] if two_rows else [upper + 1],
     )
     heading_keys = [header_key(cell) for cell in cells[upper]]
+    heading_start = [normalise_text(cell) for cell in cells[upper] if _has_value(cell)][:2]
     for index in range(first_data, len(cells)):
         row = cells[index]
-        values = [row[column] if column < len(row) else "" for column in columns]
-        if _is_blank(row):
+        if not any(_has_value(cell) for cell in row):
             layout.blank_rows += 1
             continue
         number = index + 1
-        text = " ".join(normalise_text(value) for value in row if normalise_text(value))[:60]
         if number in hidden_rows:
-            layout.skipped.append(SkippedRow(number, "hidden", text))
+            layout.skipped.append(SkippedRow(number, "hidden", _row_text(row)))
             continue
-        if [header_key(cell) for cell in row[: len(heading_keys)]] == heading_keys:
-            layout.skipped.append(SkippedRow(number, "heading", text))
+        start = [cell for cell in row if _has_value(cell)][:2]
+        if (
+            all(isinstance(cell, str) for cell in start)
+            and [normalise_text(cell) for cell in start] == heading_start
+            and [header_key(cell) for cell in row[: len(heading_keys)]] == heading_keys
+        ):
+            layout.skipped.append(SkippedRow(number, "heading", _row_text(row)))
             continue
         reason = skip_reason(row)
         if reason:
-            layout.skipped.append(SkippedRow(number, reason, text))
+            layout.skipped.append(SkippedRow(number, reason, _row_text(row)))
             continue
-        if _is_blank(values):  # only a 序号, or cells of hidden columns
+        values = [row[column] if column < len(row) else "" for column in columns]
+        if not any(_has_value(value) for value in values):  # only a 序号, or hidden columns
             layout.blank_rows += 1
             continue
         layout.rows.append(values)
