@@ -96,7 +96,8 @@ def _database_unavailable(error: OperationalError):
 
 
 def _is_connection_failure(error: DBAPIError) -> bool:
-    """psycopg's failures to connect or lost connections; SQLite's 'unable to open'."""
+    """psycopg's failures to connect or lost connections, PgBouncer's when the server behind it
+    is gone; SQLite's 'unable to open'."""
     text = str(error.orig).lower()
     return any(
         marker in text
@@ -107,6 +108,12 @@ def _is_connection_failure(error: DBAPIError) -> bool:
             "connection refused",
             "the database system is",
             "unable to open database",
+            # PgBouncer (deploy/pgbouncer/): its server connection died mid-transaction (the
+            # Patroni leader was lost), or it cannot reach a server yet.
+            "server conn crashed",
+            "pgbouncer cannot connect to server",
+            "server login has been failing",
+            "query_wait_timeout",
         )
     )
 

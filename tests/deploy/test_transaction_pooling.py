@@ -42,8 +42,11 @@ def _sql_like_strings(path: Path):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             yield node.lineno, node.value
         elif isinstance(node, ast.JoinedStr):
-            yield node.lineno, "".join(
-                part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
+            yield (
+                node.lineno,
+                "".join(
+                    part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
+                ),
             )
 
 
