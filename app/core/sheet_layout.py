@@ -86,6 +86,16 @@ SIGNATURE_WORDS = (
     "preparedby",
     "checkedby",
     "signature",
+    "联系人:",
+    "填报单位:",
+    "单位名称:",
+    "日期:",
+)
+# A total further in (本页合计, 以上共计) or written 共 240 人.
+TOTAL_PATTERN = re.compile(r"^.{0,4}(合计|小计|总计|共计|总人数)|^共\d")
+# A row of one short cell that names a part of the roster (一、第一网格; 3号楼; 第二组).
+SECTION_PATTERN = re.compile(
+    r"^([一二三四五六七八九十]+|\d{1,2})[、.．]|(网格|小组|组|片区|小区|号楼|栋)[:：]?$"
 )
 NOTE_WORDS = ("备注", "说明", "填表说明", "注:", "注1", "注意", "note:", "notes:", "remarks:")
 SCAN_ROWS = 30  # the heading is looked for among the first rows that hold anything
@@ -96,6 +106,7 @@ SKIP_REASONS = {
     "signature": _l("Signatures or dates of the form"),
     "note": _l("Remarks or notes, not a member"),
     "heading": _l("The heading row repeated"),
+    "section": _l("The name of a part of the roster (a grid, a group), not a member"),
 }
 
 
@@ -268,14 +279,18 @@ def skip_reason(row: list) -> str | None:
         if not isinstance(cell, str):
             continue  # a number or a date starts no total or signature
         text = _squeezed(cell)
-        if text.startswith(TOTAL_WORDS):
+        if text.startswith(TOTAL_WORDS) or TOTAL_PATTERN.match(text):
             return "total"
         if text.startswith(SIGNATURE_WORDS):
             return "signature"
         if text.startswith(NOTE_WORDS) or re.match(r"注[:：\d]", text):
             return "note"
-    if len(filled) == 1 and isinstance(filled[0], str) and len(_squeezed(filled[0])) > 20:
-        return "note"  # a sentence on its own row: a remark, not a member
+    if len(filled) == 1 and isinstance(filled[0], str):
+        text = _squeezed(filled[0])
+        if len(text) > 20:
+            return "note"  # a sentence on its own row: a remark, not a member
+        if len(text) <= 12 and SECTION_PATTERN.search(text):
+            return "section"
     return None
 
 

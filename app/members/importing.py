@@ -95,15 +95,15 @@ ALIASES = {
         "idcard",
     ),
     "address": (
-        "住址",
-        "地址",
         "家庭住址",
         "现住址",
+        "住址",
+        "地址",
         "居住地址",
         "家庭地址",
+        "现居住地址",
         "户籍地址",
         "户籍地",
-        "现居住地址",
         "address",
         "homeaddress",
     ),
@@ -174,7 +174,10 @@ STATUS_WORDS = {
     MemberStatus.LEFT: {"退会", "已退会", "退出", "已退出", "迁出", "left"},
     MemberStatus.DECEASED: {"去世", "已故", "死亡", "身故", "deceased"},
 }
-GENDER_WORDS = {Gender.MALE: {"男", "m", "male"}, Gender.FEMALE: {"女", "f", "female"}}
+GENDER_WORDS = {
+    Gender.MALE: {"男", "男性", "m", "male"},
+    Gender.FEMALE: {"女", "女性", "f", "female"},
+}
 BATCH = 500
 ABANDONED_AFTER_SECONDS = 24 * 3600
 
@@ -312,10 +315,19 @@ def guess_mapping(headers: list[str], saved: dict[str, str] | None = None) -> di
         and full[index]
         and not any(word in full[index] for word in NOT_GUESSED)
     ]
+    # Where two columns match one field exactly, the heading listed first in ALIASES wins
+    # (家庭住址 over 户籍地址, 手机号码 over 联系电话), whatever their order in the file.
+    rank = {
+        alias: position for aliases in ALIASES.values() for position, alias in enumerate(aliases)
+    }
     for keys in (lower, full):
-        for index in undecided:
-            name = exact.get(keys[index])
-            if str(index) not in mapping and name and name not in taken:
+        matches = sorted(
+            (rank.get(keys[index], 99), index, exact[keys[index]])
+            for index in undecided
+            if keys[index] in exact
+        )
+        for _, index, name in matches:
+            if str(index) not in mapping and name not in taken:
                 mapping[str(index)] = name
                 taken.add(name)
     by_length = sorted(exact.items(), key=lambda item: -len(item[0]))
@@ -510,7 +522,10 @@ def records_from_table(table: Table, mapping: dict[str, str]) -> list[tuple[int,
             cell = row[index] if index < len(row) else ""
             if name == "id_number" and isinstance(cell, float) and cell >= 1e14:
                 values["_id_numeric"] = True
-            values[name] = normalise_text(cell)
+            text = normalise_text(cell)
+            if name in ("id_number", "phone"):
+                text = text.lstrip("'`‘’")  # Excel's text marker, kept by some exports
+            values[name] = text
         records.append((number, values))
     return records
 

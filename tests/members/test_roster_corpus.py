@@ -406,3 +406,36 @@ def test_the_associations_bulk_set_up_reads_title_rows_and_totals_the_same_way(t
     assert [skipped.reason for skipped in table.skipped] == ["total", "signature"]
     with pytest.raises(SpreadsheetError):
         read_table(tmp_path / "villages.csv", headings=bulk.HEADING_WORDS, heading_row=9)
+
+
+def test_what_secretaries_type_is_understood(app, world, tmp_path):
+    from tests.members.roster_corpus import id_number_for
+
+    path = tmp_path / "typed.csv"
+    rows = [
+        "序号,姓名,性别,户籍地址,家庭住址,身份证号码,联系电话,手机号码,入会时间,出生年月",
+        "一、第一网格",
+        f"1,张秀英,女性,老家1号,幸福路1号,'{id_number_for(2, female=True)},0551-1,"
+        "13800000001,2020年5月,1970.1",
+        f"2,李建国,男,老家2号,幸福路2号,{id_number_for(3, female=False)},,13800000002,2019,1965",
+        "第二组",
+        f"3,王芳,女,老家3号,幸福路3号,{id_number_for(4, female=True)},,13800000003,2021.03,1972",
+        "本页合计,3人",
+        "联系人:王芳,联系电话:13800000003",
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    table = read_table(path, headings=importing.HEADING_WORDS)
+    assert [s.reason for s in table.skipped] == ["section", "section", "total", "signature"]
+    mapping = importing.guess_mapping(table.headers)
+    by_field = {name: table.headers[int(index)] for index, name in mapping.items()}
+    assert by_field["address"] == "家庭住址" and by_field["phone"] == "手机号码"
+    assert "出生年月" not in by_field.values()
+    with tenant_context(scope_for(world.village_a1, writable=True)):
+        records = importing.records_from_table(table, mapping)
+        checked = importing.check_rows(records, importing.RegisterSnapshot.load())
+    assert all(row.valid for row in checked), [row.problems for row in checked]
+    assert [str(row.member.joined_on) for row in checked] == [
+        "2020-05-01",
+        "2019-01-01",
+        "2021-03-01",
+    ]
