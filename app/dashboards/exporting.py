@@ -40,6 +40,7 @@ def figure_groups(
                 Column(lambda: _("Number of members"), lambda f: f.members),
                 Column(lambda: _("Population served"), lambda f: f.population),
                 Column(lambda: _("Member ratio"), lambda f: _percent(f.member_ratio), True),
+                Column(lambda: _("New members recruited"), lambda f: f.new_members),
             ],
         ),
         (
@@ -51,6 +52,7 @@ def figure_groups(
                 ),
                 Column(lambda: _("Activities in the year"), lambda f: f.activities),
                 Column(lambda: _("Associations with a quarter missing"), lambda f: f.quarter_gaps),
+                Column(lambda: _("Associations that held 5·29"), lambda f: f.member_day_held),
                 *(
                     Column(
                         lambda label=label: str(label),
@@ -118,9 +120,16 @@ def _yuan(fen: int | None):
 
 
 def dashboard_workbook(
-    association, year: int, total: Figures, children, problems, targets: Targets = DEFAULT_TARGETS
+    association,
+    year: int,
+    total: Figures,
+    children,
+    problems,
+    targets: Targets = DEFAULT_TARGETS,
+    sheet_rows=(),
 ) -> bytes:
-    """`children`: ChildRows; `problems`: every Problem of the subtree."""
+    """`children`: ChildRows; `problems`: every Problem of the subtree; `sheet_rows`: a
+    SheetRow per grassroots association of the subtree (app/dashboards/sheet.py)."""
     with force_locale("zh_Hans_CN"):
         labels = target_labels(targets)
         workbook = Workbook()
@@ -151,12 +160,92 @@ def dashboard_workbook(
                 ]
             )
         _style(sheet)
+        _subtree_sheet(workbook, sheet_rows, targets)
         workbook.properties.title = _(
             "%(name)s dashboard %(year)d", name=association.name, year=year
         )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _met(value: bool | None) -> str:
+    return "" if value is None else (_("yes") if value else _("no"))
+
+
+def _subtree_sheet(workbook, rows, targets: Targets) -> None:
+    """One row per grassroots association: its path, every figure, each target met or not."""
+    sheet = workbook.create_sheet(_("Grassroots associations"))
+    statuses = {key: str(label) for key, label in ACTIVITY_STATUS_LABELS.items()}
+    sheet.append(
+        [
+            _("County"),
+            _("Township"),
+            _("Association"),
+            _("Kind"),
+            _("Number of members"),
+            _("New members recruited"),
+            _("Population served"),
+            _("Member ratio"),
+            _("Member ratio met"),
+            *(_("Q%(n)d", n=q) for q in range(1, 5)),
+            _("Activities in the year"),
+            _("Activity requirement"),
+            _("5·29 member day held"),
+            _("七有"),
+            _("Number of households"),
+            _("Households covered"),
+            _("Linkage coverage"),
+            _("Linkage coverage met"),
+            _("Dues due (yuan)"),
+            _("Dues collected (yuan)"),
+            _("Collection rate"),
+            _("Collection rate met"),
+            _("Volunteer hours"),
+            _("Overdue rectification tasks"),
+            _("Targets missed"),
+        ]
+    )
+    labels = target_labels(targets)
+    checklist = {key: str(label) for key, label in CHECKLIST_LABELS.items()}
+    for row in rows:
+        f = row.figures
+        status = next((s for s, count in f.checklist.items() if count), "not_started")
+        sheet.append(
+            [
+                safe_cell(row.county),
+                safe_cell(row.township),
+                safe_cell(row.association.name),
+                str(KIND_LABELS[row.association.kind]),
+                f.members,
+                f.new_members,
+                f.population or None,
+                _percent(f.member_ratio),
+                _met(row.meets("members")),
+                *f.quarters,
+                f.activities,
+                statuses[row.activity.status] if row.activity else "",
+                _met(bool(f.member_day_held)),
+                checklist[status],
+                f.households,
+                f.covered_households,
+                _percent(f.linkage_coverage),
+                _met(row.meets("linkage")),
+                _yuan(f.dues_expected_fen),
+                _yuan(f.dues_collected_fen),
+                _percent(f.collection_rate),
+                _met(row.meets("dues")),
+                None if f.volunteer_minutes is None else round(f.volunteer_minutes / 60, 1),
+                f.overdue_rectifications,
+                "、".join(labels[t] for t in row.missed),
+            ]
+        )
+    for column in (8, 20, 24):
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            cell.number_format = "0.0%"
+    _style(sheet)
+    sheet.column_dimensions["B"].width = 20
+    sheet.column_dimensions["C"].width = 28
 
 
 def _style(sheet) -> None:

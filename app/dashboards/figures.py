@@ -16,7 +16,7 @@ from datetime import date
 
 from sqlalchemy import and_, case, func, or_, select
 
-from app.activities.models import Activity
+from app.activities.models import Activity, ActivityType
 from app.associations.settings import populations_in_force
 from app.checklist.models import Checklist, ChecklistItem, ItemState
 from app.core.clock import china_today
@@ -52,6 +52,19 @@ def members(year: int, association_ids: list[int] | None) -> Rows:
     return {association_id: {"members": count} for association_id, count in rows}
 
 
+def new_members(year: int, association_ids: list[int] | None) -> Rows:
+    """新发展会员: members who joined in the year, whatever their status since."""
+    rows = db.session.execute(
+        select(Member.association_id, func.count(Member.id))
+        .where(
+            _restrict(Member.association_id, association_ids),
+            _year_range(Member.joined_on, year),
+        )
+        .group_by(Member.association_id)
+    )
+    return {association_id: {"new_members": count} for association_id, count in rows}
+
+
 def population(year: int, association_ids: list[int] | None) -> Rows:
     """The population in force in `year` (the rule of app/associations/settings.py)."""
     found = populations_in_force(year, association_ids)
@@ -59,13 +72,14 @@ def population(year: int, association_ids: list[int] | None) -> Rows:
 
 
 def activities(year: int, association_ids: list[int] | None) -> Rows:
-    """Activities held in each quarter of the year."""
+    """Activities held in each quarter of the year, and those of the member-day type (5·29)."""
     month = func.cast(func.extract("month", Activity.held_on), db.Integer)
     quarters = [
         func.sum(case((and_(month >= 3 * q - 2, month <= 3 * q), 1), else_=0)) for q in range(1, 5)
     ]
+    member_day = func.sum(case((Activity.type == ActivityType.MEMBER_DAY, 1), else_=0))
     rows = db.session.execute(
-        select(Activity.association_id, *quarters)
+        select(Activity.association_id, *quarters, member_day)
         .where(
             _restrict(Activity.association_id, association_ids),
             _year_range(Activity.held_on, year),
@@ -73,7 +87,10 @@ def activities(year: int, association_ids: list[int] | None) -> Rows:
         .group_by(Activity.association_id)
     )
     return {
-        association_id: {f"activities_q{q}": int(counts[q - 1] or 0) for q in range(1, 5)}
+        association_id: {
+            **{f"activities_q{q}": int(counts[q - 1] or 0) for q in range(1, 5)},
+            "member_day_activities": int(counts[4] or 0),
+        }
         for association_id, *counts in rows
     }
 
@@ -258,7 +275,12 @@ class FigureGroup:
 GROUPS: list[FigureGroup] = [
     FigureGroup("members", ("members",), members),
     FigureGroup("population", ("population",), population),
-    FigureGroup("activities", tuple(f"activities_q{q}" for q in range(1, 5)), activities),
+    FigureGroup("new_members", ("new_members",), new_members),
+    FigureGroup(
+        "activities",
+        (*(f"activities_q{q}" for q in range(1, 5)), "member_day_activities"),
+        activities,
+    ),
     FigureGroup("checklist", ("checklist_status",), checklist),
     FigureGroup("linkage", ("households", "covered_households"), linkage),
     FigureGroup("dues", ("dues_expected_fen", "dues_collected_fen"), dues),
@@ -274,6 +296,8 @@ EMPTY_ROW = {
     "activities_q2": 0,
     "activities_q3": 0,
     "activities_q4": 0,
+    "member_day_activities": 0,
+    "new_members": 0,
     "checklist_status": NOT_STARTED,
     "households": 0,
     "covered_households": 0,

@@ -41,6 +41,10 @@ class AssociationFigures(TenantMixin, db.Model):
     activities_q2: Mapped[int] = mapped_column(Integer, default=0)
     activities_q3: Mapped[int] = mapped_column(Integer, default=0)
     activities_q4: Mapped[int] = mapped_column(Integer, default=0)
+    # 5·29: activities of the member-day type (会员活动日) held in the year.
+    member_day_activities: Mapped[int] = mapped_column(Integer, default=0)
+    # 新发展会员: members who joined in the year (whatever their status since).
+    new_members: Mapped[int] = mapped_column(Integer, default=0)
     # 七有: qualified / submitted / returned / not_started (see app/dashboards/figures.py).
     checklist_status: Mapped[str] = mapped_column(String(12), default="not_started")
     # 中心户/联户 linkage: households, and those covered (central, or linked to a central one).

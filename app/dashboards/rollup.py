@@ -47,6 +47,9 @@ class Figures:
     by_kind: dict[str, int] = field(default_factory=dict)
     grassroots: int = 0
     members: int = 0
+    new_members: int = 0  # 新发展会员: joined in the year
+    member_day_held: int = 0  # grassroots associations that held a 5·29 member-day activity
+    member_day_activities: int = 0
     ratio_members: int = 0  # members of grassroots associations whose population is known
     population: int = 0
     quarters: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
@@ -176,6 +179,8 @@ def contribution(kind, values: dict) -> dict[str, int]:
         "associations": 1,
         f"kind_{kind.value}": 1,
         "members": members,
+        "new_members": values.get("new_members") or 0,
+        "member_day_activities": values.get("member_day_activities") or 0,
         **{f"q{q + 1}": quarters[q] for q in range(4)},
         "households": values.get("households") or 0,
         "covered_households": values.get("covered_households") or 0,
@@ -186,6 +191,7 @@ def contribution(kind, values: dict) -> dict[str, int]:
             vector[f"{key}_rows"] = 1
     if kind.is_grassroots:
         vector["grassroots"] = 1
+        vector["member_day_held"] = int(bool(values.get("member_day_activities")))
         vector[f"cl_{values.get('checklist_status') or NOT_STARTED}"] = 1
         for ended in range(1, 5):
             vector[f"gaps_{ended}"] = int(any(quarters[q] == 0 for q in range(ended)))
@@ -231,6 +237,9 @@ def figures_from_totals(totals: dict[str, int] | None, year: int, today: date) -
         by_kind={kind.value: get(f"kind_{kind.value}") for kind in AssociationKind},
         grassroots=get("grassroots"),
         members=get("members"),
+        new_members=get("new_members"),
+        member_day_held=get("member_day_held"),
+        member_day_activities=get("member_day_activities"),
         ratio_members=get("ratio_members"),
         population=get("population"),
         quarters=[get(f"q{q}") for q in range(1, 5)],

@@ -18,7 +18,7 @@ from app.core import audit
 from app.core.clock import china_today
 from app.core.pagination import Page, paginate_rows
 from app.core.views import can_read_registers, private_download, render, secretary_only
-from app.dashboards import definitions, exporting, forms, refresh, rollup
+from app.dashboards import definitions, exporting, forms, refresh, rollup, sheet
 from app.dashboards import targets as target_settings
 from app.dashboards.labels import (
     CHECKLIST_LABELS,
@@ -208,9 +208,16 @@ def export():
         dashboard = rollup.read_dashboard(g.association, year)
         targets = _targets(year)
         rows = db.session.execute(rollup.problems_query(g.association, year, targets=targets)).all()
+        today = china_today()
+        grassroots = db.session.execute(
+            sheet.sheet_query(g.association, year, today=today, targets=targets)
+        ).all()
+        sheet_rows = sheet.sheet_rows(grassroots, year, today=today, targets=targets)
     total, children = dashboard.total, dashboard.children
     problems = [rollup.problem_from_row(row, year, targets=targets) for row in rows]
-    data = exporting.dashboard_workbook(g.association, year, total, children, problems, targets)
+    data = exporting.dashboard_workbook(
+        g.association, year, total, children, problems, targets, sheet_rows
+    )
     audit.record("export", association_id=g.association.id, what="dashboard", year=year)
     filename = f"dashboard-{g.association.slug}-{year}.xlsx"
     return private_download(data, filename)
@@ -357,3 +364,52 @@ def add_target():
     )
     flash(_("The target is added."), "success")
     return redirect(url_for("dashboards.targets", year=year), 303)
+
+
+# --- the subtree sheet as a page -----------------------------------------------------------------
+
+
+@can_read_registers
+def associations():
+    """Every grassroots association of the subtree with its figures: filter by kind, name and
+    missed target, sort by a column, a page at a time (three queries whatever the size)."""
+    year = _chosen_year()
+    kind, target = _problem_filters()
+    search = request.args.get("q", "").strip()[:40]
+    sort = request.args.get("sort", "path")
+    sort = sort if sort in sheet.SORTS else "path"
+    direction = "desc" if request.args.get("dir") == "desc" else "asc"
+    today = china_today()
+    with subtree_reads():
+        rollup.prefer_custom_plans()
+        targets = _targets(year)
+        query = sheet.sheet_query(
+            g.association,
+            year,
+            today=today,
+            targets=targets,
+            kind=kind,
+            search=search,
+            target=target,
+            sort=sort,
+            direction=direction,
+        )
+        page = paginate_rows(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
+        rows = sheet.sheet_rows(page.items, year, today=today, targets=targets)
+    page = Page(items=rows, page=page.page, per_page=page.per_page, total=page.total)
+    return render(
+        "dashboards/associations.html",
+        fragment="dashboards/_associations.html",
+        year=year,
+        years=_years(),
+        kind=kind,
+        target=target,
+        search=search,
+        sort=sort,
+        direction=direction,
+        page=page,
+        targets=targets,
+        breadcrumb=_breadcrumb(),
+        kinds=[k for k in AssociationKind if k.is_grassroots],
+        labels=_labels(targets),
+    )

@@ -4,7 +4,6 @@ problems list, exports, query counts, and the figures kept equal to the raw tabl
 import io
 
 import openpyxl
-import pytest
 from sqlalchemy import delete, select
 
 from app.activities.models import Activity
@@ -198,17 +197,24 @@ def test_export_opens_in_openpyxl_with_a_sheet_per_figure_group(figures, client_
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames[:4] == ["会员", "活动", "七有", "联户关系"]
-    assert workbook.sheetnames[-1] == "问题清单"
+    assert workbook.sheetnames[-2:] == ["问题清单", "基层协会"]
     members = workbook["会员"]
-    assert [c.value for c in members[1]] == ["协会", "类型", "会员数", "服务人口", "会员比例"]
+    assert [c.value for c in members[1]] == [
+        "协会",
+        "类型",
+        "会员数",
+        "服务人口",
+        "会员比例",
+        "新发展会员",
+    ]
     # The share is stored rounded as the pages show it (6.7 %), so Excel shows the same digits.
-    assert [c.value for c in members[2]][2:] == [4, 60, 0.067]
+    assert [c.value for c in members[2]][2:] == [4, 60, 0.067, 0]
     assert members.cell(3, 1).value == world.township_a.name
-    assert [c.value for c in members[3]][2:] == [4, 40, 0.1]
+    assert [c.value for c in members[3]][2:] == [4, 40, 0.1, 0]
     activities = workbook["活动"]
     # Quarters, the year, associations with a quarter missing, then met / on track / at risk
     # / missed (a finished year: the first association met it, two missed it).
-    assert [c.value for c in activities[2]][2:] == [2, 1, 1, 1, 5, 2, 1, 0, 0, 2]
+    assert [c.value for c in activities[2]][2:] == [2, 1, 1, 1, 5, 2, 2, 1, 0, 0, 2]
     problems = {row[0].value for row in workbook["问题清单"].iter_rows(min_row=2)}
     assert problems == {world.village_a2.name, world.village_b1.name}
 
