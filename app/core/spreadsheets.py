@@ -413,6 +413,8 @@ def _table_from_cells(
     hidden_rows: set[int] = frozenset(),
     hidden_columns: set[int] = frozenset(),
 ) -> Table:
+    if len(cells) > limits.max_rows + 200:
+        raise _too_many_rows(len(cells), limits)
     if _all_blank(cells):
         raise _empty()
     if max(len(row) for row in cells) > limits.max_columns and any(

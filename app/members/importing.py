@@ -789,6 +789,17 @@ def _check_linkage(rows: list[CheckedRow], snapshot: RegisterSnapshot) -> None:
             row.central_key = None
 
 
+def register_central_choices(row: MemberImportRow) -> list[str]:
+    """Addresses of the register's central households a row named by a member's name only,
+    for the user to pick one."""
+    return [
+        address
+        for problem in row.problems
+        if problem["code"] == "central_by_name_only"
+        for address in problem["params"]["addresses"].split("、")
+    ]
+
+
 def _resolve_central(
     row: CheckedRow,
     reference: str,

@@ -435,6 +435,7 @@ def import_row(import_id: int, row_number: int):
         row=row,
         values=importing.row_values(row),
         columns=columns,
+        register_choices=importing.register_central_choices(row),
         field_labels=FIELD_LABELS,
         problem_message=importing.problem_message,
     )

@@ -439,3 +439,28 @@ def test_what_secretaries_type_is_understood(app, world, tmp_path):
         "2019-01-01",
         "2021-03-01",
     ]
+
+
+def test_the_user_picks_the_register_central_household_a_name_points_to(app, world, make_client):
+    from tests.factories import create_household, create_member, create_validated_import
+
+    elsewhere = create_household(world.village_a1, address="别处1号", central=True)
+    create_member(world.village_a1, "张三", household_id=elsewhere.id)
+    member_import = create_validated_import(
+        world.village_a1,
+        [{"name": "孙七", "address": "幸福路4号", "central_household": "张三"}],
+    )
+    client = make_client(world.secretary_a1.login)
+    row_url = f"/a/village-a1/members/imports/{member_import.id}/rows/2"
+    form = client.get(row_url, headers={"HX-Request": "true"}).text
+    assert "住址为 别处1号 的中心户" in form and "<select" in form
+    response = client.post(
+        row_url,
+        {"name": "孙七", "address": "幸福路4号", "central_household": "别处1号"},
+        headers={"HX-Request": "true"},
+    )
+    assert "1 行可以导入" in response.text
+    client.post(f"/a/village-a1/members/imports/{member_import.id}/confirm")
+    with tenant_context(scope_for(world.village_a1, writable=False)):
+        households = {h.address: h for h in db.session.scalars(select(Household))}
+    assert households["幸福路4号"].central_household_id == households["别处1号"].id
