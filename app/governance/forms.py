@@ -254,3 +254,10 @@ class AnswerForm(FlaskForm):
         _l("Comment (optional; published only after the secretary reads it)"),
         validators=[Optional(), Length(max=2000)],
     )
+
+
+class ReportForm(YearForm):
+    body = TextAreaField(
+        _l("Report to residents"),
+        validators=[InputRequired(message=_l("Write the report.")), Length(max=20000)],
+    )

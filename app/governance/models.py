@@ -277,3 +277,27 @@ class SurveyResponse(TenantMixin, db.Model):
     comment_state: Mapped[CommentState] = mapped_column(
         string_enum(CommentState), default=CommentState.PENDING
     )
+
+
+class YearReport(TenantMixin, CreatedAtMixin, db.Model):
+    """报告: the report to residents at year end, drafted from the year's figures and the
+    commitments' outcomes, edited by the secretary, then published. The figures it quotes are
+    frozen in it when published: the report does not change when the registers change later."""
+
+    __tablename__ = "year_reports"
+    __table_args__ = (
+        UniqueConstraint("association_id", "year"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text, default="")
+    frozen: Mapped[dict | None] = mapped_column(JSON)  # the figures as published
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None

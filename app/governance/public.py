@@ -40,6 +40,7 @@ def page(address: str):
         rows = services.progress(plan, figures, china_today())
         activities = services.year_activities(year) if plan.show_activities else []
         fulfilled = services.fulfilling_activities(plan)
+        report = services.report_for(year)
         published_years = services.published_years()
         survey = services.survey_for(year)
         results = services.survey_results(survey) if survey else None
@@ -52,6 +53,7 @@ def page(address: str):
         rows=rows,
         activities=activities,
         fulfilled=fulfilled,
+        report=report if report is not None and report.is_published else None,
         # None where the association set no dues for the year ("no dues set", not ¥0.00).
         dues_collected_fen=figures.dues_collected_fen
         if plan.show_dues and figures.dues_expected_fen

@@ -18,6 +18,7 @@ from app.governance.forms import (
     CommitmentForm,
     PlanForm,
     PlannedActivityForm,
+    ReportForm,
     UpdateForm,
     YearForm,
     show_problem,
@@ -294,3 +295,66 @@ def link_planned_activity(planned_id: int):
         return _page(year, status=error.status)
     flash(_("Planned activity updated."), "success")
     return _back(year, "planned")
+
+
+def _report_page(year: int, *, status: int = 200, form: ReportForm | None = None):
+    plan = services.plan_for(year)
+    report = services.report_for(year)
+    quoted = None
+    if report is not None and report.is_published:
+        quoted = report.frozen
+    elif plan is not None and plan.is_published:
+        quoted = services.report_figures(g.association, plan, china_today())
+    may_edit = g.access.is_secretary and not (report and report.is_published)
+    if may_edit and form is None:
+        body = report.body if report and report.body else ""
+        if not body and quoted is not None:
+            body = services.draft_report_text(g.association, year, quoted)
+        form = ReportForm(formdata=None, year=year, body=body)
+    this_year = china_today().year
+    return render(
+        "governance/report.html",
+        status=status,
+        year=year,
+        years=range(this_year, this_year - 5, -1),
+        plan=plan,
+        report=report,
+        quoted=quoted,
+        form=form if may_edit else None,
+        publish_form=YearForm(formdata=None, year=year) if may_edit else None,
+    )
+
+
+@can_read_registers
+def report():
+    return _report_page(_year())
+
+
+@secretary_only
+def save_report():
+    form = ReportForm()
+    year = _form_year(form)
+    if not form.validate():
+        return _report_page(year, status=422, form=form)
+    try:
+        services.save_report(year, form.body.data)
+    except services.GovernanceError as error:
+        show_problem(form, error.field, error.message)
+        return _report_page(year, status=error.status, form=form)
+    flash(_("The report is saved."), "success")
+    return redirect(url_for("governance.report", year=year), 303)
+
+
+@secretary_only
+def publish_report():
+    form = YearForm()
+    year = _form_year(form)
+    if not form.validate():
+        return _report_page(year, status=422)
+    try:
+        services.publish_report(g.association, year, user_id=current_user.id)
+    except services.GovernanceError as error:
+        flash(str(error.message), "error")
+        return _report_page(year, status=error.status)
+    flash(_("The report is published on the association's public page."), "success")
+    return redirect(url_for("governance.report", year=year), 303)

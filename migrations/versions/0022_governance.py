@@ -28,6 +28,7 @@ TABLES = (
     "surveys",
     "survey_codes",
     "survey_responses",
+    "year_reports",
 )
 
 
@@ -323,6 +324,31 @@ def _evaluation_tables():
         op.f("ix_survey_responses_association_id"), "survey_responses", ["association_id"]
     )
     op.create_index(op.f("ix_survey_responses_survey_id"), "survey_responses", ["survey_id"])
+
+    op.create_table(
+        "year_reports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("frozen", sa.JSON(), nullable=True),
+        sa.Column("published_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_by_id", sa.Integer(), nullable=True),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        *_tenant_columns(),
+        sa.CheckConstraint("year BETWEEN 2000 AND 2100", name=op.f("ck_year_reports_year")),
+        _tenant_fk("year_reports"),
+        sa.ForeignKeyConstraint(
+            ["published_by_id"],
+            ["users.id"],
+            name=op.f("fk_year_reports_published_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_year_reports")),
+        sa.UniqueConstraint(
+            "association_id", "year", name=op.f("uq_year_reports_association_id_year")
+        ),
+    )
+    op.create_index(op.f("ix_year_reports_association_id"), "year_reports", ["association_id"])
 
 
 def downgrade():
