@@ -6,6 +6,7 @@ import psycopg
 import pytest
 from flask import current_app
 from sqlalchemy import create_engine, func, pool, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from app.admin.offboarding import delete_subtree, remaining_rows
@@ -16,6 +17,7 @@ from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, Bypass, scope_for, tenant_context
 from tenants.models import Association, Membership, TenantMixin
 from tenants.rls import scope_key, sync_settings
+from tests.conftest import APP_ROLE, PG_URL
 from tests.factories import create_member
 
 
@@ -35,12 +37,19 @@ def tenant_tables() -> list[str]:
     )
 
 
+def app_role_url() -> str:
+    """Straight to the server as the app role (not through a transaction pooler, which would
+    hand session-level settings on and change backends between transactions)."""
+    database = db.engine.url.database
+    url = make_url(PG_URL).set(drivername="postgresql", username=APP_ROLE, password=None)
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def attacker(pg, world):
     """A raw connection as the app role, as one SQL injection or a leaked password gives."""
     db.session.commit()
-    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url, autocommit=True) as connection:
+    with psycopg.connect(app_role_url(), autocommit=True) as connection:
         yield connection
 
 
@@ -118,23 +127,21 @@ def test_the_app_role_reads_and_writes_no_tenant_row_whatever_it_sets(attacker, 
 
 def test_a_signature_read_in_one_transaction_opens_nothing_in_the_next(pg, world):
     """Replay on the very connection that entered the scope (same backend, later transaction)."""
-    db.session.rollback()
-    claim, signature = signed_scope(Bypass("captured by the test"))
-    connection = db.session.connection()
-    pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
-    assert connection.execute(text("SELECT count(*) FROM memberships")).scalar() > 0
-    db.session.commit()
-
-    connection = db.session.connection()
-    assert connection.execute(text("SELECT pg_backend_pid()")).scalar() == pid
-    connection.execute(
-        text(
-            "SELECT set_config('app.scope', :c, true), set_config('app.scope_signature', :s, true)"
-        ),
-        {"c": claim, "s": signature},
-    )
-    assert connection.execute(text("SELECT count(*) FROM memberships")).scalar() == 0
-    db.session.rollback()
+    key = str(scope_key(current_app.config))
+    with psycopg.connect(app_role_url()) as connection:
+        with connection.transaction():
+            connection.execute("SELECT xiehui_enter_scope(%s, true, NULL, NULL, NULL)", (key,))
+            assert connection.execute("SELECT count(*) FROM memberships").fetchone()[0] > 0
+            captured = connection.execute(
+                "SELECT current_setting('app.scope'), current_setting('app.scope_signature')"
+            ).fetchone()
+        with connection.transaction():
+            connection.execute(
+                "SELECT set_config('app.scope', %s, true), "
+                "set_config('app.scope_signature', %s, true)",
+                captured,
+            )
+            assert connection.execute("SELECT count(*) FROM memberships").fetchone()[0] == 0
 
 
 def test_a_scope_widened_by_hand_inside_the_apps_transaction_reads_nothing(pg, world):
