@@ -10,7 +10,9 @@ scope, the backend's pid and the transaction's start, made with a secret that ne
 database. The policies' functions (`xiehui_scope_low()` …) check that signature once per
 statement (an initplan) and answer NULL when it is missing or forged, so a statement the app did
 not scope — an SQL injection, a leaked app password — reads no tenant row and writes none, even
-after `set_config('app.scope', …)`. A signature is worthless in another transaction.
+after `set_config('app.scope', …)`. A signature is worthless in another transaction, and a
+scope carries a serial that must be the session's last, so ROLLBACK TO SAVEPOINT cannot bring
+back a wider scope the app left (the app enters its scope again after a savepoint ends).
 
 Work across tenants (UNSCOPED_BYPASS: the figures job, the platform console, offboarding) goes
 through the same function with `bypass`: it runs in the request's own transaction, so it sees
@@ -61,11 +63,16 @@ _SIGNATURE = (
     "claim || '|' || pg_backend_pid() || '|' "
     "|| (extract(epoch FROM transaction_timestamp()) * 1000000)::bigint, 'UTF8'))), 'hex'); END"
 )
+# A valid signature proves the scope was entered in this transaction; its serial must also be
+# the last one entered in this session (currval), or a ROLLBACK TO SAVEPOINT could bring back a
+# wider scope entered before the savepoint (a bypass) after the app has narrowed it.
 _VERIFIED = (
-    "BEGIN IF current_setting('app.scope_signature', true) = "
-    f"{PRIVATE_SCHEMA}.scope_signature(current_setting('app.scope', true)) "
-    "THEN RETURN string_to_array(current_setting('app.scope', true), '|'); END IF; "
-    "RETURN NULL; END"
+    "DECLARE claim text[]; BEGIN "
+    "IF current_setting('app.scope_signature', true) = "
+    f"{PRIVATE_SCHEMA}.scope_signature(current_setting('app.scope', true)) THEN "
+    "claim := string_to_array(current_setting('app.scope', true), '|'); "
+    f"IF claim[5]::bigint = currval('{PRIVATE_SCHEMA}.scope_serial') THEN RETURN claim; END IF; "
+    "END IF; RETURN NULL; END"
 )
 _ENTER = (
     "DECLARE claim text; BEGIN "
@@ -77,7 +84,8 @@ _ENTER = (
     "IF strpos(coalesce(low, '') || coalesce(high, ''), '|') > 0 THEN "
     "RAISE EXCEPTION 'xiehui_enter_scope: bad scope bounds'; END IF; "
     "claim := concat_ws('|', CASE WHEN bypass THEN 'on' ELSE 'off' END, coalesce(low, ''), "
-    "coalesce(high, ''), coalesce(write_association::text, '')); "
+    "coalesce(high, ''), coalesce(write_association::text, ''), "
+    f"nextval('{PRIVATE_SCHEMA}.scope_serial')); "
     "PERFORM set_config('app.scope', claim, true); "
     f"PERFORM set_config('app.scope_signature', {PRIVATE_SCHEMA}.scope_signature(claim), true); "
     "END"
@@ -100,6 +108,7 @@ WALL_SQL = [
     f"INSERT INTO {PRIVATE_SCHEMA}.scope_secret (id, secret) VALUES (1, decode(replace("
     "gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex')) "
     "ON CONFLICT (id) DO NOTHING",
+    f"CREATE SEQUENCE IF NOT EXISTS {PRIVATE_SCHEMA}.scope_serial",
     f"CREATE TABLE IF NOT EXISTS {PRIVATE_SCHEMA}.app_keys "
     "(key_hash bytea PRIMARY KEY, installed_at timestamptz NOT NULL DEFAULT now())",
     # The helpers run only inside the SECURITY DEFINER functions below, which fix search_path.

@@ -17,6 +17,7 @@ from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, Bypass, scope_for, tenant_context
 from tenants.models import Association, Membership, TenantMixin
 from tenants.rls import scope_key, sync_settings
+from tenants.tree import subtree_bounds
 from tests.conftest import APP_ROLE, PG_URL
 from tests.factories import create_member
 
@@ -218,3 +219,27 @@ def test_a_new_key_enters_no_scope_until_the_owner_installs_it(pg, app, world):
                 {"k": app.config["RLS_SCOPE_KEY"].encode()},
             )
         admin.dispose()
+
+
+def test_rolling_back_to_a_savepoint_does_not_bring_a_bypass_back(pg, world):
+    """An injected ROLLBACK TO SAVEPOINT after the app narrowed a bypass to a village."""
+    key = str(scope_key(current_app.config))
+    village = subtree_bounds(world.village_a1.path)
+    with psycopg.connect(app_role_url()) as connection, connection.transaction():
+        connection.execute("SELECT xiehui_enter_scope(%s, true, NULL, NULL, NULL)", (key,))
+        connection.execute("SAVEPOINT before_the_village")
+        connection.execute("SELECT xiehui_enter_scope(%s, false, %s, %s, NULL)", (key, *village))
+        connection.execute("ROLLBACK TO SAVEPOINT before_the_village")
+        assert connection.execute("SELECT count(*) FROM memberships").fetchone()[0] == 0
+
+
+def test_the_app_reads_on_after_rolling_back_a_savepoint_of_its_own(pg, world):
+    db.session.rollback()
+    with tenant_context(scope_for(world.village_a1, writable=True)):
+        before = db.session.scalars(select(Membership.id)).all()
+        savepoint = db.session.begin_nested()
+        with UNSCOPED_BYPASS("the test widens the scope inside the savepoint"):
+            assert len(db.session.scalars(select(Membership.id)).all()) > len(before)
+        savepoint.rollback()
+        assert db.session.scalars(select(Membership.id)).all() == before
+    db.session.rollback()
