@@ -39,6 +39,7 @@ bp.add_url_rule(
 bp.add_url_rule("/report", "report", views.report)
 bp.add_url_rule("/report", "save_report", views.save_report, methods=["POST"])
 bp.add_url_rule("/report/publish", "publish_report", views.publish_report, methods=["POST"])
+bp.add_url_rule("/below", "below", survey_views.below)
 bp.add_url_rule("/survey", "survey", survey_views.survey)
 bp.add_url_rule("/survey/open", "open_survey", survey_views.open_survey, methods=["POST"])
 bp.add_url_rule("/survey/codes", "print_codes", survey_views.print_codes, methods=["POST"])

@@ -54,6 +54,7 @@ from app.oversight.services import may_act_on as may_supervise  # oversight, no 
 from tenants.access import access_for
 from tenants.context import scope_for, subtree_reads, tenant_context
 from tenants.models import Association
+from tenants.tree import subtree_filter
 
 ON_TRACK, BEHIND, DONE = "on_track", "behind", "done"
 MAX_COMMITMENTS = 30
@@ -758,3 +759,87 @@ def publish_report(association: Association, year: int, *, user_id: int | None) 
     report.published_by_id = user_id
     db.session.flush()
     return report
+
+
+# --- the view from above (监督): each association below and the subtree in total -------------
+
+
+@dataclass
+class CycleFigures:
+    """Where a subtree stands in the year's cycle."""
+
+    associations: int = 0
+    plans_published: int = 0
+    reports_published: int = 0
+    responses: int = 0
+    satisfied: int = 0
+
+    @property
+    def satisfaction(self) -> Fraction | None:
+        return share(self.satisfied, self.responses)
+
+    def add(self, other: "CycleFigures") -> None:
+        self.associations += other.associations
+        self.plans_published += other.plans_published
+        self.reports_published += other.reports_published
+        self.responses += other.responses
+        self.satisfied += other.satisfied
+
+
+def cycle_below(association: Association, year: int) -> tuple[list, CycleFigures]:
+    """Each direct child with its subtree's plans and reports published and its residents'
+    satisfaction, and the same over the whole subtree (itself included). Five queries whatever
+    the size of the tree; every answer of the subtree counts once in the total (satisfaction
+    rolls up as satisfied ÷ responses, not as an average of rates). Run inside
+    subtree_reads()."""
+    depth = len(association.path.strip("/").split("/"))
+    children = list(
+        db.session.scalars(
+            select(Association)
+            .where(Association.parent_id == association.id)
+            .order_by(Association.name)
+        )
+    )
+    paths = dict(
+        db.session.execute(
+            select(Association.id, Association.path).where(subtree_filter(association.path))
+        ).all()
+    )
+    per_association: dict[int, CycleFigures] = {i: CycleFigures(associations=1) for i in paths}
+    for (association_id,) in db.session.execute(
+        select(YearPlan.association_id).where(
+            YearPlan.year == year, YearPlan.published_at.is_not(None)
+        )
+    ):
+        per_association[association_id].plans_published += 1
+    for (association_id,) in db.session.execute(
+        select(YearReport.association_id).where(
+            YearReport.year == year, YearReport.published_at.is_not(None)
+        )
+    ):
+        per_association[association_id].reports_published += 1
+    answered = db.session.execute(
+        select(
+            SurveyResponse.association_id,
+            func.count(),
+            func.count().filter(SurveyResponse.overall.in_(SATISFIED)),
+        )
+        .join(
+            Survey,
+            (Survey.id == SurveyResponse.survey_id)
+            & (Survey.association_id == SurveyResponse.association_id),
+        )
+        .where(Survey.year == year)
+        .group_by(SurveyResponse.association_id)
+    )
+    for association_id, responses, satisfied in answered:
+        per_association[association_id].responses += responses
+        per_association[association_id].satisfied += satisfied
+    rows = {child.id: CycleFigures() for child in children}
+    total = CycleFigures()
+    for association_id, figures in per_association.items():
+        total.add(figures)
+        parts = paths[association_id].strip("/").split("/")
+        if len(parts) > depth and int(parts[depth]) in rows:
+            rows[int(parts[depth])].add(figures)
+    return [(child, rows[child.id]) for child in children], total

@@ -1,6 +1,7 @@
-"""The residents' evaluation (评议) and the level above's comments (监督), signed-in side: the
+"""The residents' evaluation (评议) and the level above's view (监督), signed-in side: the
 secretary opens the evaluation, prints one-time codes and moderates comments; staff and the
-level above read the results and every comment; the level above comments on the plan."""
+level above read the results and every comment; the level above comments on the plan and
+sees where each association below stands in the cycle."""
 
 from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
@@ -21,6 +22,7 @@ from app.governance.forms import (
 )
 from app.governance.models import SurveyResponse
 from app.governance.views import _form_year, _year
+from tenants.context import subtree_reads
 from tenants.models import Association
 
 
@@ -153,3 +155,18 @@ def comment_on_plan():
         return _survey_page(year, status=error.status, comment_form=form)
     flash(_("Comment sent to the association."), "success")
     return _back(year)
+
+
+@can_read_registers
+def below():
+    year = _year()
+    with subtree_reads():
+        rows, total = services.cycle_below(g.association, year)
+    this_year = china_today().year
+    return render(
+        "governance/below.html",
+        year=year,
+        years=range(this_year, this_year - 5, -1),
+        rows=rows,
+        total=total,
+    )

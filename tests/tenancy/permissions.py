@@ -269,6 +269,7 @@ TENANT_ROUTES = {
     ("governance.report", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("governance.save_report", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("governance.publish_report", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("governance.below", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     # The residents' evaluation (评议): the secretary opens it, prints codes and moderates;
     # only the level above comments (监督) — the sweep's secretary works here: 403.
     ("governance.survey", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
