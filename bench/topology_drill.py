@@ -13,7 +13,9 @@ every one the app acknowledged (303). Then:
    the standby is promoted, until the first write succeeds again, the requests that failed
    meanwhile (status) and after; every acknowledged write must be on the new leader;
 2. rejoin: the old leader's Patroni is started again and must come back as a replica;
-3. PgBouncer killed (`kill -9`) and restarted mid-load: failures and lost writes.
+3. PgBouncer killed (`kill -9`) and restarted mid-load: failures and lost writes;
+4. Redis (sessions, login limiter, job queue) killed (`kill -9`) and restarted 5 s later:
+   what the writers see meanwhile and after (signed out or not), lost writes.
 
 Everything it started is stopped at the end (also on failure) and the folder removed. The
 machine's own PostgreSQL (5432) and Redis (6379) are never touched. Output: bench/out/.
@@ -58,6 +60,7 @@ PORTS = {
     "read": 15001,
     "pgbouncer": 16432,
     "gunicorn": 18000,
+    "redis": 16379,
 }
 SECRET_KEY = "load-bench-secret-key-0123456789abcdefghijklmnop"  # load_bench.py's
 DATABASE = "xiehui_load"
@@ -229,6 +232,18 @@ def start_pgbouncer(stack: Stack) -> None:
     wait_for_port(PORTS["pgbouncer"])
 
 
+def start_redis(stack: Stack) -> None:
+    """Append-only file, fsync every second (deploy/redis/xiehui.conf): a crash loses at most
+    the last second of sessions and queued jobs."""
+    stack.start(
+        "redis",
+        ["redis-server", "--port", str(PORTS["redis"]), "--bind", "127.0.0.1", "--dir", str(BASE),
+         "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""],
+        as_postgres=True,
+    )  # fmt: skip
+    wait_for_port(PORTS["redis"])
+
+
 def bring_up(stack: Stack, lines: list[str]) -> dict:
     if BASE.exists():
         shutil.rmtree(BASE)
@@ -261,8 +276,9 @@ def bring_up(stack: Stack, lines: list[str]) -> dict:
     stack.start("haproxy", ["/usr/sbin/haproxy", "-db", "-f", str(BASE / "haproxy.cfg")])
     wait_for_port(PORTS["write"])
     start_pgbouncer(stack)
+    start_redis(stack)
     say(lines, f"- stack up in {time.monotonic() - started:.0f} s: etcd, pg1 (leader), "
-               "pg2 (synchronous standby), HAProxy, PgBouncer")  # fmt: skip
+               "pg2 (synchronous standby), HAProxy, PgBouncer, Redis")  # fmt: skip
 
     write_url = f"postgresql://postgres@127.0.0.1:{PORTS['write']}/postgres"
     manifest = build_data_set("postgresql", write_url, rebuild=True, name=DATABASE,
@@ -276,7 +292,10 @@ def bring_up(stack: Stack, lines: list[str]) -> dict:
         "DATABASE_ADMIN_URL": f"postgresql+psycopg://postgres@127.0.0.1:{PORTS['write']}/{DATABASE}",
         "DATABASE_TRANSACTION_POOLER": "1",
         "PROXY_FIX_HOPS": "1",
-        "HUEY_URL": f"sqlite:///{BASE / 'jobs.db'}",
+        # Redis for sessions, the login limiter and the job queue, as deploy/xiehui.env.
+        "SESSION_REDIS_URL": f"redis://127.0.0.1:{PORTS['redis']}/1",
+        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{PORTS['redis']}/2",
+        "HUEY_URL": f"redis://127.0.0.1:{PORTS['redis']}/0",
         "NOTIFICATION_BACKEND": "console",
         "UPLOAD_ROOT": str(BASE / "uploads"),
         "GUNICORN_BIND": f"127.0.0.1:{PORTS['gunicorn']}",
@@ -311,7 +330,8 @@ class Writers:
     """Staff who sign in through nginx and then record activities back to back (think time
     0.2–0.5 s), each with a unique title; a 303 is an acknowledged write."""
 
-    def __init__(self, base: str, manifest: dict, count: int):
+    def __init__(self, base: str, manifest: dict, count: int, prefix: str):
+        self.prefix = prefix
         staff = [u for u in manifest["users"] if u["kind"] == "staff"][:count]
         self.run = Run()
         self.users = [
@@ -343,7 +363,7 @@ class Writers:
         number = 0
         while not self.stop.is_set():
             number += 1
-            title = f"drill-{index}-{number}"
+            title = f"drill-{self.prefix}-{index}-{number}"
             data = {
                 "csrf_token": user.csrf,
                 "title": title,
@@ -378,10 +398,10 @@ class Writers:
             return [o for o in self.outcomes if start <= o.at < end]
 
 
-def titles_on(port: int) -> set[str]:
+def titles_on(port: int, prefix: str) -> set[str]:
     found = subprocess.run(
         [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d",
-         DATABASE, "-Atc", "SELECT title FROM activities WHERE title LIKE 'drill-%'"],
+         DATABASE, "-Atc", f"SELECT title FROM activities WHERE title LIKE 'drill-{prefix}-%'"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return set(found.stdout.split())
@@ -429,7 +449,7 @@ def failover(stack: Stack, writers: Writers, lines: list[str]) -> None:
 
     writers.finish()
     acknowledged = {o.title for o in writers.outcomes if o.acknowledged}
-    on_new_leader = titles_on(PORTS[standby])
+    on_new_leader = titles_on(PORTS[standby], writers.prefix)
     lost = acknowledged - on_new_leader
     kept = len(acknowledged & on_new_leader)
     say(lines, f"- acknowledged writes: {len(acknowledged)}; on the new leader {standby}: "
@@ -466,8 +486,33 @@ def pgbouncer_restart(stack: Stack, writers: Writers, lines: list[str]) -> None:
     writers.finish()
     leader = "pg1" if rest("pg1", "/primary") == 200 else "pg2"
     acknowledged = {o.title for o in writers.outcomes if o.acknowledged}
-    lost = acknowledged - titles_on(PORTS[leader])
-    say(lines, f"- acknowledged writes: {len(acknowledged)}; lost: {len(lost)}")
+    on_leader = titles_on(PORTS[leader], writers.prefix)
+    lost = acknowledged - on_leader
+    say(lines, f"- acknowledged writes: {len(acknowledged)}; lost: {len(lost)}; written but the "
+               f"client saw an error: {len(on_leader - acknowledged)}")  # fmt: skip
+
+
+def redis_crash(stack: Stack, writers: Writers, lines: list[str]) -> None:
+    time.sleep(10)
+    killed_at = time.monotonic()
+    stack.processes["redis"].kill()
+    stack.processes["redis"].wait()
+    time.sleep(5)
+    start_redis(stack)
+    back_at = time.monotonic()
+    say(lines, f"- Redis killed with kill -9, restarted after {back_at - killed_at:.1f} s "
+               "(append-only file, fsync every second)")  # fmt: skip
+    time.sleep(20)
+    now = time.monotonic()
+    say(lines, f"  while down: {describe(writers.between(killed_at, back_at))}")
+    say(lines, f"  after the restart (20 s): {describe(writers.between(back_at, now))}")
+    writers.finish()
+    leader = "pg1" if rest("pg1", "/primary") == 200 else "pg2"
+    acknowledged = {o.title for o in writers.outcomes if o.acknowledged}
+    on_leader = titles_on(PORTS[leader], writers.prefix)
+    lost = acknowledged - on_leader
+    say(lines, f"- acknowledged writes: {len(acknowledged)}; lost: {len(lost)}; written but the "
+               f"client saw an error: {len(on_leader - acknowledged)}")  # fmt: skip
 
 
 def main() -> None:
@@ -483,13 +528,17 @@ def main() -> None:
         manifest = bring_up(stack, lines)
         base = f"https://127.0.0.1:{stack.site.https_port}"
         say(lines, f"## 1. failover ({args.writers} staff recording activities through nginx)")
-        writers = Writers(base, manifest, args.writers)
+        writers = Writers(base, manifest, args.writers, prefix="failover")
         writers.start()
         failover(stack, writers, lines)
         say(lines, "## 2. PgBouncer killed and restarted")
-        writers = Writers(base, manifest, args.writers)
+        writers = Writers(base, manifest, args.writers, prefix="pgbouncer")
         writers.start()
         pgbouncer_restart(stack, writers, lines)
+        say(lines, "## 3. Redis (sessions, login limiter, job queue) killed and restarted")
+        writers = Writers(base, manifest, args.writers, prefix="redis")
+        writers.start()
+        redis_crash(stack, writers, lines)
     finally:
         stack.stop_all()
         (OUT / "topology-drill.txt").write_text("\n".join(lines) + "\n")

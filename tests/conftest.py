@@ -40,6 +40,9 @@ from tests import factories
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-tests"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# A transaction pooler (PgBouncer) in front of PG_URL's server, e.g. postgresql://127.0.0.1:6439
+# (.ci/run): the app role connects through it, the owner directly, as in deploy/xiehui.env.
+POOLER_URL = os.environ.get("TEST_POOLER_URL")
 APP_ROLE = "xiehui_app"
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 ARTEFACTS = Path(__file__).resolve().parent.parent / "test-artefacts"
@@ -100,6 +103,9 @@ def _pg_url_for(database: str, *, user: str | None = None) -> str:
     url = make_url(PG_URL).set(database=database, drivername="postgresql+psycopg")
     if user:
         url = url.set(username=user, password=None)
+        if POOLER_URL:
+            pooler = make_url(POOLER_URL)
+            url = url.set(host=pooler.host, port=pooler.port)
     return url.render_as_string(hide_password=False)
 
 
