@@ -59,4 +59,5 @@ bp.add_app_template_global(COMMENT_STATE_LABELS.get, "comment_state_label")
 # these alone; the view sets a read-only scope of the association named by `address` itself.
 public_bp = Blueprint("public", __name__, url_prefix="/p")
 public_bp.add_url_rule("/<address>", "page", public.page)
+public_bp.add_url_rule("/<address>/notice.pdf", "notice", public.notice)
 public_bp.add_url_rule("/<address>/survey", "survey", public.survey, methods=["GET", "POST"])

@@ -6,7 +6,7 @@ and the dues collected in total. Nothing about a person: no names, phones, addre
 per-person dues, no progress notes (free text that may name someone) and no files.
 """
 
-from flask import abort, current_app, request
+from flask import Response, abort, current_app, request, url_for
 from sqlalchemy import select
 
 from app.core.clock import china_today
@@ -14,6 +14,7 @@ from app.core.views import render
 from app.extensions import db, limiter
 from app.governance import services
 from app.governance.forms import MONTH_NAMES, SCORE_CHOICES, AnswerForm, show_problem
+from app.governance.notice import notice_pdf
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 from tenants.resolver import SLUG_SHAPE
@@ -121,3 +122,45 @@ def survey(address: str):
             closed=closed,
             score_choices=SCORE_CHOICES,
         )
+
+
+def notice(address: str):
+    """The A4 notice of the year's published plan, for the wall (one per quarter)."""
+    association = _association(address)
+    today = china_today()
+    with tenant_context(scope_for(association, writable=False)):
+        year = request.args.get("year", type=int) or services.latest_published_year()
+        plan = services.plan_for(year) if year and 2000 <= year <= 2100 else None
+        if plan is None or not plan.is_published:
+            abort(404)
+        figures = services.year_figures(association, year)
+        rows = services.progress(plan, figures, today)
+        fulfilled = services.fulfilling_activities(plan)
+        survey = services.survey_for(year)
+        results = services.survey_results(survey) if survey else None
+        planned = [
+            (str(MONTH_NAMES[p.month]), p.title, fulfilled[p.id][2] if p.id in fulfilled else None)
+            for p in plan.planned_activities
+        ]
+    quarter = (today.month - 1) // 3 + 1 if today.year == year else 4
+    data = notice_pdf(
+        association,
+        year,
+        quarter,
+        rows=rows,
+        planned=planned,
+        activities=figures.activities if plan.show_activities else None,
+        dues_collected_fen=figures.dues_collected_fen
+        if plan.show_dues and figures.dues_expected_fen
+        else None,
+        results=results,
+        page_url=url_for("public.page", address=association.slug, year=year, _external=True),
+        survey_url=url_for("public.survey", address=association.slug, _external=True)
+        if survey is not None and today <= survey.closes_on
+        else None,
+    )
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="notice-{association.slug}-{year}.pdf"'},
+    )

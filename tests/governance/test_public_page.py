@@ -130,3 +130,17 @@ def test_hardship_aid_families_stay_off_the_public_page(world, make_client):
     create_plan(world.village_a1, published=True)
     page = make_client().get("/p/village-a1").get_data(as_text=True)
     assert "慰问困难家庭" in page and "上官家" not in page
+
+
+def test_the_printable_notice_is_an_a4_pdf_of_the_published_plan(world, make_client):
+    from tests.factories import create_survey
+
+    create_survey(world.village_a1, codes=1)  # publishes the plan and opens the evaluation
+    response = make_client().get("/p/village-a1/notice.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    body = response.get_data()
+    assert body.startswith(b"%PDF") and b"/MediaBox [ 0 0 595.2756 841.8898 ]" in body  # A4
+    assert body.count(b"/Subtype /Image") == 2  # QR codes: the page and the evaluation
+    assert b"NotoSansSC" in body  # the CJK font is embedded
+    create_plan(world.village_a2)  # a draft: no notice
+    assert make_client().get("/p/village-a2/notice.pdf").status_code == 404

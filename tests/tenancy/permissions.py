@@ -325,6 +325,7 @@ PUBLIC_ROUTES = {
         "activity titles and dates and dues in total; nothing personal, no sign-in "
         "(tests/governance/test_public_page.py)"
     ),
+    ("public.notice", "GET"): "the public page as an A4 PDF for the wall (the same data)",
     ("public.survey", "GET"): (
         "the evaluation form of an association whose plan is published; no personal data"
     ),
