@@ -871,24 +871,22 @@ def validate(member_import: MemberImport, *, progress: bool = True) -> None:
         batch = checked[start : start + BATCH]
         current_row.set(batch[0].number)
         # Staging rows are transient working data: inserted in bulk, outside the per-row
-        # audit trail (the import itself is logged when applied). One multi-row INSERT per
-        # batch: PostgreSQL is spared a statement per row.
+        # audit trail (the import itself is logged when applied). With RETURNING, SQLAlchemy
+        # sends multi-row INSERTs ("insertmanyvalues"): PostgreSQL is spared a statement per
+        # row, without compiling one huge statement in Python.
         db.session.execute(
-            insert(MemberImportRow).values(
-                [
-                    {
-                        "association_id": member_import.association_id,
-                        "import_id": member_import.id,
-                        "row_number": row.number,
-                        "values_encrypted": crypto.encrypt(
-                            json.dumps(row.values, ensure_ascii=False)
-                        ),
-                        "problems": row.problems,
-                        "valid": row.valid,
-                    }
-                    for row in batch
-                ]
-            )
+            insert(MemberImportRow).returning(MemberImportRow.id),
+            [
+                {
+                    "association_id": member_import.association_id,
+                    "import_id": member_import.id,
+                    "row_number": row.number,
+                    "values_encrypted": crypto.encrypt(json.dumps(row.values, ensure_ascii=False)),
+                    "problems": row.problems,
+                    "valid": row.valid,
+                }
+                for row in batch
+            ],
         )
         member_import.processed_rows = start + len(batch)
         db.session.flush()
@@ -1115,8 +1113,8 @@ def write_rows(checked: list[CheckedRow]) -> ImportResult:
                 "created_at": utcnow(),
             }
         )
-    for start in range(0, len(members), 1000):
-        db.session.execute(insert(Member).values(members[start : start + 1000]))
+    for start in range(0, len(members), 2000):
+        db.session.execute(insert(Member).returning(Member.id), members[start : start + 2000])
     return ImportResult(
         imported=len(members), rejected=len(checked) - len(valid), households_created=created
     )
