@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -295,6 +296,11 @@ def run_import(config: dict, path: str, queue) -> None:
             importing.validate(member_import)
             db.session.commit()
             validated = time.perf_counter() - started
+            problems = Counter(
+                problem["code"]
+                for row in importing.problem_rows(member_import, limit=None)
+                for problem in row.problems
+            )
             member_import = db.session.get(MemberImport, member_import.id)
             importing.mark_step_started(member_import, "apply")
             db.session.commit()
@@ -302,7 +308,7 @@ def run_import(config: dict, path: str, queue) -> None:
             db.session.commit()
             total = time.perf_counter() - started
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    queue.put((validated, total, result.imported, result.rejected, peak_rss))
+    queue.put((validated, total, result.imported, result.rejected, peak_rss, dict(problems)))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -374,11 +380,11 @@ def main() -> None:
     process.join()
     if process.exitcode != 0:
         raise SystemExit(f"the import process failed (exit code {process.exitcode})")
-    validated, total, imported, rejected, peak_rss = queue.get()
+    validated, total, imported, rejected, peak_rss, problems = queue.get()
     say(
         f"import of {IMPORT_ROWS} rows: checked in {validated:.1f} s, {total:.1f} s in all "
-        f"({imported} imported, {rejected} rejected); peak RSS of the importing process "
-        f"{peak_rss / 2**20:.0f} MB"
+        f"({imported} imported, {rejected} rejected: {problems}); peak RSS of the importing "
+        f"process {peak_rss / 2**20:.0f} MB"
     )
     if args.import_only:
         OUT.mkdir(parents=True, exist_ok=True)
