@@ -6,7 +6,7 @@ province ── county ─┬─ township_a ─┬─ village_a1
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pyotp
 from sqlalchemy import select
@@ -83,11 +83,24 @@ def next_code(login: str, secret: str = TOTP_SECRET) -> str:
     return pyotp.TOTP(secret).generate_otp(step)
 
 
-def create_tree_node(slug: str, kind: AssociationKind, parent: Association | None, **fields):
+# The standard tree existed long before the years the tests look at (an association counts in
+# a period only if it was created by the period's end: app/dashboards/figures.py).
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def create_tree_node(
+    slug: str,
+    kind: AssociationKind,
+    parent: Association | None,
+    *,
+    created_at: datetime = LONG_AGO,
+    **fields,
+):
     with UNSCOPED_BYPASS("test factory"):
         association = create_association(
             name=fields.pop("name", f"{slug}计生协"), slug=slug, kind=kind, parent=parent, **fields
         )
+        association.created_at = created_at
         db.session.commit()
     return association
 

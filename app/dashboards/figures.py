@@ -12,14 +12,14 @@ once); they only ever return counts per association, never personal data.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 
 from app.activities.models import Activity, ActivityType
 from app.associations.settings import populations_in_force
 from app.checklist.models import Checklist, ChecklistItem, ItemState
-from app.core.clock import china_today
+from app.core.clock import CHINA, china_today
 from app.extensions import db
 from app.members.models import Household, Member, MemberStatus
 from tenants.models import Association
@@ -34,44 +34,56 @@ def _restrict(column, association_ids: list[int] | None):
     return column.in_(association_ids) if association_ids is not None else True
 
 
-def _year_range(column, year: int):
-    return and_(column >= date(year, 1, 1), column < date(year + 1, 1, 1))
+def _year_range(column, year: int, as_of: date | None = None):
+    """The year, up to its end or to `as_of` (a closed quarter's last day) if earlier."""
+    return and_(column >= date(year, 1, 1), column <= period_end(year, as_of))
 
 
-def members(year: int, association_ids: list[int] | None) -> Rows:
-    """Active members who had joined by the end of the year."""
+def period_end(year: int, as_of: date | None) -> date:
+    end = date(year, 12, 31)
+    return end if as_of is None or as_of > end else as_of
+
+
+def members(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
+    """Members active at the period's end: joined by then (or no join date), and active now
+    or their status changed after it (a member who left in March was active in December
+    before)."""
+    end = period_end(year, as_of)
     rows = db.session.execute(
         select(Member.association_id, func.count(Member.id))
         .where(
             _restrict(Member.association_id, association_ids),
-            Member.status == MemberStatus.ACTIVE,
-            or_(Member.joined_on.is_(None), Member.joined_on < date(year + 1, 1, 1)),
+            or_(
+                Member.status == MemberStatus.ACTIVE,
+                and_(Member.status_on.is_not(None), Member.status_on > end),
+            ),
+            or_(Member.joined_on.is_(None), Member.joined_on <= end),
         )
         .group_by(Member.association_id)
     )
     return {association_id: {"members": count} for association_id, count in rows}
 
 
-def new_members(year: int, association_ids: list[int] | None) -> Rows:
+def new_members(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
     """新发展会员: members who joined in the year, whatever their status since."""
     rows = db.session.execute(
         select(Member.association_id, func.count(Member.id))
         .where(
             _restrict(Member.association_id, association_ids),
-            _year_range(Member.joined_on, year),
+            _year_range(Member.joined_on, year, as_of),
         )
         .group_by(Member.association_id)
     )
     return {association_id: {"new_members": count} for association_id, count in rows}
 
 
-def population(year: int, association_ids: list[int] | None) -> Rows:
+def population(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
     """The population in force in `year` (the rule of app/associations/settings.py)."""
     found = populations_in_force(year, association_ids)
     return {association_id: {"population": value} for association_id, value in found.items()}
 
 
-def activities(year: int, association_ids: list[int] | None) -> Rows:
+def activities(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
     """Activities held in each quarter of the year, and those of the member-day type (5·29)."""
     month = func.cast(func.extract("month", Activity.held_on), db.Integer)
     quarters = [
@@ -82,7 +94,7 @@ def activities(year: int, association_ids: list[int] | None) -> Rows:
         select(Activity.association_id, *quarters, member_day)
         .where(
             _restrict(Activity.association_id, association_ids),
-            _year_range(Activity.held_on, year),
+            _year_range(Activity.held_on, year, as_of),
         )
         .group_by(Activity.association_id)
     )
@@ -107,7 +119,7 @@ def checklist_status(accepted: int, submitted: int, returned: int) -> str:
     return NOT_STARTED
 
 
-def checklist(year: int, association_ids: list[int] | None) -> Rows:
+def checklist(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
     def count(state):
         return func.sum(case((ChecklistItem.state == state, 1), else_=0))
 
@@ -134,7 +146,7 @@ def checklist(year: int, association_ids: list[int] | None) -> Rows:
     }
 
 
-def linkage(year: int, association_ids: list[int] | None) -> Rows:
+def linkage(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
     """Households, and those covered by the 中心户 linkage (central, or linked to one). The
     register keeps no history, so every year shows the linkage as it stands."""
     covered = func.sum(
@@ -154,7 +166,7 @@ def linkage(year: int, association_ids: list[int] | None) -> Rows:
     }
 
 
-def dues(year: int, association_ids: list[int] | None) -> Rows | None:
+def dues(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows | None:
     """What was due for the year and what has been collected, by the rule of
     app.dues.services.collection_figures: exempt charges left out, a charge counts at most its
     amount, a charge's payment is its allocations of non-voided payments less refunds.
@@ -221,7 +233,9 @@ def dues(year: int, association_ids: list[int] | None) -> Rows | None:
     }
 
 
-def volunteer_hours(year: int, association_ids: list[int] | None) -> Rows | None:
+def volunteer_hours(
+    year: int, association_ids: list[int] | None, as_of: date | None = None
+) -> Rows | None:
     """Confirmed volunteer minutes served in the year (the rule of
     app.volunteers.services.confirmed_minutes_by_association)."""
     try:
@@ -233,7 +247,7 @@ def volunteer_hours(year: int, association_ids: list[int] | None) -> Rows | None
         .where(
             _restrict(Assignment.association_id, association_ids),
             Assignment.confirmed_at.is_not(None),
-            _year_range(Assignment.served_on, year),
+            _year_range(Assignment.served_on, year, as_of),
         )
         .group_by(Assignment.association_id)
     )
@@ -242,7 +256,9 @@ def volunteer_hours(year: int, association_ids: list[int] | None) -> Rows | None
     }
 
 
-def overdue_rectifications(year: int, association_ids: list[int] | None) -> Rows | None:
+def overdue_rectifications(
+    year: int, association_ids: list[int] | None, as_of: date | None = None
+) -> Rows | None:
     """Rectification tasks (整改) past their deadline and not closed, as of today (the rule of
     app.oversight.services.overdue_task_counts): a figure of the current year only, kept
     current by the nightly refresh as deadlines pass."""
@@ -269,7 +285,7 @@ def overdue_rectifications(year: int, association_ids: list[int] | None) -> Rows
 class FigureGroup:
     key: str
     columns: tuple[str, ...]
-    compute: Callable[[int, list[int] | None], Rows | None]
+    compute: Callable[[int, list[int] | None, date | None], Rows | None]
 
 
 GROUPS: list[FigureGroup] = [
@@ -304,16 +320,20 @@ EMPTY_ROW = {
 }
 
 
-def compute_rows(year: int, association_ids: list[int] | None) -> Rows:
-    """Every group's figures for the associations (None: all), merged per association, with
-    the columns of installed groups filled for associations that have nothing recorded."""
-    if association_ids is None:
-        ids = list(db.session.scalars(select(Association.id)))
-    else:
-        ids = list(association_ids)
+def compute_rows(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
+    """Every group's figures for the associations (None: all) as of the period's end (the
+    year's, or `as_of` when earlier), merged per association, with the columns of installed
+    groups filled for associations that have nothing recorded. An association created after
+    the period's end has no row: it does not count in that period."""
+    end = period_end(year, as_of)
+    existed = Association.created_at < datetime.combine(end + timedelta(days=1), time(0), CHINA)
+    query = select(Association.id).where(existed)
+    if association_ids is not None:
+        query = query.where(Association.id.in_(association_ids))
+    ids = list(db.session.scalars(query))
     rows: Rows = {association_id: dict(EMPTY_ROW) for association_id in ids}
     for group in GROUPS:
-        computed = group.compute(year, association_ids)
+        computed = group.compute(year, association_ids, as_of)
         if computed is None:
             continue
         for association_id in ids:

@@ -110,3 +110,49 @@ class FigureTarget(db.Model):
     figure: Mapped[str | None] = mapped_column(String(40))
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClosedPeriod(db.Model):
+    """A quarter whose figures are frozen (quarter 4 closes the year). Platform table: one row
+    per period for the whole platform, written by the closing job."""
+
+    __tablename__ = "closed_periods"
+    __table_args__ = (UniqueConstraint("year", "quarter"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[int] = mapped_column(Integer)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PeriodFigures(TenantMixin, db.Model):
+    """One association's figures as of a closed quarter's end, frozen when it closed, with
+    where it stood in the tree then (`path`, `kind`). `amended` holds the figures as
+    recomputed after a later change touching the period (a back-dated activity, a late
+    payment), None while they equal the frozen ones."""
+
+    __tablename__ = "period_figures"
+    __table_args__ = (UniqueConstraint("association_id", "year", "quarter"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(20))
+    frozen: Mapped[dict] = mapped_column(JSON)
+    amended: Mapped[dict | None] = mapped_column(JSON)
+
+
+class PeriodSubtreeFigures(TenantMixin, db.Model):
+    """Sums of the frozen figures over an association's subtree as it stood when the quarter
+    closed (`totals`), and the sum of the amendments since (`amendments`, new − frozen)."""
+
+    __tablename__ = "period_subtree_figures"
+    __table_args__ = (UniqueConstraint("association_id", "year", "quarter"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[int] = mapped_column(Integer)
+    totals: Mapped[dict] = mapped_column(JSON, default=dict)
+    amendments: Mapped[dict] = mapped_column(JSON, default=dict)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,7 @@ from app.core.audit import AuditLog
 from app.core.clock import china_today
 from app.core.jobs import job, periodic
 from app.core.models import after_transaction, utcnow
-from app.dashboards import totals
+from app.dashboards import periods, totals
 from app.dashboards.figures import compute_rows
 from app.dashboards.models import AssociationFigures, SubtreeFigures
 from app.extensions import db
@@ -88,7 +88,7 @@ def _refresh_batch(year: int, association_ids: list[int]) -> int:
     totals.apply_changes(
         year,
         locked,
-        [(tree[i][0], tree[i][1], old.get(i), rows[i]) for i in ids],
+        [(tree[i][0], tree[i][1], old.get(i), rows.get(i)) for i in ids],
     )
     return len(rows)
 
@@ -112,9 +112,12 @@ def years_to_refresh(association_ids: list[int] | None = None) -> list[int]:
 
 
 def refresh_associations(association_ids: list[int]) -> None:
-    """Recompute every year of these associations' rows (the incremental path)."""
-    for year in years_to_refresh(association_ids):
+    """Recompute every year of these associations' rows (the incremental path), and keep any
+    change to a closed period as an amendment beside its frozen figures."""
+    years = years_to_refresh(association_ids)
+    for year in years:
         refresh_figures(year, association_ids)
+    periods.amend(association_ids, years)
 
 
 def subtree_ids(association: Association) -> list[int]:
@@ -142,9 +145,14 @@ def refresh_subtree_job(association_id: int, year: int) -> None:
 
 @periodic(minute="20", hour="2")
 def refresh_all_figures() -> None:
-    """Nightly: every association, every year held, recomputed from the raw tables."""
+    """Nightly: every association, every year held, recomputed from the raw tables; then the
+    quarters that have ended are closed (their figures frozen)."""
     for year in years_to_refresh():
         refresh_figures(year)
+        db.session.commit()
+    for year, quarter in periods.periods_to_close(china_today()):
+        periods.close_period(year, quarter)
+        db.session.commit()
 
 
 # --- change tracking ---------------------------------------------------------------------------

@@ -483,4 +483,8 @@ def naive_rollup(association: Association, year: int, *, today: date | None = No
         )
     ).all()
     rows = compute_rows(year, [association_id for association_id, _ in tree])
-    return aggregate([(kind, rows[association_id]) for association_id, kind in tree], year, today)
+    return aggregate(
+        [(kind, rows[association_id]) for association_id, kind in tree if association_id in rows],
+        year,
+        today,
+    )

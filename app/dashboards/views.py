@@ -18,7 +18,7 @@ from app.core import audit
 from app.core.clock import china_today
 from app.core.pagination import Page, paginate_rows
 from app.core.views import can_read_registers, private_download, render, secretary_only
-from app.dashboards import definitions, exporting, forms, refresh, rollup, sheet
+from app.dashboards import definitions, exporting, forms, periods, refresh, rollup, sheet
 from app.dashboards import targets as target_settings
 from app.dashboards.labels import (
     CHECKLIST_LABELS,
@@ -112,6 +112,40 @@ def _chart_data(year: int, total: rollup.Figures, children: list, targets: Targe
     }
 
 
+def _read(year: int):
+    """(dashboard, closed period or None, closed quarters of the year): a closed quarter asked
+    for with ?quarter=, or a past year whose Q4 is closed, reads the frozen figures; otherwise
+    the live ones. Run inside subtree_reads()."""
+    closed_quarters = periods.closed_quarters(year)
+    quarter = request.args.get("quarter", type=int)
+    if quarter is None and year < china_today().year and 4 in closed_quarters:
+        quarter = 4
+    if quarter in closed_quarters:
+        closed = periods.read_period(g.association, year, quarter)
+        if closed is not None:
+            return closed.dashboard, closed, closed_quarters
+    return rollup.read_dashboard(g.association, year), None, closed_quarters
+
+
+def _amendments(closed, total: rollup.Figures) -> list[tuple[str, str, str]]:
+    """(figure, frozen, amended) for each figure a later change altered."""
+    if closed is None or closed.amended is None:
+        return []
+    amended = closed.amended
+    shown = [
+        (_("Members"), lambda f: f"{f.members:,}"),
+        (_("New members recruited"), lambda f: f"{f.new_members:,}"),
+        (_("Member ratio"), lambda f: definitions.percent_text(f.member_ratio)),
+        (_("Activities"), lambda f: f"{f.activities:,}"),
+        (_("Associations that held 5·29"), lambda f: f"{f.member_day_held:,}"),
+        (_("Linkage coverage"), lambda f: definitions.percent_text(f.linkage_coverage)),
+        (_("Dues collection"), lambda f: definitions.percent_text(f.collection_rate)),
+    ]
+    return [
+        (label, read(total), read(amended)) for label, read in shown if read(total) != read(amended)
+    ]
+
+
 @can_read_registers
 def index():
     year = _chosen_year()
@@ -119,7 +153,7 @@ def index():
     sort = sort if sort in SORT_KEYS else "name"
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     with subtree_reads():
-        dashboard = rollup.read_dashboard(g.association, year)
+        dashboard, closed, closed_quarters = _read(year)
     total, as_of = dashboard.total, dashboard.as_of
     children = _sorted_children(dashboard.children, sort, direction)
     targets = _targets(year)
@@ -138,6 +172,9 @@ def index():
         direction=direction,
         charts=_chart_data(year, total, children, targets),
         labels=_labels(targets),
+        closed=closed,
+        closed_quarters=sorted(closed_quarters),
+        amendments=_amendments(closed, total),
     )
 
 
@@ -227,7 +264,7 @@ def export():
 def report():
     year = _chosen_year()
     with subtree_reads():
-        dashboard = rollup.read_dashboard(g.association, year)
+        dashboard, closed, _closed_quarters = _read(year)
     total, children, as_of = dashboard.total, dashboard.children, dashboard.as_of
     targets = _targets(year)
     audit.record("print_report", association_id=g.association.id, what="dashboard", year=year)
@@ -240,6 +277,8 @@ def report():
         children=children,
         as_of=as_of,
         groups=exporting.figure_groups(total, targets),
+        closed=closed,
+        amendments=_amendments(closed, total),
         generated_on=china_today(),
         labels=_labels(targets),
     )

@@ -1,0 +1,249 @@
+"""Closed periods stay closed: a quarter's figures frozen when it closes, amendments beside them.
+
+Closing a quarter (the nightly job the day after it ends, or `flask dashboards close`) computes
+every association's figures as of the quarter's last day — members by their join and status
+dates, activities by their date, an association created later left out — and stores them with
+where each association stood in the tree (period_figures), and their sums over every subtree
+as it stood (period_subtree_figures). Q4 closes the year. A closed period is never recomputed:
+a later change that touches it (a back-dated activity, a member's corrected join date) is
+recomputed as of the period's end by the after-commit refresh, and the difference is kept as
+an amendment, summed along the frozen paths, shown beside the frozen figure.
+
+All functions run under UNSCOPED_BYPASS (they write for the whole tree) and leave the commit to
+the caller.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import insert, select, update
+
+from app.core.clock import china_today
+from app.core.models import utcnow
+from app.dashboards import definitions, rollup
+from app.dashboards.figures import compute_rows
+from app.dashboards.models import ClosedPeriod, PeriodFigures, PeriodSubtreeFigures
+from app.dashboards.rollup import add_into, contribution
+from app.dashboards.totals import path_ids
+from app.extensions import db
+from tenants.context import UNSCOPED_BYPASS
+from tenants.models import Association
+
+BYPASS = "closing a period freezes the figures of the whole tree"
+_DAY = timedelta(days=1)
+
+
+def is_closed(year: int, quarter: int) -> datetime | None:
+    return db.session.scalar(
+        select(ClosedPeriod.closed_at).where(
+            ClosedPeriod.year == year, ClosedPeriod.quarter == quarter
+        )
+    )
+
+
+def closed_quarters(year: int) -> dict[int, datetime]:
+    return dict(
+        db.session.execute(
+            select(ClosedPeriod.quarter, ClosedPeriod.closed_at).where(ClosedPeriod.year == year)
+        ).all()
+    )
+
+
+def close_period(year: int, quarter: int) -> int:
+    """Freeze (year, quarter) for every association; returns how many rows, 0 if it was
+    closed already. Refuses a quarter that has not ended (in China's calendar)."""
+    as_of = definitions.quarter_end(year, quarter)
+    if as_of >= china_today():
+        raise ValueError(f"Q{quarter} {year} has not ended yet")
+    with UNSCOPED_BYPASS(BYPASS):
+        if is_closed(year, quarter):
+            return 0
+        now = utcnow()
+        db.session.add(ClosedPeriod(year=year, quarter=quarter, closed_at=now))
+        db.session.flush()  # a second closing of the same period fails here (unique)
+        rows = compute_rows(year, None, as_of)
+        tree = db.session.execute(select(Association.id, Association.path, Association.kind))
+        frozen, sums = [], defaultdict(dict)
+        for association_id, path, kind in tree:
+            values = rows.get(association_id)
+            if values is None:  # created after the period's end
+                continue
+            frozen.append(
+                {
+                    "association_id": association_id,
+                    "year": year,
+                    "quarter": quarter,
+                    "path": path,
+                    "kind": str(kind),
+                    "frozen": values,
+                    "amended": None,
+                }
+            )
+            vector = contribution(kind, values)
+            for ancestor in path_ids(path):
+                add_into(sums[ancestor], vector)
+        if frozen:
+            db.session.execute(insert(PeriodFigures), frozen)
+        if sums:
+            db.session.execute(
+                insert(PeriodSubtreeFigures),
+                [
+                    {
+                        "association_id": association_id,
+                        "year": year,
+                        "quarter": quarter,
+                        "totals": totals,
+                        "amendments": {},
+                        "closed_at": now,
+                    }
+                    for association_id, totals in sums.items()
+                ],
+            )
+    return len(frozen)
+
+
+def periods_to_close(today: date) -> list[tuple[int, int]]:
+    """Ended quarters of this year and last year that are not closed yet."""
+    ended = []
+    for year in (today.year - 1, today.year):
+        done = closed_quarters(year)
+        for quarter in range(1, definitions.ended_quarters(year, today) + 1):
+            if quarter not in done:
+                ended.append((year, quarter))
+    return ended
+
+
+def amend(association_ids: list[int], years: list[int]) -> None:
+    """After a change in these associations: recompute every closed period of these years as
+    of its end, and keep any difference from the frozen figures as an amendment."""
+    with UNSCOPED_BYPASS(BYPASS):
+        periods = db.session.execute(
+            select(ClosedPeriod.year, ClosedPeriod.quarter).where(ClosedPeriod.year.in_(years))
+        ).all()
+        for year, quarter in periods:
+            _amend_period(year, quarter, association_ids)
+        db.session.flush()  # inside the bypass: the write guard checks at flush time
+
+
+def _amend_period(year: int, quarter: int, association_ids: list[int]) -> None:
+    stored = list(
+        db.session.scalars(
+            select(PeriodFigures).where(
+                PeriodFigures.year == year,
+                PeriodFigures.quarter == quarter,
+                PeriodFigures.association_id.in_(association_ids),
+            )
+        )
+    )
+    if not stored:
+        return
+    now = compute_rows(year, [row.association_id for row in stored], rollup_end(year, quarter))
+    deltas: dict[int, dict] = defaultdict(dict)
+    for row in stored:
+        current = now.get(row.association_id, row.frozen)
+        previous = row.amended if row.amended is not None else row.frozen
+        if _same(current, previous):
+            continue
+        delta = add_into(contribution(row.kind, current), contribution(row.kind, previous), -1)
+        for ancestor in path_ids(row.path):
+            add_into(deltas[ancestor], delta)
+        row.amended = None if _same(current, row.frozen) else current
+    if not deltas:
+        return
+    locked = db.session.execute(
+        select(
+            PeriodSubtreeFigures.association_id,
+            PeriodSubtreeFigures.id,
+            PeriodSubtreeFigures.amendments,
+        )
+        .where(
+            PeriodSubtreeFigures.year == year,
+            PeriodSubtreeFigures.quarter == quarter,
+            PeriodSubtreeFigures.association_id.in_(sorted(deltas)),
+        )
+        .order_by(PeriodSubtreeFigures.association_id)
+        .with_for_update()
+    ).all()
+    db.session.execute(
+        update(PeriodSubtreeFigures),
+        [
+            {"id": row_id, "amendments": add_into(dict(amendments or {}), deltas[association_id])}
+            for association_id, row_id, amendments in locked
+        ],
+    )
+
+
+def rollup_end(year: int, quarter: int) -> date:
+    return definitions.quarter_end(year, quarter)
+
+
+def _same(a: dict, b: dict) -> bool:
+    keys = set(a) | set(b)
+    return all(a.get(key) == b.get(key) for key in keys)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_period(association: Association, year: int, quarter: int):
+    """The dashboard of a closed quarter: frozen figures of the subtree and of each direct
+    child, the amended figures (None when nothing changed since) and when it closed; None if
+    the quarter is not closed. Run inside subtree_reads()."""
+    end = definitions.quarter_end(year, quarter)
+    children = list(
+        db.session.scalars(
+            select(Association)
+            .where(Association.parent_id == association.id)
+            .order_by(Association.name)
+        )
+    )
+    stored = {
+        association_id: (totals, amendments, closed_at)
+        for association_id, totals, amendments, closed_at in db.session.execute(
+            select(
+                PeriodSubtreeFigures.association_id,
+                PeriodSubtreeFigures.totals,
+                PeriodSubtreeFigures.amendments,
+                PeriodSubtreeFigures.closed_at,
+            ).where(
+                PeriodSubtreeFigures.year == year,
+                PeriodSubtreeFigures.quarter == quarter,
+                PeriodSubtreeFigures.association_id.in_(
+                    [association.id, *(c.id for c in children)]
+                ),
+            )
+        )
+    }
+    if association.id not in stored:
+        return None
+    totals, amendments, closed_at = stored[association.id]
+    amended = (
+        rollup.figures_from_totals(add_into(dict(totals), amendments), year, end + _DAY)
+        if amendments
+        else None
+    )
+    return ClosedDashboard(
+        dashboard=rollup.Dashboard(
+            total=rollup.figures_from_totals(totals, year, end + _DAY),
+            children=[
+                rollup.ChildRow(
+                    child,
+                    rollup.figures_from_totals(stored.get(child.id, ({},))[0], year, end + _DAY),
+                )
+                for child in children
+            ],
+            as_of=closed_at,
+        ),
+        amended=amended,
+        quarter=quarter,
+        closed_at=closed_at,
+    )
+
+
+@dataclass
+class ClosedDashboard:
+    dashboard: rollup.Dashboard
+    amended: rollup.Figures | None
+    quarter: int
+    closed_at: datetime
