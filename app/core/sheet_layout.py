@@ -97,7 +97,23 @@ TOTAL_PATTERN = re.compile(r"^.{0,4}(合计|小计|总计|共计|总人数)|^共
 SECTION_PATTERN = re.compile(
     r"^([一二三四五六七八九十]+|\d{1,2})[、.．]|(网格|小组|组|片区|小区|号楼|栋)[:：]?$"
 )
-NOTE_WORDS = ("备注", "说明", "填表说明", "注:", "注1", "注意", "note:", "notes:", "remarks:")
+NOTE_WORDS = (
+    "备注",
+    "说明",
+    "填表说明",
+    "注:",
+    "注1",
+    "注意",
+    "例:",
+    "示例",
+    "例如",
+    "note:",
+    "notes:",
+    "remarks:",
+    "example",
+)
+# A row of annotations under the headings (必填 | 选填 | …).
+ANNOTATION = re.compile(r"^[(（\[]?(必填|选填|可选|非必填|可不填|required|optional|\*)[)）\]]?$")
 SCAN_ROWS = 30  # the heading is looked for among the first rows that hold anything
 
 SKIP_REASONS = {
@@ -274,6 +290,8 @@ def skip_reason(row: list) -> str | None:
     filled = [cell for cell in row if _has_value(cell)]
     if not filled:
         return None
+    if all(isinstance(cell, str) and ANNOTATION.match(_squeezed(cell)) for cell in filled):
+        return "note"
     candidates = filled if len(filled) <= 3 else filled[:2]
     for cell in candidates:
         if not isinstance(cell, str):

@@ -167,7 +167,21 @@ HEADING_WORDS = frozenset(
 )
 MAX_LENGTHS = {"name": 60, "address": 200, "grid": 60, "building": 60, "unit": 60}
 YES = {"是", "y", "yes", "1", "√", "✓", "true", "中心户", "是中心户"}
-NO = {"否", "n", "no", "0", "false", "×", "不是", "非中心户", ""}
+NO = {
+    "否",
+    "n",
+    "no",
+    "0",
+    "false",
+    "×",
+    "不是",
+    "非中心户",
+    "联系户",
+    "联户",
+    "一般户",
+    "普通户",
+    "",
+}
 STATUS_WORDS = {
     MemberStatus.ACTIVE: {"", "正常", "在册", "有效", "在籍", "active"},
     MemberStatus.LAPSED: {"失效", "欠费", "暂停", "lapsed"},
@@ -809,7 +823,11 @@ def _resolve_central(
     snapshot: RegisterSnapshot,
 ) -> str | None:
     """The address of the central household a reference names, or None with the problem
-    added to the row."""
+    added to the row. 张三户 and 张三家 name 张三's household."""
+    if len(reference) > 2 and reference[-1] in "户家" and reference not in file_central:
+        short = reference[:-1]
+        if short in file_central_by_name or short in snapshot.central_by_member_name:
+            reference = short
     if reference in file_central:
         return reference
     by_name = file_central_by_name.get(reference, [])

@@ -464,3 +464,24 @@ def test_the_user_picks_the_register_central_household_a_name_points_to(app, wor
     with tenant_context(scope_for(world.village_a1, writable=False)):
         households = {h.address: h for h in db.session.scalars(select(Household))}
     assert households["幸福路4号"].central_household_id == households["别处1号"].id
+
+
+def test_annotation_and_example_rows_and_household_words(app, world, tmp_path):
+    path = tmp_path / "annotated.csv"
+    rows = [
+        "姓名,性别,家庭住址,户类别,所属中心户",
+        "必填,选填,必填,选填,选填",
+        "例:张三,男,幸福路1号,中心户,",
+        "王芳,女,幸福路9号,中心户,",
+        "李强,男,幸福路10号,联系户,王芳户",
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    table = read_table(path, headings=importing.HEADING_WORDS)
+    assert [s.reason for s in table.skipped] == ["note", "note"]
+    mapping = importing.guess_mapping(table.headers)
+    mapping[str(table.headers.index("户类别"))] = "is_central"
+    with tenant_context(scope_for(world.village_a1, writable=True)):
+        records = importing.records_from_table(table, mapping)
+        checked = importing.check_rows(records, importing.RegisterSnapshot.load())
+    assert all(row.valid for row in checked), [row.problems for row in checked]
+    assert checked[1].central_key == "幸福路9号"
