@@ -241,10 +241,9 @@ SCORE_CHOICES = [
 class AnswerForm(FlaskForm):
     """The resident's answers; one rating per commitment is read from `score-<id>`."""
 
-    code = StringField(
-        _l("Code on your slip"),
-        validators=[InputRequired(message=_l("Enter the code on your slip.")), Length(max=20)],
-    )
+    code = StringField(_l("Code on your slip"), validators=[Optional(), Length(max=20)])
+    phone = StringField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
+    sms_code = StringField(_l("Code from the SMS"), validators=[Optional(), Length(max=10)])
     overall = SelectField(
         _l("Overall, how satisfied are you with the association's work this year?"),
         choices=[("", "—"), *SCORE_CHOICES],
@@ -253,6 +252,28 @@ class AnswerForm(FlaskForm):
     comment = TextAreaField(
         _l("Comment (optional; published only after the secretary reads it)"),
         validators=[Optional(), Length(max=2000)],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        has_phone = (self.phone.data or "").strip() and (self.sms_code.data or "").strip()
+        if self.by_phone and not has_phone:
+            self.code.errors = [
+                *self.code.errors,
+                _l("Enter the code on your slip, or your mobile number and the code texted to it."),
+            ]
+            return False
+        return valid
+
+    @property
+    def by_phone(self) -> bool:
+        return not (self.code.data or "").strip()
+
+
+class PhoneForm(FlaskForm):
+    phone = StringField(
+        _l("Mobile number"),
+        validators=[InputRequired(message=_l("Enter an 11-digit mobile number.")), Length(max=20)],
     )
 
 

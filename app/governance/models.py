@@ -301,3 +301,27 @@ class YearReport(TenantMixin, CreatedAtMixin, db.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+
+class SurveyPhone(TenantMixin, db.Model):
+    """A phone that asked for an evaluation code by SMS: only its keyed hash (never the
+    number), the hash of the code sent, and whether it has answered — one answer per phone."""
+
+    __tablename__ = "survey_phones"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["association_id", "survey_id"],
+            ["surveys.association_id", "surveys.id"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("association_id", "survey_id", "phone_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(Integer, index=True)
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    codes_sent: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)

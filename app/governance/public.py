@@ -13,7 +13,13 @@ from app.core.clock import china_today
 from app.core.views import render
 from app.extensions import db, limiter
 from app.governance import services
-from app.governance.forms import MONTH_NAMES, SCORE_CHOICES, AnswerForm, show_problem
+from app.governance.forms import (
+    MONTH_NAMES,
+    SCORE_CHOICES,
+    AnswerForm,
+    PhoneForm,
+    show_problem,
+)
 from app.governance.notice import notice_pdf
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
@@ -77,10 +83,39 @@ def _published_plan_and_survey(association: Association, year: int):
     return plan, survey
 
 
-@limiter.limit(lambda: current_app.config.get("RATELIMIT_SURVEY", "30 per hour"), methods=["POST"])
+def _survey_limit() -> str:
+    return current_app.config.get("RATELIMIT_SURVEY", "30 per hour")
+
+
+def _survey_form_page(association, plan, survey, form, *, status=200, phone_form=None, sent=False):
+    return render(
+        "governance/survey_public.html",
+        status=status,
+        association=association,
+        plan=plan,
+        survey=survey,
+        form=form,
+        phone_form=phone_form or PhoneForm(formdata=None),
+        sent=sent,
+        closed=china_today() > survey.closes_on,
+        score_choices=SCORE_CHOICES,
+    )
+
+
+def _answers(form: AnswerForm, plan) -> services.Answers:
+    scores = {}
+    for commitment in plan.commitments:
+        value = request.form.get(f"score-{commitment.id}", type=int)
+        if value is not None:
+            scores[commitment.id] = value
+    return services.Answers(int(form.overall.data), scores, form.comment.data or "")
+
+
+@limiter.limit(_survey_limit, methods=["POST"])
 def survey(address: str):
-    """评议: one response per printed code, no account. A refused code answers 409 and keeps
-    nothing; the per-IP limit slows guessing."""
+    """评议: one response per printed code or per phone verified by SMS, no account. A refused
+    answer keeps nothing (409) — except a wrong SMS code, which is counted; the per-IP limit
+    slows guessing."""
     association = _association(address)
     with tenant_context(scope_for(association, writable=request.method == "POST")):
         year = services.latest_survey_year()
@@ -88,40 +123,57 @@ def survey(address: str):
             abort(404)
         plan, survey = _published_plan_and_survey(association, year)
         form = AnswerForm()
-        closed = china_today() > survey.closes_on
-        if request.method == "POST" and not closed:
-            if form.validate():
-                scores = {}
-                for commitment in plan.commitments:
-                    value = request.form.get(f"score-{commitment.id}", type=int)
-                    if value is not None:
-                        scores[commitment.id] = value
-                try:
-                    services.answer_survey(
-                        survey,
-                        form.code.data,
-                        services.Answers(int(form.overall.data), scores, form.comment.data or ""),
-                        today=china_today(),
-                    )
-                except services.GovernanceError as error:
-                    show_problem(form, error.field, error.message)
-                    status = error.status
-                else:
-                    return render("governance/survey_thanks.html", association=association)
+        if request.method == "GET":
+            return _survey_form_page(association, plan, survey, form)
+        if china_today() > survey.closes_on:
+            return _survey_form_page(association, plan, survey, form, status=409)
+        if not form.validate():
+            return _survey_form_page(association, plan, survey, form, status=422)
+        try:
+            if form.by_phone:
+                services.answer_survey_by_phone(
+                    survey,
+                    form.phone.data,
+                    form.sms_code.data,
+                    _answers(form, plan),
+                    today=china_today(),
+                )
             else:
-                status = 422
-        else:
-            status = 409 if request.method == "POST" else 200
-        return render(
-            "governance/survey_public.html",
-            status=status,
-            association=association,
-            plan=plan,
-            survey=survey,
-            form=form,
-            closed=closed,
-            score_choices=SCORE_CHOICES,
-        )
+                services.answer_survey(
+                    survey, form.code.data, _answers(form, plan), today=china_today()
+                )
+        except services.GovernanceError as error:
+            if isinstance(error, services.WrongSmsCode):
+                db.session.commit()  # the wrong attempt counts although the answer is refused
+                plan, survey = _published_plan_and_survey(association, year)
+            show_problem(form, error.field, error.message)
+            return _survey_form_page(association, plan, survey, form, status=error.status)
+        return render("governance/survey_thanks.html", association=association)
+
+
+@limiter.limit(_survey_limit)
+def send_code(address: str):
+    """Text an evaluation code to a resident's phone (rate-limited per IP and per phone)."""
+    association = _association(address)
+    with tenant_context(scope_for(association, writable=True)):
+        year = services.latest_survey_year()
+        if year is None:
+            abort(404)
+        plan, survey = _published_plan_and_survey(association, year)
+        phone_form = PhoneForm()
+        form = AnswerForm(formdata=None, phone=phone_form.phone.data)
+        if not phone_form.validate():
+            return _survey_form_page(
+                association, plan, survey, form, status=422, phone_form=phone_form
+            )
+        try:
+            services.send_phone_code(survey, phone_form.phone.data, today=china_today())
+        except services.GovernanceError as error:
+            show_problem(phone_form, "phone", error.message)
+            return _survey_form_page(
+                association, plan, survey, form, status=error.status, phone_form=phone_form
+            )
+        return _survey_form_page(association, plan, survey, form, phone_form=phone_form, sent=True)
 
 
 def notice(address: str):

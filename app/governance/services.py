@@ -15,9 +15,10 @@ How a commitment is judged (`judge`):
 - on track: otherwise.
 """
 
+import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -31,6 +32,7 @@ from app.core import crypto, uploads
 from app.core.clock import china_today
 from app.core.dates import date_problem
 from app.core.models import utcnow
+from app.core.notifications import notify_sms
 from app.dashboards.definitions import percent, quarter_end, share
 from app.dashboards.rollup import Figures, read_total
 from app.extensions import db
@@ -45,10 +47,12 @@ from app.governance.models import (
     SupervisionComment,
     Survey,
     SurveyCode,
+    SurveyPhone,
     SurveyResponse,
     YearPlan,
     YearReport,
 )
+from app.members.idnumbers import validate_phone
 from app.members.models import Household
 from app.oversight.services import may_act_on as may_supervise  # oversight, no role in it
 from tenants.access import access_for
@@ -582,10 +586,7 @@ def answer_survey(survey: Survey, code: str, answers: Answers, *, today: date) -
     same code at once: one wins, the other is refused), and the response keeps no link to it."""
     if today > survey.closes_on:
         raise GovernanceError(_l("The evaluation is closed."), status=409)
-    if answers.overall not in SCORE_LABELS or any(
-        score not in SCORE_LABELS for score in answers.scores.values()
-    ):
-        raise GovernanceError(_l("Choose a rating from 1 to 5."), field="overall")
+    _check_answers(answers)
     spent = db.session.execute(
         update(SurveyCode)
         .where(
@@ -600,6 +601,18 @@ def answer_survey(survey: Survey, code: str, answers: Answers, *, today: date) -
         raise GovernanceError(
             _l("This code is not valid or has already been used."), status=409, field="code"
         )
+    return _record_answers(survey, answers, today)
+
+
+def _check_answers(answers: Answers) -> None:
+    if answers.overall not in SCORE_LABELS or any(
+        score not in SCORE_LABELS for score in answers.scores.values()
+    ):
+        raise GovernanceError(_l("Choose a rating from 1 to 5."), field="overall")
+
+
+def _record_answers(survey: Survey, answers: Answers, today: date) -> SurveyResponse:
+    _check_answers(answers)
     response = SurveyResponse(
         survey_id=survey.id,
         answered_on=today,
@@ -843,3 +856,101 @@ def cycle_below(association: Association, year: int) -> tuple[list, CycleFigures
         if len(parts) > depth and int(parts[depth]) in rows:
             rows[int(parts[depth])].add(figures)
     return [(child, rows[child.id]) for child in children], total
+
+
+# --- verification by SMS (for residents with a phone) -----------------------------------------
+
+SMS_CODE_MINUTES = 10
+MAX_CODES_PER_PHONE = 3
+MAX_WRONG_CODES = 5
+
+
+class WrongSmsCode(GovernanceError):
+    """A wrong SMS code: counted (and committed by the view) before the answer is refused."""
+
+
+def _phone_hash(phone: str) -> str:
+    return crypto.lookup_hash("survey-phone:" + phone)
+
+
+def _sms_code_hash(phone_hash: str, code: str) -> str:
+    return crypto.lookup_hash(f"survey-sms:{phone_hash}:{code.strip()}")
+
+
+def _checked_phone(raw: str) -> str:
+    try:
+        return validate_phone(raw)
+    except ValueError:
+        raise GovernanceError(_l("Enter an 11-digit mobile number."), field="phone") from None
+
+
+def send_phone_code(survey: Survey, raw_phone: str, *, today: date) -> None:
+    """Text a six-digit code to a phone that has not answered yet (at most three per phone).
+    Only the phone's keyed hash is kept; the number goes no further than the SMS itself."""
+    if today > survey.closes_on:
+        raise GovernanceError(_l("The evaluation is closed."), status=409)
+    phone = _checked_phone(raw_phone)
+    phone_hash = _phone_hash(phone)
+    row = db.session.scalar(
+        select(SurveyPhone).where(
+            SurveyPhone.survey_id == survey.id, SurveyPhone.phone_hash == phone_hash
+        )
+    )
+    if row is None:
+        row = SurveyPhone(survey_id=survey.id, phone_hash=phone_hash, codes_sent=0)
+        db.session.add(row)
+    if row.answered:
+        raise GovernanceError(_l("This phone has already answered."), status=409, field="phone")
+    if row.codes_sent >= MAX_CODES_PER_PHONE:
+        raise GovernanceError(
+            _l("Too many codes were sent to this phone. Ask the secretary for a printed slip."),
+            status=429,
+            field="phone",
+        )
+    code = f"{secrets.randbelow(10**6):06d}"
+    row.code_hash = _sms_code_hash(phone_hash, code)
+    row.code_expires_at = utcnow() + timedelta(minutes=SMS_CODE_MINUTES)
+    row.codes_sent += 1
+    row.failed_attempts = 0
+    db.session.flush()
+    notify_sms(
+        phone,
+        gettext(
+            "Your code for the residents' evaluation: %(code)s (valid %(minutes)d minutes).",
+            code=code,
+            minutes=SMS_CODE_MINUTES,
+        ),
+    )
+
+
+def answer_survey_by_phone(
+    survey: Survey, raw_phone: str, sms_code: str, answers: Answers, *, today: date
+) -> SurveyResponse:
+    """One answer per phone, verified by the code texted to it."""
+    if today > survey.closes_on:
+        raise GovernanceError(_l("The evaluation is closed."), status=409)
+    _check_answers(answers)
+    phone_hash = _phone_hash(_checked_phone(raw_phone))
+    row = db.session.scalar(
+        select(SurveyPhone).where(
+            SurveyPhone.survey_id == survey.id, SurveyPhone.phone_hash == phone_hash
+        )
+    )
+    refused = _l("The SMS code is wrong or has expired: ask for a new one.")
+    if row is None or row.answered or row.code_hash is None or row.code_expires_at < utcnow():
+        raise GovernanceError(refused, status=409, field="sms_code")
+    if row.failed_attempts >= MAX_WRONG_CODES:
+        raise GovernanceError(refused, status=409, field="sms_code")
+    if not hmac.compare_digest(row.code_hash, _sms_code_hash(phone_hash, sms_code)):
+        row.failed_attempts += 1
+        db.session.flush()
+        raise WrongSmsCode(refused, status=409, field="sms_code")
+    spent = db.session.execute(
+        update(SurveyPhone)
+        .where(SurveyPhone.id == row.id, SurveyPhone.answered.is_(False))
+        .values(answered=True, code_hash=None, code_expires_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if spent != 1:
+        raise GovernanceError(_l("This phone has already answered."), status=409, field="phone")
+    return _record_answers(survey, answers, today)

@@ -29,6 +29,7 @@ TABLES = (
     "survey_codes",
     "survey_responses",
     "year_reports",
+    "survey_phones",
 )
 
 
@@ -349,6 +350,35 @@ def _evaluation_tables():
         ),
     )
     op.create_index(op.f("ix_year_reports_association_id"), "year_reports", ["association_id"])
+
+    op.create_table(
+        "survey_phones",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("survey_id", sa.Integer(), nullable=False),
+        sa.Column("phone_hash", sa.String(length=64), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=True),
+        sa.Column("code_expires_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("failed_attempts", sa.Integer(), nullable=False),
+        sa.Column("codes_sent", sa.Integer(), nullable=False),
+        sa.Column("answered", sa.Boolean(), nullable=False),
+        sa.Column("association_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["association_id", "survey_id"],
+            ["surveys.association_id", "surveys.id"],
+            name=op.f("fk_survey_phones_association_id_surveys"),
+            ondelete="CASCADE",
+        ),
+        _tenant_fk("survey_phones"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_phones")),
+        sa.UniqueConstraint(
+            "association_id",
+            "survey_id",
+            "phone_hash",
+            name=op.f("uq_survey_phones_association_id_survey_id_phone_hash"),
+        ),
+    )
+    op.create_index(op.f("ix_survey_phones_association_id"), "survey_phones", ["association_id"])
+    op.create_index(op.f("ix_survey_phones_survey_id"), "survey_phones", ["survey_id"])
 
 
 def downgrade():

@@ -326,6 +326,10 @@ PUBLIC_ROUTES = {
         "(tests/governance/test_public_page.py)"
     ),
     ("public.notice", "GET"): "the public page as an A4 PDF for the wall (the same data)",
+    ("public.send_code", "POST"): (
+        "texts an evaluation code to the phone given; keeps only its keyed hash; rate-limited "
+        "per IP and per phone (tests/governance/test_survey_by_phone.py)"
+    ),
     ("public.survey", "GET"): (
         "the evaluation form of an association whose plan is published; no personal data"
     ),
