@@ -40,15 +40,14 @@ def _page(year: int, *, status: int = 200, **forms):
         rows = services.progress(plan, services.year_figures(g.association, year), china_today())
     may_edit = g.access.is_secretary
     if may_edit:
-        draft_plan = plan if plan is not None else None
         forms.setdefault(
             "plan_form",
             PlanForm(
                 formdata=None,
                 year=year,
-                summary=draft_plan.summary if draft_plan else "",
-                show_activities=draft_plan.show_activities if draft_plan else True,
-                show_dues=draft_plan.show_dues if draft_plan else True,
+                summary=plan.summary if plan else "",
+                show_activities=plan.show_activities if plan else True,
+                show_dues=plan.show_dues if plan else True,
             ),
         )
         forms.setdefault("commitment_form", CommitmentForm(formdata=None, year=year))
