@@ -2,7 +2,6 @@
 
 from flask import Flask, current_app, g, render_template, request, session
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -10,6 +9,19 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from tenants.context import TenantContextMissing, TenantWriteDenied
+
+DATABASE_RESTARTING = _l(
+    "The service is briefly unavailable (the database is restarting). "
+    "Please try again in a few seconds."
+)
+BRIEFLY_UNAVAILABLE = _l("The service is briefly unavailable. Please try again in a few seconds.")
+try:  # Redis is optional (pip install .[redis]); without it nothing raises its errors
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    REDIS_FAILURES: tuple = (RedisConnectionError, RedisTimeoutError)
+except ImportError:  # pragma: no cover - the redis extra is not installed
+    REDIS_FAILURES = ()
 
 MESSAGES = {
     400: _l("The request could not be understood. Please go back and try again."),
@@ -52,6 +64,13 @@ def _tenant_write_denied(error: TenantWriteDenied):
 
 
 def _server_error(error: Exception):
+    # Failures while the request context is pushed (the session is loaded from the database or
+    # Redis) never reach the handlers by type: Flask hands them here wrapped in a 500.
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, REDIS_FAILURES):
+        return _redis_unavailable(original)
+    if isinstance(original, DBAPIError) and _lost_the_database(original):
+        return _database_unavailable(original)
     return render_error(500)
 
 
@@ -66,33 +85,49 @@ def _database_unavailable(error: OperationalError):
     retry, rendered without touching the database — the usual error page needs the signed-in
     user, which needs the database. Other operational errors (e.g. SQLite's "database is
     locked") go on as before: logged with their traceback, then the 500 page."""
-    if not isinstance(error, DBAPIError) or not (
-        error.connection_invalidated or _is_connection_failure(error)
-    ):
+    if not isinstance(error, DBAPIError) or not _lost_the_database(error):
         raise error
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection is gone; the pool replaces it
         current_app.logger.debug("rollback after a lost connection failed", exc_info=True)
-    chosen = session.get("locale")
+    current_app.logger.warning("database unavailable for %s: %s", request.path, error.orig)
+    return _unavailable_page(DATABASE_RESTARTING)
+
+
+def _redis_unavailable(error: Exception):
+    """Redis (sessions, the login limiter, the job queue: deploy/redis/) cannot be reached: the
+    same retryable 503, not a 500 (bench/topology_drill.py, Redis killed). Nothing the user
+    did is lost: the session comes back with Redis (append-only file)."""
+    current_app.logger.warning("redis unavailable for %s: %s", request.path, error)
+    return _unavailable_page(BRIEFLY_UNAVAILABLE)
+
+
+def _unavailable_page(message):
+    """The 503 page, rendered without the database (the usual error page needs the signed-in
+    user, which needs the database) and without a session if none could be loaded."""
+    try:
+        chosen = session.get("locale")
+    except (AssertionError, AttributeError, RuntimeError):  # the session could not be loaded
+        chosen = None
     locale = (
         chosen
         if chosen in current_app.config["LANGUAGES"]
         else current_app.config["BABEL_DEFAULT_LOCALE"]
     )
-    current_app.logger.warning("database unavailable for %s: %s", request.path, error.orig)
     # Flask-Login's template context loads the user from the database unless one is known.
     g._login_user = current_app.login_manager.anonymous_user()
     with force_locale(locale):
         body = render_template(
             "errors/unavailable.html",
             lang={"zh_Hans_CN": "zh-CN"}.get(locale, locale),
-            message=_(
-                "The service is briefly unavailable (the database is restarting). "
-                "Please try again in a few seconds."
-            ),
+            message=str(message),
         )
     return body, 503, {"Retry-After": "5"}
+
+
+def _lost_the_database(error: DBAPIError) -> bool:
+    return error.connection_invalidated or _is_connection_failure(error)
 
 
 def _is_connection_failure(error: DBAPIError) -> bool:
@@ -120,6 +155,8 @@ def _is_connection_failure(error: DBAPIError) -> bool:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, _database_unavailable)
+    for failure in REDIS_FAILURES:
+        app.register_error_handler(failure, _redis_unavailable)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(TenantWriteDenied, _tenant_write_denied)
