@@ -231,6 +231,7 @@ class Survey(TenantMixin, CreatedAtMixin, db.Model):
     target_percent: Mapped[int] = mapped_column(Integer, default=95)
     closes_on: Mapped[date] = mapped_column(Date)
     codes_issued: Mapped[int] = mapped_column(Integer, default=0)
+    burst_flagged_on: Mapped[date | None] = mapped_column(Date)  # the day a burst was reported
 
 
 class SurveyCode(TenantMixin, db.Model):

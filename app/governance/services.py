@@ -54,6 +54,8 @@ from app.governance.models import (
 )
 from app.members.idnumbers import validate_phone
 from app.members.models import Household
+from app.oversight.notices import _secretaries as secretaries
+from app.oversight.notices import _send as send_to
 from app.oversight.services import may_act_on as may_supervise  # oversight, no role in it
 from tenants.access import access_for
 from tenants.context import scope_for, subtree_reads, tenant_context
@@ -622,7 +624,43 @@ def _record_answers(survey: Survey, answers: Answers, today: date) -> SurveyResp
     )
     db.session.add(response)
     db.session.flush()
+    _flag_a_burst(survey, today)
     return response
+
+
+BURST_ANSWERS_PER_DAY = 50
+
+
+def _flag_a_burst(survey: Survey, today: date) -> None:
+    """Many answers in one day may be ballot stuffing (codes collected and filled in by one
+    hand): the secretaries here and one level up are told once that day, with the count only."""
+    if survey.burst_flagged_on == today:
+        return
+    answered = db.session.scalar(
+        select(func.count())
+        .select_from(SurveyResponse)
+        .where(SurveyResponse.survey_id == survey.id, SurveyResponse.answered_on == today)
+    )
+    if answered < BURST_ANSWERS_PER_DAY:
+        return
+    survey.burst_flagged_on = today
+    db.session.flush()
+    association = db.session.get(Association, survey.association_id)
+    parent = db.session.get(Association, association.parent_id) if association.parent_id else None
+    readers = secretaries(association) + (secretaries(parent) if parent else [])
+
+    def write():
+        return (
+            gettext("Residents' evaluation: many answers today"),
+            gettext(
+                "%(association)s received %(n)d answers to its evaluation today. "
+                "Check that the codes reached the households.",
+                association=association.name,
+                n=answered,
+            ),
+        )
+
+    send_to(readers, write)
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,7 @@ def _evaluation_tables():
         sa.Column("target_percent", sa.Integer(), nullable=False),
         sa.Column("closes_on", sa.Date(), nullable=False),
         sa.Column("codes_issued", sa.Integer(), nullable=False),
+        sa.Column("burst_flagged_on", sa.Date(), nullable=True),
         *_tenant_columns(),
         sa.CheckConstraint(
             "target_percent BETWEEN 1 AND 100", name=op.f("ck_surveys_target_percent")

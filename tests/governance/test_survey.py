@@ -168,3 +168,20 @@ def test_the_level_above_opens_a_rectification_task_from_a_commitment(world, mak
     secretary = make_client(world.secretary_a1.login)
     own = secretary.get(f"{BASE}/commitments/{plan.commitments[0].id}").get_data(as_text=True)
     assert 'data-testid="open-task-link"' not in own
+
+
+def test_a_burst_of_answers_is_reported_once_to_the_secretaries_here_and_above(
+    world, make_client, outbox, monkeypatch
+):
+    from app.governance import services
+
+    monkeypatch.setattr(services, "BURST_ANSWERS_PER_DAY", 2)
+    _, codes = create_survey(world.village_a1, codes=3)
+    assert _answer(make_client(), codes[0]).status_code == 200
+    assert outbox == []
+    assert _answer(make_client(), codes[1]).status_code == 200
+    told = sorted(message.to for message in outbox)
+    assert told == sorted([world.secretary_a1.login, world.township_a_secretary.login])
+    assert all("2" in message.body and "village-a1" in message.body for message in outbox)
+    assert _answer(make_client(), codes[2]).status_code == 200
+    assert len(outbox) == 2  # once a day
