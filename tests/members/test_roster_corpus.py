@@ -446,12 +446,12 @@ def test_the_user_picks_the_register_central_household_a_name_points_to(app, wor
 
     elsewhere = create_household(world.village_a1, address="别处1号", central=True)
     create_member(world.village_a1, "张三", household_id=elsewhere.id)
-    member_import = create_validated_import(
+    import_id = create_validated_import(
         world.village_a1,
         [{"name": "孙七", "address": "幸福路4号", "central_household": "张三"}],
-    )
+    ).id
     client = make_client(world.secretary_a1.login)
-    row_url = f"/a/village-a1/members/imports/{member_import.id}/rows/2"
+    row_url = f"/a/village-a1/members/imports/{import_id}/rows/2"
     form = client.get(row_url, headers={"HX-Request": "true"}).text
     assert "住址为 别处1号 的中心户" in form and "<select" in form
     response = client.post(
@@ -460,7 +460,7 @@ def test_the_user_picks_the_register_central_household_a_name_points_to(app, wor
         headers={"HX-Request": "true"},
     )
     assert "1 行可以导入" in response.text
-    client.post(f"/a/village-a1/members/imports/{member_import.id}/confirm")
+    client.post(f"/a/village-a1/members/imports/{import_id}/confirm")
     with tenant_context(scope_for(world.village_a1, writable=False)):
         households = {h.address: h for h in db.session.scalars(select(Household))}
     assert households["幸福路4号"].central_household_id == households["别处1号"].id
