@@ -357,7 +357,14 @@ def sign_in_directly(client: Client, login: str) -> None:
             user, staff=holds_staff_role(user.id), ip="127.0.0.1", user_agent="werkzeug test"
         )
         record_id, user_id = record.id, str(user.id)
-        db.session.commit()
+        # Without expiring the test's objects: reloaded later outside any tenant scope, they
+        # would come back empty on PostgreSQL (row-level security), not as the test left them.
+        own_session = db.session()
+        own_session.expire_on_commit = False
+        try:
+            own_session.commit()
+        finally:
+            own_session.expire_on_commit = True
     with client.raw.session_transaction() as session:
         session.update({"_user_id": user_id, "_fresh": True, RECORD_KEY: record_id})
 
