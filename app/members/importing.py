@@ -914,8 +914,12 @@ def validate(member_import: MemberImport, *, progress: bool = True) -> None:
             db.session.commit()
     current_row.set(None)
     _count(member_import, checked)
-    if progress and _cancelled(member_import):
-        raise ImportCancelled
+    if progress:
+        if _cancelled(member_import):
+            raise ImportCancelled
+        # Every row is staged and counted before the file goes: a failure from here on
+        # leaves a complete report, never a retry that re-checks half the rows.
+        db.session.commit()
     discard_file(member_import)
     db.session.flush()
 
