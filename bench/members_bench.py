@@ -40,6 +40,7 @@ from app import create_app  # noqa: E402
 from app.accounts.models import User  # noqa: E402
 from app.accounts.passwords import hash_password  # noqa: E402
 from app.core import crypto  # noqa: E402
+from app.core.models import utcnow  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.members import importing  # noqa: E402
 from app.members.idnumbers import check_digit, mask_id_number, mask_phone  # noqa: E402
@@ -185,7 +186,7 @@ def insert_registers(
                 "building": f"{h // 10 + 1}栋",
                 "unit": f"{h % 3 + 1}单元",
                 "is_central": h < central,
-                "created_at": importing.utcnow(),
+                "created_at": utcnow(),
             }
         )
     with UNSCOPED_BYPASS("benchmark data set"):
@@ -228,7 +229,7 @@ def insert_registers(
                     "household_id": ids[m % len(ids)],
                     "status": "active" if m % 10 else "lapsed",
                     "tags_text": "|老党员|" if m % 7 == 0 else "",
-                    "created_at": importing.utcnow(),
+                    "created_at": utcnow(),
                     "user_id": member_user_ids[m] if m < len(member_user_ids) else None,
                 }
             )

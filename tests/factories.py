@@ -209,8 +209,11 @@ def create_member(association: Association, name: str = "张三", **fields):
 
 def create_validated_import(association: Association, rows: list[dict] | None = None):
     """An import waiting for confirmation, with staged rows (row numbers from 2); committed."""
+    import json
+
+    from app.core import crypto
     from app.members import importing
-    from app.members.models import ImportStatus, MemberImport
+    from app.members.models import ImportStatus, MemberImport, MemberImportRow
     from tenants.context import scope_for, tenant_context
 
     rows = rows if rows is not None else [{"name": "王五", "phone": "13900001111"}]
@@ -227,10 +230,10 @@ def create_validated_import(association: Association, rows: list[dict] | None = 
         checked = importing.check_rows(records, importing.RegisterSnapshot.load())
         for row in checked:
             db.session.add(
-                importing.MemberImportRow(
+                MemberImportRow(
                     import_id=member_import.id,
                     row_number=row.number,
-                    values_encrypted=importing.crypto.encrypt(importing.json.dumps(row.values)),
+                    values_encrypted=crypto.encrypt(json.dumps(row.values)),
                     problems=row.problems,
                     valid=row.valid,
                 )

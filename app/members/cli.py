@@ -6,9 +6,13 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from app.core import audit
+from app.core.sheet_layout import SKIP_REASONS
 from app.core.spreadsheets import SpreadsheetError, read_table
 from app.extensions import db
 from app.members import importing
+from app.members.labels import FIELD_LABELS
+from app.members.services import RegisterError
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 
@@ -43,20 +47,20 @@ def import_command(
         mapping = importing.guess_mapping(table.headers, importing.saved_mapping())
         try:
             importing.check_mapping(mapping)
-        except importing.services.RegisterError as error:
+        except RegisterError as error:
             click.echo(f"{file}: {error.message}", err=True)
             sys.exit(1)
         headings = " and ".join(str(number) for number in table.heading_rows)
         click.echo(f"Sheet {table.sheet or '-'}: headings on row {headings}.")
         for skipped in table.skipped:
-            reason = importing.SKIP_REASONS[skipped.reason]
+            reason = SKIP_REASONS[skipped.reason]
             click.echo(f"row {skipped.number} skipped ({reason}): {skipped.text}")
         records = importing.records_from_table(table, mapping)
         checked = importing.check_rows(records, importing.RegisterSnapshot.load())
         valid = sum(1 for row in checked if row.valid)
         click.echo(f"{association.name}: {valid} valid rows, {len(checked) - valid} rejected.")
         mapped = ", ".join(
-            f"{table.headers[int(index)]}→{importing.FIELD_LABELS[name]}"
+            f"{table.headers[int(index)]}→{FIELD_LABELS[name]}"
             for index, name in sorted(mapping.items(), key=lambda item: int(item[0]))
         )
         click.echo(f"Columns: {mapped}")
@@ -73,7 +77,7 @@ def import_command(
             db.session.rollback()
             return
         result = importing.write_rows(checked)
-        importing.audit.record(
+        audit.record(
             "import",
             association_id=association.id,
             source="cli",

@@ -165,14 +165,14 @@ def test_a_failed_job_says_so_writes_nothing_logs_the_row_and_can_be_retried(
     client = make_client(world.secretary_a1.login)
     import_url = upload(client, roster.path).location
     map_guessed(client, import_url)
-    real_write = importing.write_rows
+    real_write = importing.staging.write_rows
 
     def broken(checked):
         real_write(checked)
         importing.current_row.set(17)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(importing, "write_rows", broken)
+    monkeypatch.setattr(importing.staging, "write_rows", broken)
     assert client.post(f"{import_url}/confirm").status_code == 303
     page = client.get(import_url).text
     assert 'data-status="failed"' in page
@@ -180,7 +180,7 @@ def test_a_failed_job_says_so_writes_nothing_logs_the_row_and_can_be_retried(
     assert "retry-import" in page and "cancel-import" in page
     assert count(world, Member) == 0 and count(world, Household) == 0
     assert any("failed at row 17" in record.getMessage() for record in caplog.records)
-    monkeypatch.setattr(importing, "write_rows", real_write)
+    monkeypatch.setattr(importing.staging, "write_rows", real_write)
     assert client.post(f"{import_url}/retry").status_code == 303
     assert 'data-status="done"' in client.get(import_url).text
     assert count(world, Member) == 50

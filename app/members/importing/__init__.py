@@ -1,0 +1,143 @@
+"""Importing members from a spreadsheet: upload → column mapping → validate every row → row
+report → confirm → all valid rows in one transaction. Used by the web pages (as background
+jobs with progress) and by `flask members import`.
+
+Rows are staged encrypted in member_import_rows (they hold ID numbers); the uploaded file is
+kept outside the web root under a random name and deleted as soon as its rows are staged.
+
+  columns   which column holds which field (aliases, the guess, the saved choices)
+  upload    the stored file, the table found in it (sheet, heading row), the column step
+  checking  every row's values, duplicates, the 中心户/联户 linkage
+  staging   staged rows: validate, re-check, fixes one by one and in bulk, apply, download
+  jobs      the steps as background jobs: failure, retry, cancel
+"""
+
+from app.members.importing.checking import (
+    GENDER_WORDS,
+    MAX_LENGTHS,
+    NO,
+    PROBLEM_MESSAGES,
+    STATUS_WORDS,
+    YES,
+    CheckedRow,
+    RegisterSnapshot,
+    check_rows,
+    column_label,
+    current_row,
+    problem_message,
+    records_from_table,
+    register_central_choices,
+)
+from app.members.importing.columns import (
+    ALIASES,
+    FIELDS,
+    HEADING_WORDS,
+    NOT_GUESSED,
+    check_mapping,
+    guess_mapping,
+    remember_mapping,
+    saved_mapping,
+)
+from app.members.importing.jobs import (
+    CANCELLABLE,
+    can_retry,
+    cancel,
+    log,
+    mark_step_started,
+    run_import_step,
+    staged_row_count,
+    start_step,
+)
+from app.members.importing.staging import (
+    BATCH,
+    ImportCancelled,
+    ImportFailure,
+    ImportResult,
+    apply,
+    fix_row,
+    gender_mismatches,
+    problem_rows,
+    problem_workbook,
+    recheck,
+    row_values,
+    skip_row,
+    skip_rows_with_problems,
+    staged_records,
+    staged_row,
+    take_gender_from_id_numbers,
+    validate,
+    write_rows,
+)
+from app.members.importing.upload import (
+    ABANDONED_AFTER_SECONDS,
+    MAX_LISTED_SKIPS,
+    begin_import,
+    discard_file,
+    import_directory,
+    recent_imports,
+    save_upload,
+    set_layout,
+    set_mapping,
+    skipped_rows,
+)
+
+__all__ = [
+    "log",
+    "FIELDS",
+    "ALIASES",
+    "NOT_GUESSED",
+    "HEADING_WORDS",
+    "MAX_LENGTHS",
+    "YES",
+    "NO",
+    "STATUS_WORDS",
+    "GENDER_WORDS",
+    "BATCH",
+    "ABANDONED_AFTER_SECONDS",
+    "PROBLEM_MESSAGES",
+    "problem_message",
+    "column_label",
+    "import_directory",
+    "save_upload",
+    "discard_file",
+    "guess_mapping",
+    "saved_mapping",
+    "remember_mapping",
+    "check_mapping",
+    "MAX_LISTED_SKIPS",
+    "begin_import",
+    "set_layout",
+    "skipped_rows",
+    "set_mapping",
+    "records_from_table",
+    "CheckedRow",
+    "RegisterSnapshot",
+    "current_row",
+    "check_rows",
+    "register_central_choices",
+    "ImportCancelled",
+    "validate",
+    "recheck",
+    "staged_records",
+    "staged_row",
+    "row_values",
+    "fix_row",
+    "skip_row",
+    "take_gender_from_id_numbers",
+    "skip_rows_with_problems",
+    "ImportFailure",
+    "ImportResult",
+    "apply",
+    "write_rows",
+    "run_import_step",
+    "can_retry",
+    "staged_row_count",
+    "start_step",
+    "mark_step_started",
+    "CANCELLABLE",
+    "cancel",
+    "problem_rows",
+    "gender_mismatches",
+    "recent_imports",
+    "problem_workbook",
+]
