@@ -127,6 +127,15 @@ def rest(node: str, path: str) -> int:
         return 0
 
 
+def answers(port: int) -> bool:
+    done = subprocess.run(
+        [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d",
+         "postgres", "-Atc", "SELECT 1"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return done.stdout.strip() == "1"
+
+
 def wait_until(check, timeout: float, what: str) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -274,7 +283,8 @@ def bring_up(stack: Stack, lines: list[str]) -> dict:
     stack.start("pg2", ["/usr/bin/patroni", str(BASE / "pg2.yml")], as_postgres=True)
     wait_until(lambda: rest("pg2", "/sync") == 200, 120, "pg2 is the synchronous standby")
     stack.start("haproxy", ["/usr/sbin/haproxy", "-db", "-f", str(BASE / "haproxy.cfg")])
-    wait_for_port(PORTS["write"])
+    # Listening is not enough: HAProxy routes once its check has seen the leader up twice.
+    wait_until(lambda: answers(PORTS["write"]), 30, "HAProxy routes to the leader")
     start_pgbouncer(stack)
     start_redis(stack)
     say(lines, f"- stack up in {time.monotonic() - started:.0f} s: etcd, pg1 (leader), "
