@@ -100,6 +100,8 @@ def test_satisfaction_is_the_satisfied_and_very_satisfied_share_of_responses(wor
         )
     public = make_client().get("/p/village-a1").get_data(as_text=True)
     assert "66.7%" in public
+    by_commitment = public.split('data-testid="public-satisfaction-by-commitment"')[1]
+    assert "发展新会员: 3 份中 3 份满意" in by_commitment.split("</ul>")[0]
     page = make_client(world.county_auditor.login).get(f"{BASE}/survey").get_data(as_text=True)
     assert "66.7%" in page and "3 / 4" in page  # responses vs households
     assert "3 / 3" in page  # the commitment: three satisfied of three answers
