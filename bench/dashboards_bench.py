@@ -45,7 +45,7 @@ from app.accounts import second_factor  # noqa: E402
 from app.accounts.models import User  # noqa: E402
 from app.accounts.passwords import hash_password  # noqa: E402
 from app.core.clock import china_today  # noqa: E402
-from app.dashboards import refresh, rollup, totals  # noqa: E402
+from app.dashboards import definitions, periods, refresh, rollup, totals  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context  # noqa: E402
 from tenants.models import Association, Membership, Role  # noqa: E402
@@ -58,6 +58,8 @@ DATABASE = "xiehui_dash_bench"
 TODAY = china_today()
 YEAR = TODAY.year
 NOW = datetime.now(UTC)
+# The tree existed before the years measured (a later association does not count in a period).
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 GRASSROOTS_KINDS = ("community", "village", "enterprise", "migrant")
 SCALES = {
     # cities, counties, townships, grassroots, members, households, activities, payments
@@ -197,7 +199,7 @@ def build(writer: Writer, scale: str, rng: random.Random) -> dict:
             "served_population",
             "created_at",
         ),  # fmt: skip
-        ((*node, NOW) for node in tree),
+        ((*node, LONG_AGO) for node in tree),
     )
     member_shares = spread(members, grassroots, rng)
     household_shares = spread(households, grassroots, rng)
@@ -510,6 +512,70 @@ def compare(slug: str) -> tuple[float, float, bool]:
     return fast_ms, slow_ms, fast.comparable() == slow.comparable()
 
 
+# Written from the domain rules (docs/figures.md), not from app/dashboards: what the stored sums
+# must hold for a subtree, straight from the raw tables.
+INDEPENDENT_SQL = """
+SELECT
+  (SELECT count(*) FROM associations a
+    WHERE a.path >= :low AND a.path < :high
+      AND a.kind IN ('community', 'village', 'enterprise', 'migrant')) AS grassroots,
+  (SELECT count(*) FROM members m JOIN associations a ON a.id = m.association_id
+    WHERE a.path >= :low AND a.path < :high
+      AND (m.joined_on IS NULL OR m.joined_on <= :end)
+      AND (m.status = 'active' OR (m.status_on IS NOT NULL AND m.status_on > :end))) AS members,
+  (SELECT count(*) FROM members m JOIN associations a ON a.id = m.association_id
+    WHERE a.path >= :low AND a.path < :high
+      AND m.joined_on >= :start AND m.joined_on <= :end) AS new_members,
+  (SELECT count(*) FROM activities x JOIN associations a ON a.id = x.association_id
+    WHERE a.path >= :low AND a.path < :high
+      AND x.held_on >= :start AND x.held_on <= :end) AS activities
+"""
+
+
+def independent_check(slug: str, stored: dict, year: int, end: date) -> bool:
+    """Compare stored subtree sums with SQL written independently of the code filling them."""
+    association = db.session.scalar(select(Association).where(Association.slug == slug))
+    low = association.path
+    high = low[:-1] + "0"
+    with UNSCOPED_BYPASS("the benchmark's independent check reads the raw tables"):
+        row = db.session.execute(
+            text(INDEPENDENT_SQL),
+            {"low": low, "high": high, "start": date(year, 1, 1), "end": end},
+        ).one()
+    db.session.rollback()
+    expected = {
+        "grassroots": row.grassroots,
+        "members": row.members,
+        "new_members": row.new_members,
+        "activities": row.activities,
+    }
+    got = {key: int(stored.get(key, 0)) for key in ("grassroots", "members", "new_members")}
+    got["activities"] = sum(int(stored.get(f"q{q}", 0)) for q in range(1, 5))
+    if got != expected:
+        print(f"  stored {got} != independent {expected}", flush=True)
+    return got == expected
+
+
+def stored_totals(slug: str, year: int, quarter: int | None = None) -> dict:
+    from app.dashboards.models import PeriodSubtreeFigures, SubtreeFigures
+
+    with UNSCOPED_BYPASS("the benchmark reads the stored sums"):
+        one = db.session.scalar(select(Association.id).where(Association.slug == slug))
+        if quarter is None:
+            query = select(SubtreeFigures.totals).where(
+                SubtreeFigures.association_id == one, SubtreeFigures.year == year
+            )
+        else:
+            query = select(PeriodSubtreeFigures.totals).where(
+                PeriodSubtreeFigures.association_id == one,
+                PeriodSubtreeFigures.year == year,
+                PeriodSubtreeFigures.quarter == quarter,
+            )
+        totals = db.session.scalar(query) or {}
+    db.session.rollback()
+    return totals
+
+
 def change_and_refresh(slug: str) -> float:
     """A secretary's kind of change (every lapsed member of one association active again),
     then the incremental refresh the change triggers; returns its time in ms."""
@@ -573,6 +639,40 @@ def main() -> None:
         db.session.commit()
         say(f"subtree sums rebuilt from the figures table (2 years, {rebuilt:,} rows): "
             f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        ended = definitions.ended_quarters(YEAR, TODAY)
+        close_year, close_quarter = (YEAR, ended) if ended else (YEAR - 1, 4)
+        with UNSCOPED_BYPASS("the benchmark clears a period closed by an earlier run"):
+            db.session.execute(
+                text("DELETE FROM period_subtree_figures WHERE year = :y AND quarter = :q"),
+                {"y": close_year, "q": close_quarter},
+            )
+            db.session.execute(
+                text("DELETE FROM period_figures WHERE year = :y AND quarter = :q"),
+                {"y": close_year, "q": close_quarter},
+            )
+            db.session.execute(
+                text("DELETE FROM closed_periods WHERE year = :y AND quarter = :q"),
+                {"y": close_year, "q": close_quarter},
+            )
+            db.session.commit()
+        started = time.perf_counter()
+        frozen = periods.close_period(close_year, close_quarter)
+        db.session.commit()
+        say(
+            f"closing Q{close_quarter} {close_year} (figures as of its last day, frozen with "
+            f"the subtree sums): {frozen:,} associations in {time.perf_counter() - started:.1f} s"
+        )
+        end = definitions.quarter_end(close_year, close_quarter)
+        for slug in dict.fromkeys((top or built["province"] or built["county"], built["county"])):
+            live = independent_check(slug, stored_totals(slug, YEAR), YEAR, date(YEAR, 12, 31))
+            closed = independent_check(
+                slug, stored_totals(slug, close_year, close_quarter), close_year, end
+            )
+            say(
+                f"stored sums of {slug!r} equal SQL written independently: live {YEAR} {live}, "
+                f"closed Q{close_quarter} {close_year} {closed}"
+            )
+            assert live and closed, "the stored sums disagree with the independent SQL"
         years = len(refresh.years_to_refresh())
         elapsed = change_and_refresh("g7")
         say(
@@ -606,7 +706,11 @@ def main() -> None:
             ("county dashboard", county_client, f"{base}/", args.requests),
             ("problems list, county, page 1", county_client, f"{base}/problems", args.requests),
             ("county .xlsx export", county_client, f"{base}/export.xlsx", exports),
+            ("county subtree sheet page", county_client, f"{base}/associations", args.requests),
         ]
+        if built["province"]:
+            export = "/a/c0/dashboard/export.xlsx"
+            cases += [("city .xlsx export (1,250 grassroots rows)", top_client, export, 3)]
         say("latency through the whole app, warm caches (p50 / p95):")
         results = {}
         for label, client, url, repeat in cases:
