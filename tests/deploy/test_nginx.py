@@ -5,6 +5,7 @@ import http.client
 import socket
 import ssl
 import threading
+import time
 
 import pytest
 from werkzeug.serving import make_server
@@ -29,6 +30,26 @@ def site(app, tmp_path):
     running.stop()
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def one_worker_site(app, tmp_path):
+    """The site in front of a server that handles ONE request at a time, like a sync worker."""
+    server = make_server("127.0.0.1", free_port(), app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    running = start_site(tmp_path / "nginx", f"127.0.0.1:{server.server_port}")
+    yield running
+    running.stop()
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def _tls_socket(port: int):
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=15))
 
 
 def fetch(port: int, method: str, path: str, *, tls: bool = True, headers=None, body=None):
@@ -113,3 +134,19 @@ def test_the_app_sees_https_and_sets_its_security_headers(site):
     # The app builds absolute redirects on the scheme nginx reports.
     status, headers, _ = fetch(site.https_port, "GET", "/")
     assert status in (302, 303) and not headers["location"].startswith("http://")
+
+
+def test_a_slow_upload_does_not_hold_the_worker(one_worker_site):
+    """nginx reads the whole body before it passes the request on: a phone sending its form
+    slowly occupies nginx, not the one worker, which goes on serving everyone else."""
+    with _tls_socket(one_worker_site.https_port) as slow:
+        slow.sendall(
+            b"POST /login HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 1000\r\nConnection: close\r\n\r\nlogin=slow"
+        )
+        time.sleep(0.5)  # the rest of the body has not come yet
+        started = time.monotonic()
+        status, _, _ = fetch(one_worker_site.https_port, "GET", "/login")
+        assert status == 200
+        assert time.monotonic() - started < 5
