@@ -37,6 +37,9 @@ RATIO_BANDS = ((0, 5), (5, 8), (8, 10), (10, 15), (15, None))
 TARGETS = ("members", "activities", "checklist", "dues")
 GRASSROOTS_TARGETS = ("members", "activities", "checklist")
 GREEN, AMBER, RED, NONE = "green", "amber", "red", "none"
+# Before its first refresh, a subtree up to this size is computed from the raw tables for the
+# home page (a village, a township); a larger one shows no figures until the refresh.
+NAIVE_HOME_LIMIT = 500
 
 
 @dataclass
@@ -323,6 +326,14 @@ def read_total(
         )
     ).first()
     if stored is None:
+        low, high = subtree_bounds(association.path)
+        size = db.session.scalar(
+            select(func.count(Association.id)).where(
+                Association.path >= low, Association.path < high
+            )
+        )
+        if size > NAIVE_HOME_LIMIT:  # a large subtree waits for the refresh, not the page
+            return figures_from_totals({}, year, today or china_today()), None
         return naive_rollup(association, year, today=today), None
     totals, as_of = stored
     return figures_from_totals(totals, year, today or china_today()), as_of

@@ -13,7 +13,7 @@ from sqlalchemy import Float, and_, cast, func, select
 from sqlalchemy.orm import aliased
 
 from app.dashboards import definitions, rollup
-from app.dashboards.models import AssociationFigures
+from app.dashboards.models import AssociationFigures, PeriodFigures
 from app.dashboards.targets import Targets
 from app.extensions import db
 from tenants.models import Association, AssociationKind
@@ -126,3 +126,21 @@ def sheet_rows(rows, year: int, *, today: date, targets: Targets) -> list[SheetR
         row._linkage_met = coverage is not None and coverage >= targets.linkage_coverage
         result.append(row)
     return result
+
+
+def closed_sheet_query(association: Association, year: int, quarter: int):
+    """The same rows for a closed quarter: the frozen figures of the grassroots associations
+    that stood in the subtree when it closed."""
+    low, high = subtree_bounds(association.path)
+    return (
+        select(Association, PeriodFigures.frozen)
+        .join(PeriodFigures, PeriodFigures.association_id == Association.id)
+        .where(
+            PeriodFigures.year == year,
+            PeriodFigures.quarter == quarter,
+            PeriodFigures.path >= low,
+            PeriodFigures.path < high,
+            PeriodFigures.kind.in_([str(kind) for kind in rollup.GRASSROOTS_KINDS]),
+        )
+        .order_by(PeriodFigures.path)
+    )

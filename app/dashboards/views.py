@@ -7,7 +7,7 @@ or the province above. Only aggregates are shown here; people's records stay in 
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -242,16 +242,31 @@ def export():
     year = _chosen_year()
     with subtree_reads():
         rollup.prefer_custom_plans()
-        dashboard = rollup.read_dashboard(g.association, year)
+        dashboard, closed, _closed_quarters = _read(year)
         targets = _targets(year)
-        rows = db.session.execute(rollup.problems_query(g.association, year, targets=targets)).all()
-        today = china_today()
-        grassroots = db.session.execute(
-            sheet.sheet_query(g.association, year, today=today, targets=targets)
-        ).all()
+        if closed is None:
+            today = china_today()
+            query = rollup.problems_query(g.association, year, targets=targets)
+            problems = [
+                rollup.problem_from_row(row, year, targets=targets)
+                for row in db.session.execute(query).all()
+            ]
+            grassroots = db.session.execute(
+                sheet.sheet_query(g.association, year, today=today, targets=targets)
+            ).all()
+        else:  # a closed period: its frozen rows, judged as on the day after it ended
+            today = definitions.quarter_end(year, closed.quarter) + timedelta(days=1)
+            grassroots = db.session.execute(
+                sheet.closed_sheet_query(g.association, year, closed.quarter)
+            ).all()
         sheet_rows = sheet.sheet_rows(grassroots, year, today=today, targets=targets)
+    if closed is not None:
+        problems = [
+            rollup.Problem(row.association, row.township or row.county, row.figures, row.missed)
+            for row in sheet_rows
+            if row.missed
+        ]
     total, children = dashboard.total, dashboard.children
-    problems = [rollup.problem_from_row(row, year, targets=targets) for row in rows]
     data = exporting.dashboard_workbook(
         g.association, year, total, children, problems, targets, sheet_rows
     )

@@ -2,8 +2,10 @@
 their dates, activities by their date), frozen when the period closes, and a later change
 touching it shown as an amendment beside the frozen figure."""
 
+import io
 from datetime import date
 
+import openpyxl
 from sqlalchemy import select
 
 from app.core.models import utcnow
@@ -74,6 +76,14 @@ def test_closing_freezes_and_a_later_change_shows_as_an_amendment(figures, clien
     page = client_for(world.county_auditor.login).get(url(world.county)).get_data(as_text=True)
     assert 'data-testid="closed-period"' in page
     assert 'data-testid="amendment"' in page and "5" in page and "6" in page
+    # The export of the closed year is the frozen one too.
+    export = client_for(world.county_auditor.login).get(
+        f"/a/{world.county.slug}/dashboard/export.xlsx?year={YEAR}"
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(export.data))
+    assert workbook["活动"].cell(2, 7).value == 5
+    rows = {row[2]: row for row in workbook["基层协会"].iter_rows(min_row=2, values_only=True)}
+    assert rows[world.village_b1.name][13] == 0  # activities in the year, frozen
     # The live figures (quarter=0) have the change.
     live = client_for(world.county_auditor.login).get(url(world.county, quarter=0))
     assert 'data-testid="closed-period"' not in live.get_data(as_text=True)
