@@ -1,5 +1,28 @@
 // Small progressive enhancements; every page works without this file.
+// The content-security policy forbids inline handlers, so behaviour is declared with data
+// attributes and wired here: data-confirm (ask before submitting a form), data-autosubmit (submit
+// the form when a field changes), data-print (print the page).
 document.addEventListener("htmx:afterSwap", () => {
   const menu = document.querySelector("details.menu");
   if (menu) menu.open = false;
+});
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+  if (!window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (!(field instanceof Element) || !field.hasAttribute("data-autosubmit")) return;
+  if (field.form) field.form.requestSubmit();
+});
+
+document.addEventListener("click", (event) => {
+  const target = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+  if (target) window.print();
 });
