@@ -9,7 +9,8 @@ or removed, so whatever a reviewer saw stays on record.
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.activities.services import activity_count
@@ -240,12 +241,21 @@ def load_item(item_id: int) -> ChecklistItem | None:
 
 
 def ensure_checklist(year: int) -> Checklist:
+    """The year's checklist, created on first use. Two first uploads at once (a double tap on a
+    slow phone) both find none: the unique (association, year) lets one insert win and the other
+    rolls back its savepoint and takes the winner's row."""
     checklist = load_checklist(year)
-    if checklist is None:
-        checklist = Checklist(year=year)
-        checklist.items = [ChecklistItem(number=spec.number, evidence=[]) for spec in ITEMS]
-        db.session.add(checklist)
-        db.session.flush()
+    if checklist is not None:
+        return checklist
+    try:
+        with db.session.begin_nested():
+            checklist = Checklist(year=year)
+            checklist.items = [ChecklistItem(number=spec.number, evidence=[]) for spec in ITEMS]
+            db.session.add(checklist)
+    except IntegrityError:
+        checklist = load_checklist(year)
+        if checklist is None:
+            raise
     return checklist
 
 
@@ -300,7 +310,16 @@ def add_evidence(
         )
     except uploads.UploadRejected as rejected:
         raise ChecklistError(rejected.message, status=rejected.status) from rejected
-    version = max((e.version for e in item.evidence), default=0) + 1
+    # Lock the item so that two uploads at once number their versions one after the other.
+    db.session.execute(
+        select(ChecklistItem.id).where(ChecklistItem.id == item.id).with_for_update()
+    )
+    version = (
+        db.session.scalar(
+            select(func.max(ChecklistEvidence.version)).where(ChecklistEvidence.item_id == item.id)
+        )
+        or 0
+    ) + 1
     evidence = ChecklistEvidence(
         item=item,
         stored_file=stored,
