@@ -110,17 +110,38 @@ def create_association(
     return association
 
 
+def check_move(association: Association, new_parent: Association) -> str | None:
+    """Why the association may not go under `new_parent`, or None. Besides the tree's own
+    rules, the new parent sits at the level of the current one (a village moves to another
+    township, not under a county) and the association's division code lies within the new
+    parent's: a mistyped web address name would otherwise hand its people's data to another
+    county."""
+    low, high = subtree_bounds(association.path)
+    if low <= new_parent.path < high:
+        return _("An association cannot be moved under itself or its own descendants.")
+    error = check_parent_kind(association.kind, new_parent)
+    if error:
+        return error
+    if association.parent_id is not None:
+        if new_parent.id == association.parent_id:
+            return _("The association already sits under %(parent)s.", parent=new_parent.name)
+        current = db.session.get(Association, association.parent_id)
+        if current is not None and current.level != new_parent.level:
+            return _("The new parent must be at the level of the current one.")
+    if association.division_code and new_parent.division_code:
+        return check_division_code(association.division_code, association.kind, new_parent)
+    return None
+
+
 def move_association(association: Association, new_parent: Association) -> None:
     """Re-hang an association (and everything below it) under another parent.
 
     One UPDATE rewrites the path prefix of the whole subtree, so the tree stays consistent.
     """
-    low, high = subtree_bounds(association.path)
-    if low <= new_parent.path < high:
-        raise TreeError(_("An association cannot be moved under itself or its own descendants."))
-    error = check_parent_kind(association.kind, new_parent)
+    error = check_move(association, new_parent)
     if error:
         raise TreeError(error)
+    low, high = subtree_bounds(association.path)
     old_path = association.path
     new_path = f"{new_parent.path}{association.id}/"
     depth_change = new_parent.depth + 1 - association.depth

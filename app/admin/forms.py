@@ -43,6 +43,10 @@ class MoveAssociationForm(FlaskForm):
     new_parent = StringField(
         _l("New parent (web address name)"), validators=[DataRequired(), Length(max=80)]
     )
+    confirm_name = StringField(
+        _l("Type the association's name to confirm the move"),
+        validators=[Optional(), Length(max=120)],
+    )
 
 
 class DeleteAssociationForm(FlaskForm):

@@ -8,8 +8,9 @@ from sqlalchemy.orm import aliased
 from app.core.models import utcnow
 from app.core.uploads import StoredFile
 from app.extensions import db
+from app.members.models import Member, MemberStatus
 from tenants.context import UNSCOPED_BYPASS
-from tenants.models import Association, Membership, Role
+from tenants.models import Association, Membership
 from tenants.tree import subtree_filter
 
 
@@ -22,7 +23,8 @@ class Usage:
 
 
 def usage_of(roots: list[Association]) -> dict[int, Usage]:
-    """Figures for each root's whole subtree, in three queries whatever the number of roots."""
+    """Figures for each root's whole subtree, in four queries whatever the number of roots:
+    users are logins with any role; members are the active members of the registers."""
     if not roots:
         return {}
     root = aliased(Association)
@@ -39,20 +41,24 @@ def usage_of(roots: list[Association]) -> dict[int, Usage]:
         ).all()
     )
     with UNSCOPED_BYPASS("platform console: usage figures of every tenant subtree"):
-        people = {
-            root_id: (users, members)
-            for root_id, users, members in db.session.execute(
-                select(
-                    root.id,
-                    func.count(func.distinct(Membership.user_id)),
-                    func.count(Membership.id).filter(Membership.role == Role.MEMBER),
-                )
+        users = dict(
+            db.session.execute(
+                select(root.id, func.count(func.distinct(Membership.user_id)))
                 .join(node, inside)
                 .join(Membership, Membership.association_id == node.id)
                 .where(root.id.in_(ids))
                 .group_by(root.id)
-            )
-        }
+            ).all()
+        )
+        members = dict(
+            db.session.execute(
+                select(root.id, func.count(Member.id))
+                .join(node, inside)
+                .join(Member, Member.association_id == node.id)
+                .where(root.id.in_(ids), Member.status == MemberStatus.ACTIVE)
+                .group_by(root.id)
+            ).all()
+        )
         storage = dict(
             db.session.execute(
                 select(root.id, func.coalesce(func.sum(StoredFile.size), 0))
@@ -65,8 +71,8 @@ def usage_of(roots: list[Association]) -> dict[int, Usage]:
     return {
         root_id: Usage(
             associations=associations.get(root_id, 0),
-            users=people.get(root_id, (0, 0))[0],
-            members=people.get(root_id, (0, 0))[1],
+            users=users.get(root_id, 0),
+            members=members.get(root_id, 0),
             storage_bytes=int(storage.get(root_id, 0)),
         )
         for root_id in ids

@@ -82,36 +82,74 @@ def index():
 
 @platform_admin_only
 def move_association(association_id: int):
-    association = db.session.get(Association, association_id)
-    if association is None:
-        abort(404)
+    """Two steps: the operator names the new parent and sees what changes hands (the chain
+    above that will read its data, the people and files that move along), then types the
+    association's name to confirm."""
+    association = _load(association_id)
     form = MoveAssociationForm()
+    preview = None
     if form.validate_on_submit():
         new_parent = db.session.scalar(
             select(Association).where(Association.slug == form.new_parent.data.strip())
         )
-        if new_parent is None:
-            form.new_parent.errors.append(_("No association has this web address name."))
+        error = (
+            _("No association has this web address name.")
+            if new_parent is None
+            else tree.check_move(association, new_parent)
+        )
+        if error:
+            form.new_parent.errors.append(error)
         else:
-            try:
-                with subtree_totals.carried(association):
-                    tree.move_association(association, new_parent)
-            except tree.TreeError as error:
-                form.new_parent.errors.append(str(error))
-            else:
-                record("move_association", target=association, new_parent=new_parent.id)
-                flash(
-                    _(
-                        "%(name)s now sits under %(parent)s.",
-                        name=association.name,
-                        parent=new_parent.name,
-                    ),
-                    "success",
+            preview = _move_preview(association, new_parent)
+            typed = (form.confirm_name.data or "").strip()
+            if typed and typed != association.name:
+                form.confirm_name.errors.append(
+                    _("Type the name exactly as shown: %(name)s", name=association.name)
                 )
-                return redirect(url_for("admin.index"), 303)
+            elif typed:
+                return _move(association, new_parent)
     return render(
-        "admin/move.html", form=form, association=association, status=422 if form.errors else 200
+        "admin/move.html",
+        form=form,
+        association=association,
+        preview=preview,
+        current_chain=_chain(association.parent_id),
+        status=422 if form.errors else 200,
     )
+
+
+def _chain(association_id: int | None) -> list[Association]:
+    """The association and those above it, from the top down."""
+    if association_id is None:
+        return []
+    association = db.session.get(Association, association_id)
+    ids = association.ancestor_ids
+    found = {
+        a.id: a for a in db.session.scalars(select(Association).where(Association.id.in_(ids)))
+    }
+    return [found[i] for i in ids if i in found]
+
+
+def _move_preview(association: Association, new_parent: Association) -> dict:
+    return {
+        "new_parent": new_parent,
+        "new_chain": _chain(new_parent.id),
+        "usage": services.usage_of([association])[association.id],
+    }
+
+
+def _move(association: Association, new_parent: Association):
+    old_parent_id = association.parent_id
+    with subtree_totals.carried(association):
+        tree.move_association(association, new_parent)
+    record(
+        "move_association", target=association, old_parent=old_parent_id, new_parent=new_parent.id
+    )
+    flash(
+        _("%(name)s now sits under %(parent)s.", name=association.name, parent=new_parent.name),
+        "success",
+    )
+    return redirect(url_for("admin.index"), 303)
 
 
 def _load(association_id: int) -> Association:

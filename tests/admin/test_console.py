@@ -16,15 +16,22 @@ def test_only_platform_operators_reach_the_console(world, client_for):
 
 
 def test_console_lists_top_level_tenants_with_usage(world, client_for, count_queries):
+    from app.members.models import MemberStatus
+    from tests.factories import create_member
+
+    create_member(world.village_a1, "张一")
+    create_member(world.village_b1, "李二")
+    create_member(world.village_b1, "王三", status=MemberStatus.LEFT)
     admin = client_for(world.admin.login)
     admin.get("/admin/")
     with count_queries() as statements:
         page = admin.get("/admin/").get_data(as_text=True)
     row = page.split('data-testid="top-associations"')[1].split("</tr>", 2)[1]
     assert "province计生协" in row
-    # 7 associations; 8 people with roles (the operator holds none); 1 of them a member.
+    # 7 associations; 8 people with roles (the operator holds none); the "members" column counts
+    # the registers' active members (2 here, one left), not the one login with the member role.
     cells = [cell.split("</td>")[0] for cell in row.split('<td class="num">')[1:]]
-    assert cells[:3] == ["7", "8", "1"]
+    assert cells[:3] == ["7", "8", "2"]
     detail = admin.get(f"/admin/associations/{world.township_a.id}").get_data(as_text=True)
     assert "township-a计生协" in detail
     # A second top-level tenant adds no query per row.

@@ -64,7 +64,8 @@ def test_the_operator_is_told_why_a_cycle_is_refused(world, make_client):
 def test_the_operator_moves_an_association_from_the_console(world, make_client):
     client = make_client(world.admin.login)
     response = client.post(
-        f"/admin/associations/{world.village_a2.id}/move", {"new_parent": world.township_b.slug}
+        f"/admin/associations/{world.village_a2.id}/move",
+        {"new_parent": world.township_b.slug, "confirm_name": world.village_a2.name},
     )
     assert response.status_code == 303
     assert _paths()["village-a2"].startswith(world.township_b.path)
