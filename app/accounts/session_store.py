@@ -13,9 +13,10 @@ database session in the middle of a request when the session id is renewed at si
 
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, session
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from app.accounts.models import StoredSession
 from app.core.models import utcnow
@@ -30,6 +31,9 @@ class DatabaseSession(ServerSideSession):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.replaced_sids: list[str] = []
+        # Set when the store could not be read (the database is restarting): the request then
+        # answers 503 and the stored session is left as it was, so the person stays signed in.
+        self.unavailable: OperationalError | None = None
 
 
 class DatabaseSessionInterface(ServerSideSessionInterface):
@@ -54,7 +58,17 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
         session.sid = self._generate_sid(self.sid_length)
         session.modified = True
 
+    def open_session(self, app: Flask, request) -> DatabaseSession:
+        try:
+            return super().open_session(app, request)
+        except OperationalError as error:
+            unreadable = self.session_class(sid=request.cookies.get(self.get_cookie_name(app)))
+            unreadable.unavailable = error
+            return unreadable
+
     def save_session(self, app: Flask, session: DatabaseSession, response) -> None:
+        if session.unavailable is not None:
+            return  # nothing was read, so nothing may be written over what is stored
         for sid in session.replaced_sids:
             self._delete_session(self._get_store_id(sid))
         session.replaced_sids = []
@@ -117,8 +131,18 @@ def _redis_sessions(app: Flask, url: str, common: dict) -> ServerSideSessionInte
     return RedisSessions(app, client=Redis.from_url(url), **common)
 
 
+def _answer_when_the_store_is_unreadable() -> None:
+    """Raised here, inside the request, the error reaches the error handlers (the translated
+    503 page); raised while Flask opens the session, it would not."""
+    unavailable = getattr(session, "unavailable", None)
+    if unavailable is not None:
+        raise unavailable
+
+
 def init_app(app: Flask) -> None:
     config = app.config
+    # First of all the before-request hooks: the others read the session.
+    app.before_request_funcs.setdefault(None, []).insert(0, _answer_when_the_store_is_unreadable)
     # Stored sessions live at most as long as a signed-in session may (the absolute limit).
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["ABSOLUTE_SESSION_HOURS"])
     common = {
