@@ -26,7 +26,7 @@ def test_changes_are_logged_without_any_view_writing_them(world, make_client):
     assert created[0].user_id == world.secretary_a1.id
     assert created[0].association_id == world.village_a1.id
     page = client.get(f"/a/{world.village_a1.slug}/audit")
-    assert "Invitation" in page.text and "秘书甲" in page.text
+    assert "邀请 #" in page.text and "秘书甲" in page.text
 
 
 def test_denials_are_logged(world, make_client):

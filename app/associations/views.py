@@ -13,7 +13,7 @@ from app.associations import people as people_service
 from app.associations import services
 from app.associations import settings as settings_service
 from app.associations.forms import LogoForm, PopulationForm, RoleForm, SettingsForm
-from app.core import uploads
+from app.core import audit_labels, uploads
 from app.core.audit import record_denial
 from app.core.notifications import mask_recipient
 from app.core.views import can_read, can_read_registers, render, secretary_only
@@ -98,7 +98,13 @@ def revoke_invitation(invitation_id: int):
 @secretary_only
 def audit_log():
     page = request.args.get("page", 1, type=int)
-    return render("associations/audit_log.html", page=services.audit_page(page))
+    return render(
+        "associations/audit_log.html",
+        page=services.audit_page(page),
+        action_label=audit_labels.action_label,
+        record_label=audit_labels.record_label,
+        outcome_label=audit_labels.outcome_label,
+    )
 
 
 def _load_membership(membership_id: int) -> Membership:
