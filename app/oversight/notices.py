@@ -2,13 +2,13 @@
 
 Each function is called by a service after its writes are flushed; the messages leave once the
 request commits (`notify_after_commit`). A message names associations, the task's title, its
-deadline and the path of its page, never a person's data; free text typed by a person (a title,
+deadline and the address of its page, never a person's data; free text typed by a person (a title,
 a comment) has any ID or mobile number in it masked first.
 """
 
 import re
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -31,9 +31,13 @@ def without_personal_numbers(text: str) -> str:
 
 
 def task_path(target: Association, task: RectificationTask) -> str:
-    """The task page's path; built from the URL map, so no request is needed (jobs, tests)."""
-    adapter = current_app.url_map.bind("")
-    return adapter.build("oversight.task", {"slug": target.slug, "task_id": task.id})
+    """The task page's address: absolute (scheme and host of the request, as the proxy passed
+    them) so that it can be followed from a mail program or an SMS; outside a request (a job)
+    the site's address is unknown and the path is given."""
+    values = {"slug": target.slug, "task_id": task.id}
+    if has_request_context():
+        return url_for("oversight.task", _external=True, **values)
+    return current_app.url_map.bind("").build("oversight.task", values)
 
 
 def _secretaries(target: Association) -> list[User]:

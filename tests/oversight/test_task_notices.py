@@ -69,7 +69,7 @@ def test_opening_a_task_tells_every_secretary_of_the_target_and_no_one_else(
     email = next(m for m in outbox if m.to == world.secretary_a1.login)
     assert email.channel == "email"
     assert email.subject == "county计生协 下发整改任务：活动照片不全"
-    path = f"/a/village-a1/oversight/tasks/{task.id}"
+    path = f"http://localhost/a/village-a1/oversight/tasks/{task.id}"  # absolute: followable
     for text in ("county计生协", "village-a1计生协", "活动照片不全", DEADLINE.isoformat(), path):
         assert text in email.body
     # The details typed for the secretary stay on the task page.
@@ -96,7 +96,7 @@ def test_an_answer_tells_the_user_who_opened_the_task(world, make_client, outbox
     assert message.to == world.county_auditor.login
     assert message.subject == "整改任务已回复：活动照片不全"
     assert "village-a1计生协" in message.body
-    assert f"/a/village-a1/oversight/tasks/{task.id}" in message.body
+    assert f"http://localhost/a/village-a1/oversight/tasks/{task.id}" in message.body
     assert "已补充照片" not in message.body  # the answer itself is read on the task page
 
 
