@@ -76,3 +76,17 @@ class ConfirmSecondFactorForm(FlaskForm):
 class DisableSecondFactorForm(FlaskForm):
     password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
     code = StringField(_l("Six-digit code"), validators=[DataRequired(), Length(max=12)])
+
+
+class PhoneForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)])
+
+
+class PhoneCodeForm(FlaskForm):
+    code = StringField(_l("Six-digit code"), validators=[DataRequired(), Length(max=12)])
+
+
+class ClaimMemberForm(FlaskForm):
+    """The record the phone's holder chose; checked against her phone's records."""
+
+    member_id = StringField(validators=[DataRequired(), Length(max=12)])

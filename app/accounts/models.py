@@ -124,3 +124,18 @@ class Invitation(TenantMixin, CreatedAtMixin, db.Model):
         if self.expires_at <= utcnow():
             return "expired"
         return "pending"
+
+
+class PhoneSignInCode(CreatedAtMixin, db.Model):
+    """A six-digit code sent by SMS to sign a member in (app/accounts/phone_sign_in.py). The
+    phone is kept as its keyed hash and the code as a salted keyed hash: a database leak
+    yields neither the numbers nor working codes."""
+
+    __tablename__ = "phone_sign_in_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(String(120))  # "salt$hmac"
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,232 @@
+"""The SMS outbox: one row per message, so each is sent at most once and the monthly cap and
+cost per association can be counted.
+
+`queue_sms` adds a row under an idempotency key (e.g. "sign-in:42", or one per recipient and
+notice); asking again with the same key returns the same row and sends nothing new. After the
+caller's commit, `dispatch` hands the rows to the background job, which claims a row with one
+conditional UPDATE (queued → sending) and commits the claim before calling the provider: two
+workers, or a retry after a crash, cannot both send it. A provider that answers "not now"
+(throttling `isv.BUSINESS_LIMIT_CONTROL`, an outage) puts the row back with a later
+`next_attempt_at` (exponential backoff); `send_due_sms` (every minute) picks such rows up, so
+messages survive a worker restart. A row left in "sending" by a crash, or one whose request got
+no answer, is never sent again automatically ("uncertain").
+
+The table is not a tenant table: sign-in codes belong to no association. Rows of an
+association carry its id for the cap; only the platform and the association's own pages read it.
+"""
+
+import enum
+import json
+from datetime import datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core import crypto
+from app.core.clock import CHINA
+from app.core.jobs import job, periodic
+from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.sms import (
+    SmsRejected,
+    SmsRequest,
+    SmsRetryLater,
+    SmsUncertain,
+    mask_phone,
+    sms_backend,
+)
+from app.extensions import db
+
+MAX_ATTEMPTS = 6
+BACKOFF_SECONDS = 30  # 30 s, 1 min, 2 min, 4 min, 8 min
+QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)  # China time: no notices at night
+
+
+class SmsStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    CAPPED = "capped"  # over the association's monthly cap: not sent
+
+
+# Counted against the monthly cap (a queued message will cost once it goes).
+COUNTED = (SmsStatus.QUEUED, SmsStatus.SENDING, SmsStatus.SENT, SmsStatus.UNCERTAIN)
+
+
+class SmsMessage(CreatedAtMixin, db.Model):
+    __tablename__ = "sms_messages"
+    __table_args__ = (
+        Index("ix_sms_messages_association_created", "association_id", "created_at"),
+        Index("ix_sms_messages_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE")
+    )
+    template: Mapped[str] = mapped_column(String(40))
+    phone_encrypted: Mapped[str] = mapped_column(Text)
+    phone_masked: Mapped[str] = mapped_column(String(11))
+    # Template parameters may hold a sign-in code: encrypted like the phone.
+    params_encrypted: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(String(500), default="")
+    quiet_hours: Mapped[bool] = mapped_column(default=True)  # sign-in codes ignore them
+    status: Mapped[SmsStatus] = mapped_column(string_enum(SmsStatus), default=SmsStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(80))
+    cost_fen: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def monthly_cap() -> int:
+    return int(current_app.config.get("SMS_MONTHLY_CAP", 2000))
+
+
+def price_fen() -> int:
+    """What one message costs (Alibaba's mainland rate is about ¥0.045: 5 fen rounded up)."""
+    return int(current_app.config.get("SMS_PRICE_FEN", 5))
+
+
+def _month_start_utc(now: datetime | None = None) -> datetime:
+    local = (now or utcnow()).astimezone(CHINA)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def monthly_usage(association_id: int) -> tuple[int, int]:
+    """(messages, cost in fen) of the association in this China calendar month."""
+    count, cost = db.session.execute(
+        select(func.count(SmsMessage.id), func.coalesce(func.sum(SmsMessage.cost_fen), 0)).where(
+            SmsMessage.association_id == association_id,
+            SmsMessage.created_at >= _month_start_utc(),
+            SmsMessage.status.in_(COUNTED),
+        )
+    ).one()
+    return int(count), int(cost)
+
+
+def queue_sms(
+    key: str,
+    phone: str,
+    template: str,
+    params: dict[str, str],
+    *,
+    text: str = "",
+    association_id: int | None = None,
+    quiet_hours: bool = True,
+) -> SmsMessage:
+    """The message under `key`, added if new (flushes, never commits). Over the association's
+    monthly cap it is kept as "capped" and not sent."""
+    existing = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
+    if existing is not None:
+        return existing
+    status = SmsStatus.QUEUED
+    if association_id is not None and monthly_usage(association_id)[0] >= monthly_cap():
+        status = SmsStatus.CAPPED
+    message = SmsMessage(
+        idempotency_key=key,
+        association_id=association_id,
+        template=template,
+        phone_encrypted=crypto.encrypt(phone),
+        phone_masked=mask_phone(phone),
+        params_encrypted=crypto.encrypt(json.dumps(params, ensure_ascii=False)),
+        text=text[:500],
+        quiet_hours=quiet_hours,
+        status=status,
+        attempts=0,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def dispatch(*messages: SmsMessage) -> None:
+    """After the commit that saved them: hand queued messages to the background job."""
+    for message in messages:
+        if message.status == SmsStatus.QUEUED:
+            deliver_sms(message.id)
+
+
+def next_morning(now: datetime) -> datetime | None:
+    """08:00 China time after `now` when `now` falls in the quiet hours, else None."""
+    local = now.astimezone(CHINA)
+    if QUIET_UNTIL <= local.time() < QUIET_FROM:
+        return None
+    day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
+    return datetime.combine(day, QUIET_UNTIL, tzinfo=CHINA)
+
+
+def attempt(message_id: int) -> SmsStatus | None:
+    """One delivery attempt; commits (a job's edge). None when someone else has the row."""
+    now = utcnow()
+    message = db.session.get(SmsMessage, message_id)
+    if message is None or message.status != SmsStatus.QUEUED:
+        return None
+    morning = next_morning(now) if message.quiet_hours else None
+    if morning is not None:
+        message.next_attempt_at = morning
+        db.session.commit()
+        return SmsStatus.QUEUED
+    claimed = db.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message_id, SmsMessage.status == SmsStatus.QUEUED)
+        .values(status=SmsStatus.SENDING, attempts=SmsMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return None
+    db.session.refresh(message)
+    request = SmsRequest(
+        phone=crypto.decrypt(message.phone_encrypted),
+        template=message.template,
+        params=json.loads(crypto.decrypt(message.params_encrypted)),
+        reference=message.idempotency_key,
+        text=message.text,
+    )
+    try:
+        message.provider_id = sms_backend().send(request)[:64]
+    except SmsRetryLater as problem:
+        message.error = problem.code[:80]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = SmsStatus.FAILED
+        else:
+            message.status = SmsStatus.QUEUED
+            delay = BACKOFF_SECONDS * 2 ** (message.attempts - 1)
+            message.next_attempt_at = now + timedelta(seconds=delay)
+    except SmsRejected as problem:
+        message.status, message.error = SmsStatus.FAILED, problem.code[:80]
+    except SmsUncertain as problem:
+        message.status, message.error = SmsStatus.UNCERTAIN, problem.code[:80]
+    else:
+        message.status, message.sent_at, message.cost_fen = SmsStatus.SENT, now, price_fen()
+        message.error = None
+    db.session.commit()
+    return message.status
+
+
+@job
+def deliver_sms(message_id: int) -> None:
+    attempt(message_id)
+
+
+@periodic(minute="*")
+def send_due_sms(limit: int = 500) -> int:
+    """Queued messages whose time has come (retries, mornings after the quiet hours)."""
+    now = utcnow()
+    due = db.session.scalars(
+        select(SmsMessage.id)
+        .where(
+            SmsMessage.status == SmsStatus.QUEUED,
+            (SmsMessage.next_attempt_at.is_(None)) | (SmsMessage.next_attempt_at <= now),
+        )
+        .order_by(SmsMessage.id)
+        .limit(limit)
+    ).all()
+    for message_id in due:
+        attempt(message_id)
+    return len(due)

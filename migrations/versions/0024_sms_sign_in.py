@@ -1,0 +1,80 @@
+"""core + accounts: the SMS outbox (one row per message) and SMS sign-in codes
+
+Revision ID: 0024_sms_sign_in
+Revises: 0015_subtree_figures
+Create Date: 2026-11-30 18:10:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from flask import current_app
+
+from tenants import rls
+
+# revision identifiers, used by Alembic.
+revision = "0024_sms_sign_in"
+down_revision = "0015_subtree_figures"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "sms_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=120), nullable=False),
+        sa.Column("association_id", sa.Integer(), nullable=True),
+        sa.Column("template", sa.String(length=40), nullable=False),
+        sa.Column("phone_encrypted", sa.Text(), nullable=False),
+        sa.Column("phone_masked", sa.String(length=11), nullable=False),
+        sa.Column("params_encrypted", sa.Text(), nullable=False),
+        sa.Column("text", sa.String(length=500), nullable=False),
+        sa.Column("quiet_hours", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("provider_id", sa.String(length=64), nullable=True),
+        sa.Column("error", sa.String(length=80), nullable=True),
+        sa.Column("cost_fen", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["association_id"],
+            ["associations.id"],
+            name=op.f("fk_sms_messages_association_id_associations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_messages")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_sms_messages_idempotency_key")),
+    )
+    op.create_index(
+        "ix_sms_messages_association_created", "sms_messages", ["association_id", "created_at"]
+    )
+    op.create_index("ix_sms_messages_status_next", "sms_messages", ["status", "next_attempt_at"])
+    op.create_table(
+        "phone_sign_in_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("phone_hash", sa.String(length=64), nullable=False),
+        sa.Column("code_hash", sa.String(length=120), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_phone_sign_in_codes")),
+    )
+    op.create_index(
+        op.f("ix_phone_sign_in_codes_phone_hash"), "phone_sign_in_codes", ["phone_hash"]
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        # Not tenant tables (sign-in codes and their messages belong to no association yet).
+        for statement in rls.grant_app_role_sql(current_app.config["DATABASE_APP_ROLE"]):
+            op.execute(statement)
+
+
+def downgrade():
+    op.drop_index(op.f("ix_phone_sign_in_codes_phone_hash"), table_name="phone_sign_in_codes")
+    op.drop_table("phone_sign_in_codes")
+    op.drop_index("ix_sms_messages_status_next", table_name="sms_messages")
+    op.drop_index("ix_sms_messages_association_created", table_name="sms_messages")
+    op.drop_table("sms_messages")
