@@ -22,7 +22,7 @@ from app.core.models import utcnow
 from app.core.notifications import notify
 from app.core.spreadsheets import safe_cell
 from app.dues.models import Charge, Payment
-from app.events.models import Event, Registration
+from app.events.models import Event, Registration, RegistrationStatus
 from app.extensions import db
 from app.members import services
 from app.members.labels import GENDER_LABELS, MOVE_STATUS_LABELS, STATUS_LABELS
@@ -36,6 +36,12 @@ from app.members.models import (
 from app.volunteers.models import Assignment, Shift, Volunteer
 from tenants.context import TenantScope, current_scope, tenant_context
 from tenants.models import Membership, Role
+
+REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.CONFIRMED: _l("Signed up"),
+    RegistrationStatus.WAITLISTED: _l("On the waitlist"),
+    RegistrationStatus.CANCELLED: _l("Cancelled"),
+}
 
 
 class DataRequestError(ValueError):
@@ -63,7 +69,9 @@ def _register_record(member: Member) -> Section:
         [_l("Tags"), "、".join(member.tags)],
         [_l("Recorded on"), local_datetime(member.created_at)],
     ]
-    return Section(str(_l("Member record")), [str(_l("Field")), str(_l("Value"))], rows)
+    return Section(
+        str(_l("Member record")), [str(_l("Entry of the record")), str(_l("As recorded"))], rows
+    )
 
 
 def _activities(member: Member) -> Section:
@@ -90,7 +98,11 @@ def _event_registrations(member: Member) -> Section:
             .order_by(Event.starts_at, Event.id)
         ).all()
         rows = [
-            [local_datetime(event.starts_at), event.title, str(registration.status)]
+            [
+                local_datetime(event.starts_at),
+                event.title,
+                str(REGISTRATION_STATUS_LABELS.get(registration.status, registration.status)),
+            ]
             for event, registration in found
         ]
     return Section(

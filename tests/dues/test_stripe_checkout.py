@@ -290,3 +290,17 @@ def test_the_success_page_records_nothing_and_says_the_payment_is_being_confirme
     assert payments() == []
     cancelled = member.get(f"/a/village-a1/dues/stripe/charges/{dues.charge_id}/cancelled")
     assert "nothing was charged" in cancelled.text
+
+
+def test_the_members_dues_page_says_how_to_pay_the_secretary_once(world, make_client):
+    set_up_dues(world.village_a1, world.member_a1, account=None)
+    page = make_client(world.member_a1.login).get("/a/village-a1/dues/my").text
+    assert "尚未连接 Stripe 账户" in page
+    assert 'data-testid="pay-offline-too"' not in page
+
+
+def test_with_online_payment_the_page_offers_the_secretary_as_well(world, make_client):
+    set_up_dues(world.village_a1, world.member_a1, account=ACCOUNT, charges_enabled=True)
+    page = make_client(world.member_a1.login).get("/a/village-a1/dues/my").text
+    assert 'data-testid="pay-online-2026"' in page
+    assert 'data-testid="pay-offline-too"' in page

@@ -191,3 +191,17 @@ def test_the_download_never_hands_a_spreadsheet_a_formula(world, make_client):
         for row in load_workbook(io.BytesIO(response.data))["会员档案"].iter_rows(values_only=True)
     }
     assert record["姓名"] == "'=HYPERLINK(1)"
+
+
+def test_the_personal_data_page_speaks_the_members_language(world, make_client):
+    from tests.factories import create_event
+
+    _own_member(world)
+    event = create_event(world.village_a1, title="健康讲座")
+    member = make_client(world.member_a1.login)
+    assert member.post(f"/a/village-a1/events/{event.id}/signup").status_code in (302, 303)
+    page = member.get(f"{BASE}/me/data").get_data(as_text=True)
+    assert "健康讲座" in page and "已报名" in page
+    assert "confirmed" not in page
+    assert "字段" not in page and "价值" not in page
+    assert "登记内容" in page
