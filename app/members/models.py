@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import CreatedAtMixin, UTCDateTime, string_enum
 from app.extensions import db
+from app.members.pinyin import initials_default
 from tenants.models import TenantMixin
 
 
@@ -110,7 +111,7 @@ class Member(TenantMixin, CreatedAtMixin, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
-    name_initials: Mapped[str] = mapped_column(String(60), default="")  # pinyin, e.g. "zs"
+    name_initials: Mapped[str] = mapped_column(String(60), default=initials_default)  # "zs"
     gender: Mapped[Gender | None] = mapped_column(string_enum(Gender))
     birth_date: Mapped[date | None] = mapped_column(Date)
     id_number_encrypted: Mapped[str | None] = mapped_column(Text)

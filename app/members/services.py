@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Select, case, func, or_, select, update
 
 from app.core import audit, crypto
@@ -33,6 +32,7 @@ from app.members.models import (
     MemberStatus,
     RegisterSettings,
 )
+from app.members.pinyin import pinyin_initials
 from tenants.context import TenantScope, current_scope, tenant_context
 
 
@@ -63,12 +63,6 @@ class MemberInput:
     status_on: date | None = None
     tags: list[str] = field(default_factory=list)
     user_id: int | None = None
-
-
-def pinyin_initials(name: str) -> str:
-    """张三 → "zs"; letters in the name are kept, other characters dropped."""
-    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")
-    return re.sub(r"[^a-z]", "", "".join(letters).lower())[:60]
 
 
 def check_duplicates(
