@@ -207,3 +207,26 @@ def test_monthly_cap_per_association_with_count_and_cost(app, world):
     assert sms_outbox.monthly_usage(village.id) == (2, 10)
     assert sms_outbox.monthly_usage(world.village_a2.id) == (0, 0)
     assert len(app.extensions["sms"].outbox) == 2
+
+
+def test_the_secretary_sees_this_months_count_cost_and_messages(app, world, make_client):
+    for number in range(3):
+        queue_sms(
+            f"notice:page{number}",
+            PHONE,
+            "sign_in_code",
+            {},
+            association_id=world.village_a1.id,
+            quiet_hours=False,
+        )
+    queue_sms("notice:elsewhere", PHONE, "sign_in_code", {}, association_id=world.village_a2.id)
+    db.session.commit()
+    for number in range(2):
+        attempt(_row(f"notice:page{number}").id)
+    page = make_client(world.secretary_a1.login).get(f"/a/{world.village_a1.slug}/sms").text
+    assert (
+        'data-testid="sms-count">3 / 2,000<' in page or 'data-testid="sms-count">3 / 2000<' in page
+    )
+    assert "¥0.10" in page
+    assert page.count("138****8000") == 3
+    assert page.count('data-status="sent"') == 2 and page.count('data-status="queued"') == 1

@@ -3,7 +3,7 @@ associations below it (set-up, invitations, bulk import), audit log."""
 
 from flask import Blueprint
 
-from app.associations import bulk_views, children_views, views
+from app.associations import bulk_views, children_views, sms_views, views
 
 bp = Blueprint("associations", __name__, url_prefix="/a/<slug>")
 bp.add_url_rule("/", "home", views.home)
@@ -16,6 +16,7 @@ bp.add_url_rule(
     methods=["POST"],
 )
 bp.add_url_rule("/audit", "audit_log", views.audit_log)
+bp.add_url_rule("/sms", "sms_usage", sms_views.sms_usage)
 bp.add_url_rule("/settings", "settings", views.settings)
 bp.add_url_rule("/settings", "update_settings", views.update_settings, methods=["POST"])
 bp.add_url_rule(

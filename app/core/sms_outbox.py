@@ -230,3 +230,15 @@ def send_due_sms(limit: int = 500) -> int:
     for message_id in due:
         attempt(message_id)
     return len(due)
+
+
+def recent_messages(association_id: int, limit: int = 50) -> list[SmsMessage]:
+    """The association's latest messages, newest first (for its SMS page)."""
+    return list(
+        db.session.scalars(
+            select(SmsMessage)
+            .where(SmsMessage.association_id == association_id)
+            .order_by(SmsMessage.id.desc())
+            .limit(limit)
+        )
+    )

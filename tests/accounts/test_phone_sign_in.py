@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.accounts.models import PhoneSignInCode, User
@@ -201,3 +202,68 @@ def test_claiming_needs_a_proven_phone(world, make_client):
     response = client.post("/login/phone/claim", {"member_id": str(member.id)})
     assert response.status_code == 302
     assert db.session.scalar(select(User).where(User.login == PHONE)) is None
+
+
+# The SMS code as a token flow (SECURITY.md: "a link is not an identity"). It does not fit the
+# link table of test_token_flows.py — nothing is a link, and that table's existing account is a
+# secretary, whom this path refuses — so it has its own table of the same shape: account
+# (new: only a register record; existing: a member's account) x holder (owner: receives the SMS;
+# not_owner: typed the number, has no code) x browser (signed out / signed in as someone else).
+SMS_FLOW_EXPECTED = {
+    ("new", "owner", "signed_out"): "claims_record_with_new_account",
+    ("new", "owner", "signed_in_as_other"): "claims_record_with_new_account",
+    ("existing", "owner", "signed_out"): "signs_in",
+    ("existing", "owner", "signed_in_as_other"): "signs_in",
+    ("new", "not_owner", "signed_out"): "nothing",
+    ("new", "not_owner", "signed_in_as_other"): "nothing",
+    ("existing", "not_owner", "signed_out"): "nothing",
+    ("existing", "not_owner", "signed_in_as_other"): "nothing",
+}
+
+
+@pytest.mark.parametrize(("account", "holder", "browser"), sorted(SMS_FLOW_EXPECTED))
+def test_sms_code_flow(account, holder, browser, app, world, make_client):
+    expected = SMS_FLOW_EXPECTED[(account, holder, browser)]
+    member_id = factories.create_member(world.village_a1, "赵敏", phone=PHONE).id
+    if account == "existing":
+        factories.create_user(PHONE, "赵敏", roles=[(world.village_a1, Role.MEMBER)])
+    other = world.secretary_a2.login
+    client = make_client(other) if browser == "signed_in_as_other" else make_client()
+    assert _ask(client).status_code == 302
+    code = _last_code(app)
+    if holder == "not_owner":
+        guesses = [f"{n:06d}" for n in range(5) if f"{n:06d}" != code]
+        assert all(
+            client.post("/login/phone/code", {"code": g}).status_code == 422 for g in guesses
+        )
+        assert client.post("/login/phone/claim", {"member_id": str(member_id)}).status_code in (
+            302,
+            422,
+        )
+        assert (_user_id(PHONE) is None) == (account == "new")
+        with UNSCOPED_BYPASS("test reads the register"):
+            assert factories.reload(Member, member_id).user_id is None
+        assert expected == "nothing"
+        return
+    response = client.post("/login/phone/code", {"code": code})
+    assert response.status_code == 302
+    if expected == "signs_in":
+        assert client.get("/").location.endswith("/a/village-a1/")
+        # Her unclaimed record is offered, not linked on its own.
+        assert response.location.endswith("/login/phone/claim")
+        with UNSCOPED_BYPASS("test reads the register"):
+            assert factories.reload(Member, member_id).user_id is None
+        return
+    assert expected == "claims_record_with_new_account"
+    assert client.get("/").location.endswith("/login")  # the other account was signed out
+    assert client.post("/login/phone/claim", {"member_id": str(member_id)}).status_code == 302
+    user_id = _user_id(PHONE)
+    with UNSCOPED_BYPASS("test reads the register"):
+        assert factories.reload(Member, member_id).user_id == user_id
+    assert client.get("/").location.endswith("/a/village-a1/")
+
+
+def _user_id(login: str) -> int | None:
+    return db.session.scalar(
+        select(User.id).where(User.login == login).execution_options(populate_existing=True)
+    )
