@@ -17,6 +17,12 @@ bp.add_url_rule(
     views.edit_volunteer,
     methods=["GET", "POST"],
 )
+bp.add_url_rule(
+    "/people/<int:volunteer_id>/hours",
+    "record_past_hours",
+    views.record_past_hours,
+    methods=["POST"],
+)
 bp.add_url_rule("/people/<int:volunteer_id>/certificate", "certificate", views.certificate)
 bp.add_url_rule("/teams", "teams", views.teams)
 bp.add_url_rule("/teams/new", "new_team", views.new_team, methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     IntegerField,
     SelectField,
@@ -217,6 +218,26 @@ def check_hours(form, field) -> None:
 
 class HoursForm(FlaskForm):
     hours = StringField(_l("Hours"), validators=[check_hours])
+
+
+class PastHoursForm(FlaskForm):
+    """Hours served without a shift in the app, recorded afterwards (a standalone entry)."""
+
+    title = StringField(
+        _l("What the volunteer did"),
+        validators=[InputRequired(message=_l("Say what the volunteer did.")), Length(max=120)],
+    )
+    served_on = DateField(
+        _l("Day served"),
+        validators=[
+            InputRequired(message=_l("Enter the day the volunteer served.")),
+            SensibleDate(not_future=True),
+        ],
+    )
+    hours = StringField(
+        _l("Hours"),
+        validators=[InputRequired(message=_l("Hours must be more than zero.")), check_hours],
+    )
 
 
 class SettingsForm(FlaskForm):

@@ -8,6 +8,7 @@ team leaders, `assign` / `confirm_hours`: those open the association's writable 
 explicitly after the rule that allows them has been checked.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -21,7 +22,7 @@ from app.core.dates import date_problem
 from app.events.models import Event
 from app.extensions import db
 from app.members.idnumbers import mask_phone
-from app.members.models import Member, MemberStatus
+from app.members.models import Household, Member, MemberStatus
 from app.volunteers.models import (
     Assignment,
     AssignmentStatus,
@@ -37,6 +38,7 @@ from tenants.models import Association
 MAX_PEOPLE = 1000
 MAX_MINUTES = 24 * 60
 MAX_REPEATS = 12
+PAST_DAYS = 366  # how far back a shift or hours may be recorded after the fact
 
 
 class VolunteerRefused(ValueError):
@@ -83,15 +85,39 @@ class VolunteerInput:
     active: bool = True
 
 
+def telling_apart(people: list[tuple[int, str, str | None, str | None]]) -> list[tuple[int, str]]:
+    """Picker choices from (id, name, phone tail, household): a name several people share is
+    followed by the phone's last four digits, else the household, so that the two 王秀英 of a
+    village can be told apart; a unique name stands alone."""
+    counts = Counter(name for _, name, _, _ in people)
+    choices = []
+    for person_id, name, tail, household in people:
+        if counts[name] > 1:
+            extra = _l("phone …%(tail)s", tail=tail) if tail else household or f"#{person_id}"
+            name = f"{name} · {extra}"
+        choices.append((person_id, name))
+    return choices
+
+
 def member_choices() -> list[tuple[int, str]]:
     """Active members without a volunteer profile yet, by name (one query)."""
     taken = select(Volunteer.member_id).where(Volunteer.member_id.is_not(None))
     rows = db.session.execute(
-        select(Member.id, Member.name)
+        select(Member.id, Member.name, Member.phone_tail, Household.address)
+        .outerjoin(Household, Household.id == Member.household_id)
         .where(Member.status == MemberStatus.ACTIVE, Member.id.not_in(taken))
         .order_by(Member.name, Member.id)
     )
-    return [(member_id, name) for member_id, name in rows]
+    return telling_apart([tuple(row) for row in rows])
+
+
+def volunteer_choices(volunteers: list[Volunteer]) -> list[tuple[int, str]]:
+    return telling_apart(
+        [
+            (v.id, v.display_name, v.masked_phone[-4:] if v.masked_phone else None, None)
+            for v in volunteers
+        ]
+    )
 
 
 def _apply_profile(volunteer: Volunteer, data: VolunteerInput) -> None:
@@ -407,8 +433,9 @@ def shift_problems(data: ShiftInput, *, now: datetime) -> dict:
         problems["ends_at"] = _l("Enter when the shift ends.")
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
         problems["ends_at"] = _l("The shift must end after it starts.")
-    if data.starts_at and data.starts_at < now - timedelta(days=1):
-        problems["starts_at"] = _l("The shift cannot start in the past.")
+    # A past shift is recorded after the fact (hours then confirmed on it), up to a year back.
+    if data.starts_at and data.starts_at < now - timedelta(days=PAST_DAYS):
+        problems["starts_at"] = _l("A shift more than a year ago cannot be recorded.")
     for name in ("starts_at", "ends_at"):
         instant = getattr(data, name)
         if instant is not None and (problem := date_problem(instant.astimezone(CHINA))):
@@ -725,6 +752,62 @@ def confirm_hours(
         assignment.served_on = shift.starts_at.astimezone(CHINA).date()
         assignment.confirmed_at = now
         assignment.confirmed_by_id = confirmed_by_id
+        db.session.flush()
+        return assignment
+
+
+def record_past_hours(
+    volunteer: Volunteer,
+    *,
+    served_on: date | None,
+    minutes: int | None,
+    title: str,
+    association: Association,
+    recorded_by_id: int,
+    now: datetime,
+) -> Assignment:
+    """Hours served without a shift in the app (a standalone entry): a one-person shift on that
+    day, and the volunteer on it with the hours confirmed as of today."""
+    problems = {}
+    today = now.astimezone(CHINA).date()
+    if not title.strip():
+        problems["title"] = _l("Say what the volunteer did.")
+    if served_on is None:
+        problems["served_on"] = _l("Enter the day the volunteer served.")
+    elif served_on > today:
+        problems["served_on"] = _l("Hours are recorded once served: not for a future day.")
+    elif served_on < today - timedelta(days=PAST_DAYS):
+        problems["served_on"] = _l("Hours more than a year ago cannot be recorded.")
+    if not minutes or minutes <= 0:
+        problems["hours"] = _l("Hours must be more than zero.")
+    elif minutes > MAX_MINUTES:
+        problems["hours"] = _l("At most 24 hours can be recorded for one shift.")
+    if problems:
+        raise VolunteerInvalid(problems)
+    if not volunteer.active:
+        raise VolunteerRefused(_l("This volunteer is marked inactive."))
+    starts_at = datetime.combine(served_on, time(9), tzinfo=CHINA).astimezone(UTC)
+    with _writable(association):
+        shift = Shift(
+            title=title.strip()[:120],
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=minutes),
+            people_needed=1,
+            created_by_id=recorded_by_id,
+        )
+        db.session.add(shift)
+        db.session.flush()
+        assignment = Assignment(
+            shift_id=shift.id,
+            volunteer_id=volunteer.id,
+            status=AssignmentStatus.SIGNED_UP,
+            assigned_by_id=recorded_by_id,
+            minutes=minutes,
+            served_on=served_on,
+            confirmed_at=now,
+            confirmed_by_id=recorded_by_id,
+        )
+        db.session.add(assignment)
         db.session.flush()
         return assignment
 

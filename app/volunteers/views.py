@@ -15,6 +15,7 @@ from app.volunteers.forms import (
     WEEKDAY_LABELS,
     AssignForm,
     HoursForm,
+    PastHoursForm,
     SettingsForm,
     ShiftForm,
     TeamForm,
@@ -139,16 +140,48 @@ def volunteer(volunteer_id: int):
     volunteer = _volunteer_or_404(volunteer_id)
     if g.access.is_auditing:
         services.record_person_view(volunteer)
+    return _volunteer_page(volunteer)
+
+
+def _volunteer_page(volunteer, *, past_hours_form=None, status=200):
     year = _year()
     return render(
         "volunteers/volunteer.html",
+        status=status,
         volunteer=volunteer,
         history=services.history_of(volunteer),
         minutes=services.confirmed_minutes_of(volunteer.id, year),
         year=year,
         weekday_labels=WEEKDAY_LABELS,
         time_labels=TIME_LABELS,
+        past_hours_form=past_hours_form or PastHoursForm(formdata=None),
     )
+
+
+@can_write
+def record_past_hours(volunteer_id: int):
+    volunteer = _volunteer_or_404(volunteer_id)
+    form = PastHoursForm()
+    if not form.validate():
+        return _volunteer_page(volunteer, past_hours_form=form, status=422)
+    try:
+        services.record_past_hours(
+            volunteer,
+            served_on=form.served_on.data,
+            minutes=form.hours.data,
+            title=form.title.data,
+            association=g.association,
+            recorded_by_id=current_user.id,
+            now=now(),
+        )
+    except services.VolunteerInvalid as invalid:
+        show_problems(form, invalid.problems)
+        return _volunteer_page(volunteer, past_hours_form=form, status=422)
+    except services.VolunteerRefused as refused:
+        flash(str(refused.message), "error")
+        return _volunteer_page(volunteer, past_hours_form=form, status=422)
+    flash(_("Hours recorded and confirmed."), "success")
+    return redirect(url_for("volunteers.volunteer", volunteer_id=volunteer.id), 303)
 
 
 @can_write
@@ -212,7 +245,7 @@ def _team_or_404(team_id: int):
 
 
 def _volunteer_choices():
-    return [(0, "—")] + [(v.id, v.display_name) for v in services.active_volunteers()]
+    return [(0, "—")] + services.volunteer_choices(services.active_volunteers())
 
 
 def _team_form_page(form, *, team=None, status=200):
@@ -371,9 +404,9 @@ def _shift_page(shift, *, status=200, assign_form=None, hours_form=None, hours_f
     form = assign_form or AssignForm()
     if manage:
         taken = {v.id for _, v in on_shift}
-        form.volunteer_id.choices = [(0, "—")] + [
-            (v.id, v.display_name) for v in services.active_volunteers() if v.id not in taken
-        ]
+        form.volunteer_id.choices = [(0, "—")] + services.volunteer_choices(
+            [v for v in services.active_volunteers() if v.id not in taken]
+        )
     team = services.load_team(shift.team_id) if shift.team_id else None
     return render(
         "volunteers/shift.html",

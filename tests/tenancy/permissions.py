@@ -163,6 +163,7 @@ TENANT_ROUTES = {
     ("volunteers.volunteer", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("volunteers.edit_volunteer", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("volunteers.edit_volunteer", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("volunteers.record_past_hours", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("volunteers.certificate", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("volunteers.teams", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("volunteers.new_team", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
