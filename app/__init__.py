@@ -18,6 +18,8 @@ from app.checklist.blueprint import bp as checklist_bp
 from app.config import INSTANCE_DIR, Config, check_production_safety
 from app.core import audit, errors, i18n, jobs, notifications, security, static_files, views
 from app.core.converters import BoundedIntegerConverter
+from app.core.sms_views import bp as sms_bp
+from app.core.sms_views import callbacks as sms_callbacks_bp
 from app.core.uploads import bp as files_bp
 from app.dashboards import refresh as dashboard_figures
 from app.dashboards.blueprint import bp as dashboards_bp
@@ -53,6 +55,8 @@ BLUEPRINTS = (
     oversight_bp,
     governance_bp,
     governance_public_bp,
+    sms_bp,
+    sms_callbacks_bp,
 )
 
 

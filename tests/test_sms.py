@@ -230,3 +230,88 @@ def test_the_secretary_sees_this_months_count_cost_and_messages(app, world, make
     assert "¥0.10" in page
     assert page.count("138****8000") == 3
     assert page.count('data-status="sent"') == 2 and page.count('data-status="queued"') == 1
+
+
+CALLBACK = "callback-secret-for-tests"
+
+
+def _push(client, kind: str, entries, token: str = CALLBACK):
+    # As the provider posts: JSON, no session, no CSRF token.
+    return client._isolated(client.raw.post, f"/sms/aliyun/{token}/{kind}", json=entries)
+
+
+def test_delivery_reports_are_stored_against_the_message(app, make_client):
+    app.config["ALIYUN_SMS_CALLBACK_TOKEN"] = CALLBACK
+    queue_sms("notice:r1", PHONE, "sign_in_code", {}, quiet_hours=False)
+    queue_sms("notice:r2", PHONE, "sign_in_code", {}, quiet_hours=False)
+    db.session.commit()
+    report = {
+        "phone_number": PHONE,
+        "send_time": "2026-12-01 10:00:00",
+        "report_time": "2026-12-01 10:00:05",
+        "success": True,
+        "err_code": "DELIVERED",
+        "err_msg": "用户接收成功",
+        "sms_size": "1",
+        "biz_id": "1^0",
+        "out_id": "notice:r1",
+    }
+    failed = {**report, "success": False, "err_code": "MK:0001", "out_id": "notice:r2"}
+    client = make_client()
+    response = _push(client, "report", [report, failed, {**report, "out_id": "unknown"}])
+    assert response.status_code == 200 and response.json == {"code": 0, "msg": "成功"}
+    delivered = _row("notice:r1")
+    assert delivered.delivered_at == datetime(2026, 12, 1, 2, 0, 5, tzinfo=UTC)
+    assert (_row("notice:r2").delivered_at, _row("notice:r2").delivery_error) == (None, "MK:0001")
+    assert _push(client, "report", [report], token="wrong").status_code == 404
+    assert _push(client, "report", {"not": "a list"}).status_code == 400
+
+
+def test_callbacks_are_closed_without_a_configured_secret(app, make_client):
+    assert _push(make_client(), "report", [], token="").status_code in (404, 405)
+    assert _push(make_client(), "replies", [], token="anything").status_code == 404
+
+
+def test_a_reply_of_td_stops_notices_but_not_sign_in_codes(app, make_client):
+    app.config["ALIYUN_SMS_CALLBACK_TOKEN"] = CALLBACK
+    reply = {
+        "phone_number": PHONE,
+        "send_time": "2026-12-01 10:00:00",
+        "content": " TD ",
+        "sign_name": "协会通",
+        "dest_code": "1234",
+        "sequence_id": 1,
+    }
+    client = make_client()
+    assert (
+        _push(
+            client, "replies", [reply, {**reply, "phone_number": "13700137000", "content": "好的"}]
+        ).json["code"]
+        == 0
+    )
+    assert _push(client, "replies", [{**reply, "content": "退订"}]).status_code == 200
+    notice = queue_sms("notice:o1", PHONE, "sign_in_code", {})
+    other = queue_sms("notice:o2", "13700137000", "sign_in_code", {}, quiet_hours=False)
+    code = queue_sms("sign-in:o3", PHONE, "sign_in_code", {}, quiet_hours=False, notice=False)
+    db.session.commit()
+    assert (notice.status, other.status, code.status) == (
+        SmsStatus.OPTED_OUT,
+        SmsStatus.QUEUED,
+        SmsStatus.QUEUED,
+    )
+
+
+def test_the_link_in_a_notice_opts_the_number_out_after_a_click(app, make_client):
+    from app.core.sms_views import opt_out_link
+
+    with app.test_request_context():
+        link = opt_out_link(PHONE).removeprefix("http://localhost")
+    client = make_client()
+    page = client.get(link)
+    assert page.status_code == 200 and 'data-testid="opt-out-form"' in page.text
+    assert queue_sms("notice:l1", PHONE, "sign_in_code", {}).status == SmsStatus.QUEUED
+    db.session.commit()
+    assert client.post(link).status_code == 303
+    assert queue_sms("notice:l2", PHONE, "sign_in_code", {}).status == SmsStatus.OPTED_OUT
+    db.session.commit()
+    assert client.get(link[:-3] + "xyz").status_code == 404

@@ -85,6 +85,7 @@ def request_code(phone: str) -> SmsMessage | None:
             {},
             text=_("Staff accounts sign in with their password and second factor."),
             quiet_hours=False,
+            notice=False,
         )
     known = (user is not None and user.is_active) or bool(register_entries(phone))
     if not known:
@@ -113,6 +114,7 @@ def request_code(phone: str) -> SmsMessage | None:
         {"code": code},
         text=_("Your Xiehui sign-in code is %(code)s. It is valid for 5 minutes.", code=code),
         quiet_hours=False,
+        notice=False,
     )
 
 

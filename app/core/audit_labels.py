@@ -50,6 +50,7 @@ ACTION_LABELS = {
     "sms_code_requested": _l("SMS code requested"),
     "sms_code_failed": _l("Wrong SMS code"),
     "sms_code_refused": _l("SMS code refused"),
+    "sms_opt_out": _l("Opted out of SMS notices"),
 }
 
 RECORD_LABELS = {

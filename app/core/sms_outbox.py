@@ -49,6 +49,7 @@ class SmsStatus(enum.StrEnum):
     FAILED = "failed"
     UNCERTAIN = "uncertain"
     CAPPED = "capped"  # over the association's monthly cap: not sent
+    OPTED_OUT = "opted_out"  # the number replied 退订/TD or used the link: notices not sent
 
 
 # Counted against the monthly cap (a queued message will cost once it goes).
@@ -81,6 +82,38 @@ class SmsMessage(CreatedAtMixin, db.Model):
     provider_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(String(80))
     cost_fen: Mapped[int] = mapped_column(Integer, default=0)
+    # The provider's delivery report (SmsReport): reached the handset, or why not.
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_error: Mapped[str | None] = mapped_column(String(80))
+
+
+class SmsOptOut(CreatedAtMixin, db.Model):
+    """A number that asked for no more notices (PIPL: withdrawing consent), by replying
+    退订 / TD or by the link in a notice. Sign-in codes, which she asks for, still go."""
+
+    __tablename__ = "sms_opt_outs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(20))  # "reply" or "link"
+
+
+def is_opted_out(phone: str) -> bool:
+    return (
+        db.session.scalar(
+            select(SmsOptOut.id).where(SmsOptOut.phone_hash == crypto.lookup_hash(phone))
+        )
+        is not None
+    )
+
+
+def opt_out(phone_hash: str, *, source: str) -> bool:
+    """Record the opt-out (flushes); False when it was already recorded."""
+    if db.session.scalar(select(SmsOptOut.id).where(SmsOptOut.phone_hash == phone_hash)):
+        return False
+    db.session.add(SmsOptOut(phone_hash=phone_hash, source=source))
+    db.session.flush()
+    return True
 
 
 def monthly_cap() -> int:
@@ -118,14 +151,18 @@ def queue_sms(
     text: str = "",
     association_id: int | None = None,
     quiet_hours: bool = True,
+    notice: bool = True,
 ) -> SmsMessage:
     """The message under `key`, added if new (flushes, never commits). Over the association's
-    monthly cap it is kept as "capped" and not sent."""
+    monthly cap it is kept as "capped", and a notice (`notice=True`; a sign-in code is not one)
+    to a number that opted out as "opted_out"; neither is sent."""
     existing = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
     if existing is not None:
         return existing
     status = SmsStatus.QUEUED
-    if association_id is not None and monthly_usage(association_id)[0] >= monthly_cap():
+    if notice and is_opted_out(phone):
+        status = SmsStatus.OPTED_OUT
+    elif association_id is not None and monthly_usage(association_id)[0] >= monthly_cap():
         status = SmsStatus.CAPPED
     message = SmsMessage(
         idempotency_key=key,
@@ -242,3 +279,17 @@ def recent_messages(association_id: int, limit: int = 50) -> list[SmsMessage]:
             .limit(limit)
         )
     )
+
+
+def record_delivery_report(out_id: str, *, delivered: bool, error: str, at: datetime) -> bool:
+    """Store the provider's delivery report for the message `out_id` (our idempotency key);
+    False when no such message exists. A repeated report changes nothing more."""
+    message = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == out_id))
+    if message is None:
+        return False
+    if delivered:
+        message.delivered_at, message.delivery_error = at, None
+    else:
+        message.delivered_at, message.delivery_error = None, (error or "undelivered")[:80]
+    db.session.flush()
+    return True

@@ -1,4 +1,5 @@
-"""core + accounts: the SMS outbox (one row per message) and SMS sign-in codes
+"""core + accounts: the SMS outbox (one row per message, with its delivery report), the
+numbers that opted out of notices, and SMS sign-in codes
 
 Revision ID: 0024_sms_sign_in
 Revises: 0015_subtree_figures
@@ -38,6 +39,8 @@ def upgrade():
         sa.Column("provider_id", sa.String(length=64), nullable=True),
         sa.Column("error", sa.String(length=80), nullable=True),
         sa.Column("cost_fen", sa.Integer(), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("delivery_error", sa.String(length=80), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["association_id"],
@@ -52,6 +55,15 @@ def upgrade():
         "ix_sms_messages_association_created", "sms_messages", ["association_id", "created_at"]
     )
     op.create_index("ix_sms_messages_status_next", "sms_messages", ["status", "next_attempt_at"])
+    op.create_table(
+        "sms_opt_outs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("phone_hash", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_opt_outs")),
+        sa.UniqueConstraint("phone_hash", name=op.f("uq_sms_opt_outs_phone_hash")),
+    )
     op.create_table(
         "phone_sign_in_codes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,6 +87,7 @@ def upgrade():
 def downgrade():
     op.drop_index(op.f("ix_phone_sign_in_codes_phone_hash"), table_name="phone_sign_in_codes")
     op.drop_table("phone_sign_in_codes")
+    op.drop_table("sms_opt_outs")
     op.drop_index("ix_sms_messages_status_next", table_name="sms_messages")
     op.drop_index("ix_sms_messages_association_created", table_name="sms_messages")
     op.drop_table("sms_messages")

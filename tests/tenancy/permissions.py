@@ -345,6 +345,10 @@ PUBLIC_ROUTES = {
         "one answer per one-time printed code (the code is the credential), rate-limited per "
         "IP (tests/governance/test_survey.py)"
     ),
+    ("sms.opt_out_page", "GET"): "signed token names only a number's hash; shows a button",
+    ("sms.opt_out_page", "POST"): "signed token: the link's number stops getting notices",
+    ("sms_callbacks.receive_reports", "POST"): "secret in the URL (tests/test_sms.py); 404 else",
+    ("sms_callbacks.receive_replies", "POST"): "secret in the URL (tests/test_sms.py); 404 else",
     ("stripe_webhook.receive", "POST"): (
         "Stripe's webhook: no session or CSRF token, authenticated by the signature on the raw "
         "body; events are applied under the association owning the connected account "
