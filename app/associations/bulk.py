@@ -224,13 +224,16 @@ HEADING_WORDS = frozenset(
 )
 
 
-def stored_table(name: str, association: Association) -> Table:
+def stored_table(
+    name: str, association: Association, *, sheet: str | None = None, heading_row: int | None = None
+) -> Table:
+    """The kept file read again, with the user's choice of sheet and heading row (1-based)."""
     path = stored_path(name, association)
     if not path.exists():
         raise BulkImportError(
             _l("This import has expired or was cancelled: upload the file again.")
         )
-    return read_table(path, headings=HEADING_WORDS)
+    return read_table(path, headings=HEADING_WORDS, sheet=sheet, heading_row=heading_row)
 
 
 def discard(name: str, association: Association) -> None:

@@ -115,6 +115,9 @@ class ImportForm(FlaskForm):
 
 class ConfirmImportForm(FlaskForm):
     token = StringField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{20,64}$")])
+    # The user's choices of sheet and heading row, applied again when the kept file is re-read.
+    sheet = StringField(validators=[Optional(), Length(max=100)])
+    heading_row = IntegerField(validators=[Optional(), NumberRange(min=1, max=1_000_000)])
 
 
 class LogoForm(FlaskForm):

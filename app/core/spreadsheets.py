@@ -524,3 +524,16 @@ def safe_cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def chosen_layout(form, *, current_sheet: str | None) -> tuple[str | None, int | None]:
+    """The sheet and heading row (1-based) a user chose on an import page, from the posted
+    form; choosing another sheet than the one shown drops the heading row, which is then
+    found afresh on that sheet. Shared by every import that offers the choice."""
+    sheet = (form.get("sheet") or "")[:100] or None
+    heading_row = form.get("heading_row", type=int)
+    if heading_row is not None and not 1 <= heading_row <= 1_000_000:
+        heading_row = None
+    if sheet and sheet != current_sheet:
+        heading_row = None
+    return sheet, heading_row

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core.clock import china_today
-from app.core.spreadsheets import SpreadsheetError
+from app.core.spreadsheets import SpreadsheetError, chosen_layout
 from app.core.views import (
     can_read_registers,
     can_write,
@@ -365,10 +365,9 @@ def import_layout(import_id: int):
     member_import = _import_or_404(import_id)
     if member_import.status != ImportStatus.MAPPING or not member_import.stored_name:
         abort(409)
-    sheet = request.form.get("sheet", "")[:100] or None
-    heading_row = request.form.get("heading_row", type=int)
-    if sheet and sheet != (member_import.layout or {}).get("sheet"):
-        heading_row = None  # another sheet: find its heading afresh
+    sheet, heading_row = chosen_layout(
+        request.form, current_sheet=(member_import.layout or {}).get("sheet")
+    )
     try:
         importing.set_layout(member_import, sheet=sheet, heading_row=heading_row)
     except SpreadsheetError as error:

@@ -352,3 +352,126 @@ def test_unreadable_kind_and_population_get_one_clear_message_each(app, world, t
         report = bulk.check_table(read_table(path), world.township_a)
     columns = [problem.column for _, problem in report.problems]
     assert columns == ["kind", "served_population"]
+
+
+# ---- the table in the sheet: the same reader and choices as the member import ------------
+
+
+def xlsx_bytes(sheets: dict[str, list[list]]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def post_layout(client, page: str, **choices):
+    shown = re.search(r'name="shown_sheet" value="([^"]*)"', page)
+    data = {"token": token_of(page), "shown_sheet": shown.group(1) if shown else ""}
+    data.update({name: str(value) for name, value in choices.items()})
+    return client.post("/a/township-a/children/import/layout", data)
+
+
+def confirm_data(page: str) -> dict:
+    """What the confirm form sends back: the token and the choices it carries."""
+    form = re.search(r'data-testid="bulk-confirm">(.*?)</form>', page, re.S).group(1)
+    return dict(re.findall(r'name="(token|sheet|heading_row)"[^>]*value="([^"]*)"', form))
+
+
+def test_a_workbook_with_two_sheets_asks_which_and_imports_the_chosen_one(
+    app, world, client_for, import_dir
+):
+    notes = [["说明", "备注"], ["名称", "填协会全称"], ["服务人口", "填户籍人口"]]
+    villages = [HEADINGS, ["北村", "村", "340104001031", "", "600", "", ""]]
+    villages.append(["中村", "村", "340104001032", "", "700", "", ""])
+    client = client_for(world.township_a_secretary.login)
+    before = association_count()
+    page = upload(
+        client, xlsx_bytes({"填表说明": notes, "村级协会": villages}), filename="协会.xlsx"
+    ).text
+    assert 'data-testid="choose-sheet"' in page
+    assert "This workbook has 2 sheets with data." in page
+    assert 'data-testid="bulk-confirm"' not in page and "rows can be imported" not in page
+    # Nothing importable until a sheet is chosen, even by posting the confirm form directly.
+    refused = client.post("/a/township-a/children/import/confirm", {"token": token_of(page)})
+    assert refused.status_code == 422
+    assert "Choose the sheet that holds the associations first." in refused.text
+    assert association_count() == before
+
+    page = post_layout(client, page, sheet="村级协会").text
+    assert 'data-testid="choose-sheet"' not in page
+    assert "2 rows can be imported, 0 rows have problems." in page
+    assert '<option value="村级协会" selected>' in page
+    sent = confirm_data(page)
+    assert sent["sheet"] == "村级协会"
+    done = client.post("/a/township-a/children/import/confirm", sent)
+    assert done.status_code == 200
+    assert "2 associations created, 0 rows left out." in done.text
+    assert {"北村", "中村"} <= names_below(world.township_a)
+    assert association_count() == before + 2
+    assert list(import_dir.glob("*.upload")) == []
+
+
+def test_a_title_row_read_as_the_heading_is_moved_by_the_user_and_kept_on_confirm(
+    app, world, client_for
+):
+    # A row explaining each column sits above the headings and reads more like headings.
+    rows = [
+        ["名称：协会全称", "类型：村或社区", "上级：可不填", "服务人口：人数"],
+        ["名称", "类型", "服务人口"],
+        ["东湖村", "村", "1200"],
+        ["西湖村", "村", "900"],
+    ]
+    client = client_for(world.township_a_secretary.login)
+    before = association_count()
+    page = upload(client, xlsx_bytes({"Sheet1": rows}), filename="协会.xlsx").text
+    assert "Headings found on row 1." in page
+    assert 'data-testid="heading-row"' in page
+
+    moved = post_layout(client, page, heading_row=2)
+    assert moved.status_code == 200
+    page = moved.text
+    assert "Headings found on row 2." in page
+    assert "2 rows can be imported, 0 rows have problems." in page
+    sent = confirm_data(page)
+    assert sent["heading_row"] == "2" and "sheet" not in sent
+    done = client.post("/a/township-a/children/import/confirm", sent)
+    assert "2 associations created, 0 rows left out." in done.text
+    assert {"东湖村", "西湖村"} <= names_below(world.township_a)
+    assert association_count() == before + 2
+
+    # An empty row chosen: said so, the sheet is shown as found.
+    page = upload(
+        client, xlsx_bytes({"Sheet1": [*rows[:2], [], *rows[2:]]}), filename="协会.xlsx"
+    ).text
+    refused = post_layout(client, page, heading_row=3)
+    assert refused.status_code == 422
+    assert "Row 3 is empty: choose the row that holds the headings." in refused.text
+    assert "Headings found on row 1." in refused.text
+
+
+def test_rows_of_totals_and_signatures_are_skipped_and_listed_with_the_reason(
+    app, world, client_for
+):
+    rows = [
+        ["宁村", "村", "340104001041", "", "500", "", ""],
+        ["安村", "村", "340104001042", "", "400", "", ""],
+        ["合计", "", "", "", "900", "", ""],
+        ["填表人：周某", "", "", "", "", "", "审核人：吴某"],
+    ]
+    client = client_for(world.township_a_secretary.login)
+    page = upload(client, csv_bytes(rows)).text
+    assert "2 rows can be imported, 0 rows have problems." in page
+    skipped = re.search(r'data-testid="skipped-rows">(.*?)</details>', page, re.S).group(1)
+    assert "2 rows are not associations and are skipped" in skipped
+    assert "Row 4 — A row of totals: <span" in skipped
+    assert "Row 5 — Signatures or dates of the form: <span" in skipped
+    client.post("/a/township-a/children/import/confirm", confirm_data(page))
+    assert {"宁村", "安村"} <= names_below(world.township_a)
+    assert "合计" not in names_below(world.township_a)

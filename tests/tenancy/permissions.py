@@ -117,6 +117,7 @@ TENANT_ROUTES = {
     ("associations.bulk_check", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("associations.bulk_confirm", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("associations.bulk_cancel", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("associations.bulk_layout", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("associations.change_role", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("associations.remove_person", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("associations.disable_person", "POST"): {"secretary": 303, "member": 403, "auditor": 403},

@@ -114,7 +114,9 @@ def read_upload(stored_name: str, layout: dict | None = None) -> Table:
 MAX_LISTED_SKIPS = 500
 
 
-def _layout_of(table: Table, *, sheet_chosen: bool, heading_row: int | None) -> dict:
+def layout_of(table: Table, *, sheet_chosen: bool, heading_row: int | None) -> dict:
+    """What the pages show of the table found (sheet, heading row, skipped rows, the first
+    rows), ID and mobile numbers masked; also used by the associations' bulk set-up."""
     return {
         "format": table.format,
         "sheet": table.sheet,
@@ -168,7 +170,7 @@ def begin_import(*, filename: str, stored_name: str, created_by_id: int | None) 
         created_by_id=created_by_id,
         status=ImportStatus.MAPPING,
     )
-    _fill_from_table(member_import, table, _layout_of(table, sheet_chosen=False, heading_row=None))
+    _fill_from_table(member_import, table, layout_of(table, sheet_chosen=False, heading_row=None))
     db.session.add(member_import)
     db.session.flush()
     return member_import
@@ -187,16 +189,21 @@ def set_layout(member_import: MemberImport, *, sheet: str | None, heading_row: i
     _fill_from_table(
         member_import,
         table,
-        _layout_of(table, sheet_chosen=layout.get("sheet_chosen", False), heading_row=heading_row),
+        layout_of(table, sheet_chosen=layout.get("sheet_chosen", False), heading_row=heading_row),
     )
     db.session.flush()
 
 
 def skipped_rows(member_import: MemberImport) -> list[tuple[int, str, str]]:
     """Rows of the file that are not members, with the reason, for the report."""
+    return listed_skips(member_import.layout or {})
+
+
+def listed_skips(layout: dict) -> list[tuple[int, str, str]]:
+    """The skipped rows of a `layout_of` dict as (row, translated reason, start of the row)."""
     return [
         (number, str(SKIP_REASONS.get(reason, reason)), text)
-        for number, reason, text in (member_import.layout or {}).get("skipped", [])
+        for number, reason, text in layout.get("skipped", [])
     ]
 
 
