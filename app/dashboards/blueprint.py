@@ -15,6 +15,8 @@ bp.add_url_rule("/refresh", "refresh", views.refresh_now, methods=["POST"])
 bp.add_url_rule("/targets", "targets", views.targets)
 bp.add_url_rule("/targets", "save_targets", views.save_targets, methods=["POST"])
 bp.add_url_rule("/targets/own", "add_target", views.add_target, methods=["POST"])
+bp.add_url_rule("/manual", "manual_values", views.manual_values)
+bp.add_url_rule("/manual", "save_manual_values", views.save_manual_values, methods=["POST"])
 
 
 @bp.app_template_filter("percent")

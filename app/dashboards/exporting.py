@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 
 from app.core.labels import KIND_LABELS
 from app.core.spreadsheets import safe_cell
+from app.dashboards import manual
 from app.dashboards.definitions import spreadsheet_share
 from app.dashboards.labels import ACTIVITY_STATUS_LABELS, CHECKLIST_LABELS, target_labels
 from app.dashboards.rollup import Figures
@@ -176,6 +177,7 @@ def _met(value: bool | None) -> str:
 def _subtree_sheet(workbook, rows, targets: Targets) -> None:
     """One row per grassroots association: its path, every figure, each target met or not."""
     sheet = workbook.create_sheet(_("Grassroots associations"))
+    by_hand = manual.manual_targets(targets)
     statuses = {key: str(label) for key, label in ACTIVITY_STATUS_LABELS.items()}
     sheet.append(
         [
@@ -204,6 +206,14 @@ def _subtree_sheet(workbook, rows, targets: Targets) -> None:
             _("Volunteer hours"),
             _("Overdue rectification tasks"),
             _("Targets missed"),
+            *(
+                heading
+                for target in by_hand
+                for heading in (
+                    safe_cell(f"{target.label} ({target.unit})" if target.unit else target.label),
+                    safe_cell(_("%(target)s met", target=target.label)),
+                )
+            ),
         ]
     )
     labels = target_labels(targets)
@@ -238,14 +248,27 @@ def _subtree_sheet(workbook, rows, targets: Targets) -> None:
                 None if f.volunteer_minutes is None else round(f.volunteer_minutes / 60, 1),
                 f.overdue_rectifications,
                 "、".join(labels[t] for t in row.missed),
+                *(cell for target in by_hand for cell in _manual_cells(row.manual.get(target.key))),
             ]
         )
-    for column in (8, 20, 24):
+    first = sheet.max_column - 2 * len(by_hand) + 1  # the first column entered by hand
+    shares = [first + 2 * index for index, target in enumerate(by_hand) if target.is_share]
+    for column in (8, 20, 24, *shares):
         for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
             cell.number_format = "0.0%"
     _style(sheet)
     sheet.column_dimensions["B"].width = 20
     sheet.column_dimensions["C"].width = 28
+
+
+def _manual_cells(value) -> tuple:
+    """A value entered by hand (a share as a number formatted in per cent) and met or not;
+    "not entered" when there is none."""
+    if value is None or value.value is None:
+        return (_("not entered"), "")
+    shown = value.value
+    shown = _percent(shown / 100) if value.target.is_share else float(shown)
+    return (shown, _met(value.met))
 
 
 def _style(sheet) -> None:

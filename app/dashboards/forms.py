@@ -78,3 +78,40 @@ class OwnTargetForm(FlaskForm):
         choices=[("", _l("Entered by hand")), *OWN_TARGET_FIGURES.items()],
         default="",
     )
+
+
+NUMBER_MESSAGE = _l("Enter a number of 0 or more.")
+
+
+def manual_values_form(targets, values: dict, formdata=None) -> FlaskForm:
+    """One value and one note per target measured by hand (app/dashboards/manual.py), filled
+    with what is entered; a blank value is "not entered". 满意率 taken from the residents'
+    evaluation has no field."""
+
+    class ManualValuesForm(FlaskForm):
+        pass
+
+    data = {}
+    for target in targets:
+        shown = values.get(target.key)
+        if shown is not None and shown.source == "evaluation":
+            continue
+        if target.is_share:
+            limits = NumberRange(min=0, max=100, message=PERCENT_MESSAGE)
+        else:
+            limits = NumberRange(min=0, message=NUMBER_MESSAGE)
+        label = f"{target.label} ({target.unit})" if target.unit else target.label
+        setattr(
+            ManualValuesForm,
+            f"value_{target.field}",
+            DecimalField(label, places=2, validators=[Optional(), limits]),
+        )
+        setattr(
+            ManualValuesForm,
+            f"note_{target.field}",
+            StringField(_l("Note (how it was measured)"), validators=[Optional(), Length(max=200)]),
+        )
+        if shown is not None and shown.row is not None:
+            data[f"value_{target.field}"] = Decimal(shown.row.value_centi) / 100
+            data[f"note_{target.field}"] = shown.row.note
+    return ManualValuesForm(formdata=formdata, data=data)

@@ -156,3 +156,24 @@ class PeriodSubtreeFigures(TenantMixin, db.Model):
     totals: Mapped[dict] = mapped_column(JSON, default=dict)
     amendments: Mapped[dict] = mapped_column(JSON, default=dict)
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ManualTargetValue(TenantMixin, db.Model):
+    """A value a grassroots association enters by hand for a target measured by hand (知晓率
+    from its own survey, 自治开展面, a level's own named target entered by hand) for one year.
+
+    `key` is the target's key (app/dashboards/targets.py: a built-in one or "own:<id>");
+    `value_centi` the value × 100 in the target's unit (95.5 % is 9550, 12 people 1200). Who
+    entered it and when are kept here and in the audit log (the change listener).
+    """
+
+    __tablename__ = "manual_target_values"
+    __table_args__ = (UniqueConstraint("association_id", "year", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(40))
+    value_centi: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

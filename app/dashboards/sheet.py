@@ -3,16 +3,17 @@ township / association), every figure and whether it meets each target in force 
 filterable, sortable, paginated page and as a sheet of every dashboard's .xlsx.
 
 One query for the rows (the figures table joined to the tree by a path range scan), one for
-the count (the page), one for the names along the paths: fixed whatever the size.
+the count (the page), one for the names along the paths, and two for the values entered by hand
+(and 满意率 from the residents' evaluations): fixed whatever the size.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Float, and_, cast, func, select
 from sqlalchemy.orm import aliased
 
-from app.dashboards import definitions, rollup
+from app.dashboards import definitions, manual, rollup
 from app.dashboards.models import AssociationFigures, PeriodFigures
 from app.dashboards.targets import Targets
 from app.extensions import db
@@ -30,6 +31,8 @@ class SheetRow:
     figures: rollup.Figures
     activity: definitions.ActivityProgress | None
     missed: list[str]
+    # Values of the targets measured by hand ({key: manual.ManualValue}, app/dashboards/manual.py)
+    manual: dict = field(default_factory=dict)
 
     def meets(self, target: str) -> bool | None:
         """Whether the association meets a target (None: nothing to judge)."""
@@ -106,6 +109,9 @@ def sheet_rows(rows, year: int, *, today: date, targets: Targets) -> list[SheetR
             )
         )
     }
+    by_hand = manual.values_of(
+        [association.id for association, _ in rows], year, manual.manual_targets(targets)
+    )
     result = []
     for association, stored in rows:
         figures = rollup.figures_of_one(association, stored, year, today)
@@ -121,6 +127,7 @@ def sheet_rows(rows, year: int, *, today: date, targets: Targets) -> list[SheetR
             figures=figures,
             activity=figures.activity_progress(targets),
             missed=rollup.missed_targets(figures, targets),
+            manual=by_hand.get(association.id, {}),
         )
         coverage = figures.linkage_coverage
         row._linkage_met = coverage is not None and coverage >= targets.linkage_coverage

@@ -9,16 +9,17 @@ or the province above. Only aggregates are shown here; people's records stay in 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.core import audit
 from app.core.clock import china_today
 from app.core.pagination import Page, paginate_rows
 from app.core.views import can_read_registers, private_download, render, secretary_only
-from app.dashboards import definitions, exporting, forms, periods, refresh, rollup, sheet
+from app.dashboards import definitions, exporting, forms, manual, periods, refresh, rollup, sheet
 from app.dashboards import targets as target_settings
 from app.dashboards.labels import (
     CHECKLIST_LABELS,
@@ -466,4 +467,85 @@ def associations():
         breadcrumb=_breadcrumb(),
         kinds=[k for k in AssociationKind if k.is_grassroots],
         labels=_labels(targets),
+        manual_targets=manual.manual_targets(targets),
     )
+
+
+# --- values entered by hand for the targets measured by hand --------------------------------------
+
+
+def _manual_year() -> int:
+    raw = request.values.get("year", "")
+    this_year = china_today().year
+    year = int(raw) if raw.isdigit() else this_year
+    return year if this_year - 4 <= year <= this_year else this_year
+
+
+def _manual_page(year: int, *, form=None, status: int = 200):
+    association = g.association
+    targets = manual.manual_targets(targets_in_force(association, year))
+    values = manual.values_of([association.id], year, targets)[association.id]
+    grassroots = association.kind.is_grassroots
+    if grassroots and g.access.is_secretary and form is None:
+        form = forms.manual_values_form(targets, values)
+    entered_by = {
+        user.id: user.name
+        for user in db.session.scalars(
+            select(User).where(
+                User.id.in_([v.row.entered_by_id for v in values.values() if v.row is not None])
+            )
+        )
+    }
+    this_year = china_today().year
+    return render(
+        "dashboards/manual.html",
+        status=status,
+        year=year,
+        years=list(range(this_year, this_year - 5, -1)),
+        targets=targets,
+        values=values,
+        grassroots=grassroots,
+        form=form if grassroots else None,
+        entered_by=entered_by,
+    )
+
+
+@can_read_registers
+def manual_values():
+    return _manual_page(_manual_year())
+
+
+@secretary_only
+def save_manual_values():
+    if not g.association.kind.is_grassroots:
+        abort(404)
+    year = _manual_year()
+    targets = manual.manual_targets(targets_in_force(g.association, year))
+    values = manual.values_of([g.association.id], year, targets)[g.association.id]
+    form = forms.manual_values_form(targets, values, formdata=request.form)
+    if not form.validate():
+        return _manual_page(year, form=form, status=422)
+    entries = {}
+    for target in targets:
+        field = getattr(form, f"value_{target.field}", None)
+        if field is None:  # 满意率 from the residents' evaluation
+            continue
+        note = getattr(form, f"note_{target.field}").data or ""
+        entries[target.key] = (field.data, note)
+    if not any(value is not None for value, _note in entries.values()) and not any(
+        v.row is not None for v in values.values()
+    ):
+        form.form_errors.append(_("Enter at least one value."))
+        return _manual_page(year, form=form, status=422)
+    try:
+        manual.save_values(g.association, year, entries, targets=targets, user_id=current_user.id)
+    except manual.ManualValuesInvalid as invalid:
+        for key, message in invalid.problems.items():
+            target = next((t for t in targets if t.key == key), None)
+            if target is not None:
+                getattr(form, f"value_{target.field}").errors.append(message)
+            else:
+                form.form_errors.append(message)
+        return _manual_page(year, form=form, status=422)
+    flash(_("The values are saved."), "success")
+    return redirect(url_for("dashboards.manual_values", year=year), 303)

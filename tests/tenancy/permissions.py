@@ -200,6 +200,8 @@ TENANT_ROUTES = {
     ("dashboards.save_targets", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("dashboards.add_target", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("dashboards.associations", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dashboards.manual_values", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("dashboards.save_manual_values", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     # Oversight (issue 7): a higher level's review queue, rectification tasks and spot checks.
     # village_a1 has nothing below it: its queue and draws are empty, so drawing is refused (422).
     # A task against village_a1 is opened and decided by the county; its secretary answers.

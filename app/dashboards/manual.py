@@ -1,0 +1,223 @@
+"""Targets measured by hand, and the values grassroots associations enter for them.
+
+The targets in force (app/dashboards/targets.py) include some no figure measures: 自治开展面
+(self-governance carried out), 知晓率 (awareness, measured by the association's own survey),
+满意率 (residents' satisfaction) and a level's own named targets "entered by hand". Each
+grassroots association's secretary enters the year's value of each (`save_values`); the level
+above reads them in the subtree sheet, judged against the target in force.
+
+满意率 comes from the residents' evaluation (app/governance, docs/governance.md: satisfied +
+very satisfied ÷ responses) when the association has one with answers for the year; a value
+entered by hand counts only without one.
+
+Every value is "at least" its target, like every target. Values are kept × 100 in the target's
+unit: a share in hundredths of a per cent (95.5 % is 9550), anything else as value × 100.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.core.models import utcnow
+from app.dashboards.definitions import percent_text, target_text
+from app.dashboards.models import ManualTargetValue
+from app.dashboards.targets import BUILT_IN, Targets
+from app.extensions import db
+from tenants.models import Association
+
+# Built-in targets no figure measures (app/dashboards/targets.py: BUILT_IN).
+MANUAL_BUILT_IN = ("satisfaction", "self_governance", "awareness")
+FROM_EVALUATION = "satisfaction"  # taken from the residents' evaluation when there is one
+PERCENT_UNIT = "%"
+
+
+@dataclass(frozen=True)
+class ManualTarget:
+    key: str
+    label: str
+    unit: str  # "%" for a share
+    target: Fraction  # in the unit (95 for 95 %)
+
+    @property
+    def is_share(self) -> bool:
+        return self.unit == PERCENT_UNIT
+
+    def text(self, value: Fraction | None) -> str:
+        if value is None:
+            return "—"
+        if self.is_share:
+            return percent_text(value / 100)
+        return f"{Decimal(value.numerator) / Decimal(value.denominator):f}".rstrip("0").rstrip(
+            "."
+        ) + (f" {self.unit}" if self.unit else "")
+
+    @property
+    def target_text(self) -> str:
+        if self.is_share:
+            return "≥ " + target_text(self.target / 100)
+        return "≥ " + self.text(self.target)
+
+    @property
+    def field(self) -> str:
+        return self.key.replace(":", "_")
+
+
+def manual_targets(targets: Targets) -> list[ManualTarget]:
+    """The targets in force measured by hand: the built-in ones, then the own ones."""
+    result = [
+        ManualTarget(key, str(BUILT_IN[key].label), PERCENT_UNIT, getattr(targets, key) * 100)
+        for key in MANUAL_BUILT_IN
+    ]
+    result += [
+        ManualTarget(own.key, own.name, own.unit, own.value)
+        for own in targets.own
+        if own.figure is None
+    ]
+    return result
+
+
+@dataclass(frozen=True)
+class ManualValue:
+    """One association's value for one manual target: `value` in the target's unit, None when
+    nothing is entered; `source` "evaluation" or "entered"; `met` None when nothing to judge."""
+
+    target: ManualTarget
+    value: Fraction | None
+    source: str | None
+    responses: int = 0
+    row: ManualTargetValue | None = None
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.value is None else self.value >= self.target.target
+
+    @property
+    def text(self) -> str:
+        return self.target.text(self.value) if self.value is not None else _("not entered")
+
+
+def evaluation_satisfaction(association_ids, year: int) -> dict[int, tuple[Fraction, int]]:
+    """{association id: (satisfaction in per cent, responses)} of the residents' evaluations
+    of `year` with answers (one query)."""
+    from app.governance.models import Survey, SurveyResponse
+    from app.governance.services import SATISFIED
+
+    rows = db.session.execute(
+        select(
+            SurveyResponse.association_id,
+            func.count(),
+            func.count().filter(SurveyResponse.overall.in_(SATISFIED)),
+        )
+        .join(
+            Survey,
+            (Survey.id == SurveyResponse.survey_id)
+            & (Survey.association_id == SurveyResponse.association_id),
+        )
+        .where(Survey.year == year, SurveyResponse.association_id.in_(list(association_ids)))
+        .group_by(SurveyResponse.association_id)
+    )
+    return {
+        association_id: (Fraction(satisfied * 100, responses), responses)
+        for association_id, responses, satisfied in rows
+        if responses
+    }
+
+
+def stored_values(association_ids, year: int) -> dict[tuple[int, str], ManualTargetValue]:
+    rows = db.session.scalars(
+        select(ManualTargetValue).where(
+            ManualTargetValue.association_id.in_(list(association_ids)),
+            ManualTargetValue.year == year,
+        )
+    )
+    return {(row.association_id, row.key): row for row in rows}
+
+
+def values_of(
+    association_ids, year: int, targets: list[ManualTarget]
+) -> dict[int, dict[str, ManualValue]]:
+    """{association id: {target key: ManualValue}} for every given association (two queries,
+    none without manual targets)."""
+    ids = list(association_ids)
+    if not ids or not targets:
+        return {association_id: {} for association_id in ids}
+    stored = stored_values(ids, year)
+    evaluated = (
+        evaluation_satisfaction(ids, year) if any(t.key == FROM_EVALUATION for t in targets) else {}
+    )
+    result = {}
+    for association_id in ids:
+        values = {}
+        for target in targets:
+            if target.key == FROM_EVALUATION and association_id in evaluated:
+                rate, responses = evaluated[association_id]
+                values[target.key] = ManualValue(target, rate, "evaluation", responses)
+                continue
+            row = stored.get((association_id, target.key))
+            value = None if row is None else Fraction(row.value_centi, 100)
+            values[target.key] = ManualValue(target, value, row and "entered", row=row)
+        result[association_id] = values
+    return result
+
+
+class ManualValuesInvalid(ValueError):
+    """{target key: translated message}."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__(str(problems))
+        self.problems = problems
+
+
+def check(target: ManualTarget, value: Decimal) -> str | None:
+    """The translated problem with a value, or None."""
+    if target.is_share and not 0 <= value <= 100:
+        return _("Enter a percentage between 0 and 100.")
+    if value < 0:
+        return _("Enter a number of 0 or more.")
+    return None
+
+
+def save_values(
+    association: Association,
+    year: int,
+    entries: dict[str, tuple[Decimal | None, str]],
+    *,
+    targets: list[ManualTarget],
+    user_id,
+) -> list[str]:
+    """Enter the association's values for `year`: {target key: (value or None, note)}. A blank
+    value removes one entered before. Checks every entry before writing any (ManualValuesInvalid:
+    nothing written). Returns the keys changed. Flushes; the change listener audit-logs."""
+    by_key = {target.key: target for target in targets}
+    problems = {}
+    for key, (value, _note) in entries.items():
+        if key not in by_key:
+            problems[key] = _("Unknown target.")
+        elif value is not None and (message := check(by_key[key], value)):
+            problems[key] = message
+    if problems:
+        raise ManualValuesInvalid(problems)
+    stored = stored_values([association.id], year)
+    changed = []
+    for key, (value, note) in entries.items():
+        row = stored.get((association.id, key))
+        note = (note or "").strip()[:200]
+        if value is None:
+            if row is not None:
+                db.session.delete(row)
+                changed.append(key)
+            continue
+        centi = int((value * 100).to_integral_value())
+        if row is not None and (row.value_centi, row.note) == (centi, note):
+            continue
+        if row is None:
+            row = ManualTargetValue(association_id=association.id, year=year, key=key)
+            db.session.add(row)
+        row.value_centi, row.note = centi, note
+        row.entered_by_id, row.entered_at = user_id, utcnow()
+        changed.append(key)
+    db.session.flush()
+    return changed
