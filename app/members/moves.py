@@ -18,6 +18,7 @@ from app.accounts.models import User
 from app.core import audit
 from app.core.models import utcnow
 from app.core.notifications import notify_after_commit
+from app.core.urls import absolute_url
 from app.extensions import db
 from app.members import services
 from app.members.models import (
@@ -221,7 +222,7 @@ def _tell_deciders(association_id: int) -> None:
         select(User).where(User.id.in_(user_ids), User.disabled_at.is_(None)).order_by(User.id)
     ).all()
     association = db.session.get(Association, association_id)
-    path = current_app.url_map.bind("").build("members.moves", {"slug": association.slug})
+    path = absolute_url("members.moves", slug=association.slug)
     _send(
         secretaries,
         lambda: (

@@ -8,13 +8,14 @@ a comment) has any ID or mobile number in it masked first.
 
 import re
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core.notifications import notify_after_commit
+from app.core.urls import absolute_url
 from app.extensions import db
 from app.members.idnumbers import mask_id_number, mask_phone
 from app.oversight.models import RectificationTask
@@ -31,13 +32,8 @@ def without_personal_numbers(text: str) -> str:
 
 
 def task_path(target: Association, task: RectificationTask) -> str:
-    """The task page's address: absolute (scheme and host of the request, as the proxy passed
-    them) so that it can be followed from a mail program or an SMS; outside a request (a job)
-    the site's address is unknown and the path is given."""
-    values = {"slug": target.slug, "task_id": task.id}
-    if has_request_context():
-        return url_for("oversight.task", _external=True, **values)
-    return current_app.url_map.bind("").build("oversight.task", values)
+    """The task page's absolute address, followable from a mail program or an SMS."""
+    return absolute_url("oversight.task", slug=target.slug, task_id=task.id)
 
 
 def _secretaries(target: Association) -> list[User]:

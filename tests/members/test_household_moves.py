@@ -82,7 +82,7 @@ def test_she_asks_to_move_and_the_secretaries_are_told(world, client_for, her, o
     assert move.from_address == "老家1号" and move.status == MoveRequestStatus.PENDING
     assert _member(world, her).household_id is not None  # not moved yet
     assert [message.to for message in outbox] == [world.secretary_a1.login]
-    assert "/a/village-a1/members/moves" in outbox[0].body
+    assert "http://localhost/a/village-a1/members/moves" in outbox[0].body  # followable
     assert "新家2号" not in outbox[0].body and "会员甲" not in outbox[0].body
     page = client_for(world.member_a1.login).get(ME).text
     assert "新家2号" in page and 'name="new_address"' not in page
