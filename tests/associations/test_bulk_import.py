@@ -184,7 +184,7 @@ def test_unreadable_file_and_missing_columns_are_refused(app, world, client_for)
     assert "The file is not a spreadsheet" in response.text
     response = upload(client, csv_bytes([["东村"]], headings=["名称"]))
     assert response.status_code == 422
-    assert "these were not found: Population served" in response.text
+    assert "which were not found: Population served" in response.text
 
 
 def test_grassroots_association_cannot_import(app, world, client_for):
