@@ -5,7 +5,6 @@ transaction with an invitation for each first secretary."""
 import csv
 import io
 import re
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -299,7 +298,7 @@ def test_parent_outside_the_uploaders_subtree_by_code_is_refused(app, world, tmp
     assert "不在township-b计生协之下" in problem.message
 
 
-def test_two_thousand_rows_are_checked_and_written_in_seconds(app, world, tmp_path):
+def test_two_thousand_rows_are_checked_and_written_with_an_invitation_each(app, world, tmp_path):
     rows = []
     for township in range(20):
         code = f"340104{300 + township:03d}000"
@@ -329,7 +328,6 @@ def test_two_thousand_rows_are_checked_and_written_in_seconds(app, world, tmp_pa
     assert len(rows) == 2000
     path = tmp_path / "big.csv"
     path.write_bytes(csv_bytes(rows))
-    started = time.perf_counter()
     with (
         app.test_request_context(),
         tenant_context(scope_for(world.county, writable=True)),
@@ -338,11 +336,9 @@ def test_two_thousand_rows_are_checked_and_written_in_seconds(app, world, tmp_pa
         assert report.problems == []
         result = bulk.write(report, world.county, onboarding.OPERATOR, inviter="operator")
     db.session.commit()
-    elapsed = time.perf_counter() - started
-    print(f"2,000 rows checked and written in {elapsed:.2f} s (write {result.seconds:.2f} s)")
+    # How fast is for the benchmark (bench/), not for a test on a machine of unknown load.
     assert len(result.created) == 2000
     assert all(entry.invited for entry in result.created)
-    assert elapsed < 60
 
 
 def test_unreadable_kind_and_population_get_one_clear_message_each(app, world, tmp_path):
