@@ -51,6 +51,7 @@ ACTION_LABELS = {
     "sms_code_failed": _l("Wrong SMS code"),
     "sms_code_refused": _l("SMS code refused"),
     "sms_opt_out": _l("Opted out of SMS notices"),
+    "group_message_sent": _l("Group SMS sent"),
 }
 
 RECORD_LABELS = {

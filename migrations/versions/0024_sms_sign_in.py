@@ -1,5 +1,5 @@
 """core + accounts: the SMS outbox (one row per message, with its delivery report), the
-numbers that opted out of notices, and SMS sign-in codes
+numbers that opted out of notices, messages to groups, and SMS sign-in codes
 
 Revision ID: 0024_sms_sign_in
 Revises: 0015_subtree_figures
@@ -78,6 +78,34 @@ def upgrade():
     op.create_index(
         op.f("ix_phone_sign_in_codes_phone_hash"), "phone_sign_in_codes", ["phone_hash"]
     )
+    op.create_table(
+        "group_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("group", sa.String(length=20), nullable=False),
+        sa.Column("body", sa.String(length=300), nullable=False),
+        sa.Column("sent_by_id", sa.Integer(), nullable=True),
+        sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.Column("opted_out", sa.Integer(), nullable=False),
+        sa.Column("capped", sa.Integer(), nullable=False),
+        sa.Column("association_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["association_id"],
+            ["associations.id"],
+            name=op.f("fk_group_messages_association_id_associations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sent_by_id"],
+            ["users.id"],
+            name=op.f("fk_group_messages_sent_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_messages")),
+    )
+    op.create_index(op.f("ix_group_messages_association_id"), "group_messages", ["association_id"])
+    # A tenant table: row-level security and the app role's grants (PostgreSQL only).
+    rls.protect_new_tables(op, ("group_messages",), current_app.config["DATABASE_APP_ROLE"])
     if op.get_bind().dialect.name == "postgresql":
         # Not tenant tables (sign-in codes and their messages belong to no association yet).
         for statement in rls.grant_app_role_sql(current_app.config["DATABASE_APP_ROLE"]):
@@ -85,6 +113,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index(op.f("ix_group_messages_association_id"), table_name="group_messages")
+    op.drop_table("group_messages")
     op.drop_index(op.f("ix_phone_sign_in_codes_phone_hash"), table_name="phone_sign_in_codes")
     op.drop_table("phone_sign_in_codes")
     op.drop_table("sms_opt_outs")

@@ -20,6 +20,8 @@ TENANT_ROUTES = {
     ("associations.revoke_invitation", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("associations.audit_log", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("associations.sms_usage", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("associations.group_message", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("associations.group_message", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     # Member and household registers (app/members/).
     ("members.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("members.new", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
