@@ -17,9 +17,6 @@ bp.add_url_rule(
 )
 bp.add_url_rule("/audit", "audit_log", views.audit_log)
 bp.add_url_rule("/sms", "sms_usage", sms_views.sms_usage)
-bp.add_url_rule(
-    "/sms/group", "group_message", sms_views.group_message, methods=["GET", "POST"]
-)
 bp.add_url_rule("/sms/group", "group_message", sms_views.group_message, methods=["GET", "POST"])
 bp.add_url_rule("/settings", "settings", views.settings)
 bp.add_url_rule("/settings", "update_settings", views.update_settings, methods=["POST"])
