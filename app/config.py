@@ -75,6 +75,17 @@ class Config:
     STRIPE_WEBHOOK_SECRET: str | None = None
     STRIPE_API_BASE: str | None = None
     RATELIMIT_STRIPE_WEBHOOK = "600 per minute"
+    # SMS (app/core/sms.py, sms_outbox.py): the backend ("console", "memory", "aliyun"; unset:
+    # the same kind as NOTIFICATION_BACKEND), each association's monthly cap and the price of one
+    # message in fen, the limits on asking for sign-in codes, and the secret in the URLs of the
+    # provider's delivery reports and replies. The ALIYUN_SMS_* keys are read from the
+    # environment by the backend itself.
+    SMS_BACKEND: str | None = None
+    SMS_MONTHLY_CAP = 2000
+    SMS_PRICE_FEN = 5
+    RATELIMIT_SMS_CODE_IP = "10 per hour"
+    RATELIMIT_SMS_CODE_PHONE = "3 per 15 minutes"
+    ALIYUN_SMS_CALLBACK_TOKEN: str | None = None
     TESTING = False
 
     @classmethod
@@ -100,6 +111,12 @@ class Config:
         config.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY") or None
         config.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET") or None
         config.STRIPE_API_BASE = env.get("STRIPE_API_BASE") or None
+        config.SMS_BACKEND = env.get("SMS_BACKEND") or None
+        config.SMS_MONTHLY_CAP = int(env.get("SMS_MONTHLY_CAP", cls.SMS_MONTHLY_CAP))
+        config.SMS_PRICE_FEN = int(env.get("SMS_PRICE_FEN", cls.SMS_PRICE_FEN))
+        for name in ("RATELIMIT_SMS_CODE_IP", "RATELIMIT_SMS_CODE_PHONE"):
+            setattr(config, name, env.get(name, getattr(cls, name)))
+        config.ALIYUN_SMS_CALLBACK_TOKEN = env.get("ALIYUN_SMS_CALLBACK_TOKEN") or None
         config.SESSION_COOKIE_SECURE = _env_bool(
             "SESSION_COOKIE_SECURE", config.ENV == "production"
         )
@@ -111,7 +128,12 @@ class Config:
 
 def check_rate_limits(settings: dict) -> None:
     """Refuse to start with a rate limit Flask-Limiter would only reject at the first sign-in."""
-    for name in ("RATELIMIT_LOGIN", "RATELIMIT_STRIPE_WEBHOOK"):
+    for name in (
+        "RATELIMIT_LOGIN",
+        "RATELIMIT_STRIPE_WEBHOOK",
+        "RATELIMIT_SMS_CODE_IP",
+        "RATELIMIT_SMS_CODE_PHONE",
+    ):
         try:
             parse_many(settings.get(name) or "")
         except ValueError as error:
