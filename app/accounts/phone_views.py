@@ -43,7 +43,9 @@ def _recalled(key: str) -> str | None:
 def _phone_limit_key() -> str:
     """Per number, whatever the IP: one number cannot be flooded with codes."""
     phone = phone_sign_in.parse_phone(request.form.get("phone", ""))
-    return f"sms-phone:{crypto.lookup_hash(phone) if phone else 'invalid'}"
+    if phone is None:  # no number to count against: the address's own bucket, not a shared one
+        return f"sms-phone-invalid:{request.remote_addr}"
+    return f"sms-phone:{crypto.lookup_hash(phone)}"
 
 
 @limiter.limit(

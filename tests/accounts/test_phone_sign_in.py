@@ -267,3 +267,14 @@ def _user_id(login: str) -> int | None:
     return db.session.scalar(
         select(User.id).where(User.login == login).execution_options(populate_existing=True)
     )
+
+
+def test_mistyped_numbers_from_others_do_not_block_a_member(app, world, make_client):
+    factories.create_user(PHONE, roles=[(world.village_a1, Role.MEMBER)])
+    app.config["RATELIMIT_SMS_CODE_PHONE"] = "2 per minute"
+    for i in range(3):
+        make_client().post(
+            "/login/phone", {"phone": "12345"}, environ_overrides={"REMOTE_ADDR": f"10.1.0.{i}"}
+        )
+    response = _ask(make_client(), environ_overrides={"REMOTE_ADDR": "10.2.0.1"})
+    assert response.status_code == 302
