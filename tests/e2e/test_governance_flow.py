@@ -73,8 +73,9 @@ def test_secretary_publishes_the_plan_and_residents_read_it(live_server, page, b
     expect(page.get_by_test_id("survey-results")).to_contain_text("0 / 0")
     page.fill("input[name=count]", "3")
     page.click("[data-testid=print-codes]")
+    # all_inner_texts() does not wait for the slips page: wait for its three codes first.
+    expect(page.get_by_test_id("slip-code")).to_have_count(3)
     codes = page.get_by_test_id("slip-code").all_inner_texts()
-    assert len(codes) == 3
     screenshot(page, "governance-slips-phone")
 
     resident = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
