@@ -36,6 +36,22 @@ def target_labels(targets: Targets = DEFAULT_TARGETS) -> dict[str, str]:
     return labels
 
 
+def missed_labels(targets: Targets = DEFAULT_TARGETS) -> dict[str, str]:
+    """What a red problem chip says: the failure, not the target ("七有 not qualified", where
+    the target's own name, "七有 qualified", read as praise on a failing association)."""
+    return {
+        "members": _("Member ratio below %(target)s", target=target_text(targets.member_ratio)),
+        "activities": _(
+            "Fewer activities than %(per_quarter)d a quarter, %(per_year)d a year",
+            per_quarter=targets.activities_per_quarter,
+            per_year=targets.activities_per_year,
+        ),
+        "checklist": _("七有 not qualified"),
+        "dues": _("Dues collection below %(target)s", target=target_text(targets.collection_rate)),
+        "rectification": _("A rectification task is overdue"),
+    }
+
+
 # The activity requirement's status words: the same on the activities page, the dashboard,
 # the report, the export, the problems list and the subtree sheet.
 ACTIVITY_STATUS_LABELS = {

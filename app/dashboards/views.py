@@ -27,6 +27,7 @@ from app.dashboards.labels import (
     RATIO_BAND_LABELS,
     SORT_KEYS,
     TARGET_LABELS,
+    missed_labels,
     target_labels,
 )
 from app.dashboards.targets import (
@@ -187,6 +188,7 @@ def _labels(targets: Targets) -> dict:
 
     return {
         "targets": target_labels(targets),
+        "missed": missed_labels(targets),
         "checklist": translated(CHECKLIST_LABELS),
         "flags": translated(FLAG_LABELS),
         "bands": [str(label) for label in RATIO_BAND_LABELS],

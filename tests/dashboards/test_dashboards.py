@@ -148,6 +148,24 @@ def test_problems_list_filters_by_target_and_kind(figures, client_for):
     assert bad.status_code == 200 and "Unknown target" in text_of(bad)
 
 
+def test_problem_chips_name_the_failure_not_the_target(figures, make_client):
+    world = figures
+    page = text_of(make_client(world.county_auditor.login).get(url(world.county, "/problems")))
+    chips = page.split('data-testid="missed-')[1:]
+    assert chips  # the county has associations behind on their targets
+    for chip in chips:
+        key, _, rest = chip.partition('">')
+        text = rest.split("</span>")[0]
+        assert {
+            "members": "会员比例低于",
+            "activities": "活动少于",
+            "checklist": "七有未合格",
+            "dues": "会费收缴率低于",
+            "rectification": "整改任务逾期",
+        }[key] in text
+    assert ">七有合格</span>" not in page
+
+
 def test_problems_list_is_paginated_with_a_fixed_number_of_queries(
     world, client_for, count_queries
 ):
