@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from app.accounts.models import StoredSession
+from app.core.errors import REDIS_FAILURES
 from app.core.models import utcnow
 from app.extensions import db
 
@@ -31,12 +32,30 @@ class DatabaseSession(ServerSideSession):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.replaced_sids: list[str] = []
-        # Set when the store could not be read (the database is restarting): the request then
-        # answers 503 and the stored session is left as it was, so the person stays signed in.
-        self.unavailable: OperationalError | None = None
 
 
-class DatabaseSessionInterface(ServerSideSessionInterface):
+class AnswersWhenUnreadable:
+    """For both stores: when the store cannot be read as the session opens (the database is
+    restarting, Redis is down), the request answers the translated 503 and the stored session
+    is left as it was, so the person is still signed in once the store is back."""
+
+    unreadable_errors: tuple = (OperationalError, *REDIS_FAILURES)
+
+    def open_session(self, app: Flask, request) -> ServerSideSession:
+        try:
+            return super().open_session(app, request)
+        except self.unreadable_errors as error:
+            unreadable = self.session_class(sid=request.cookies.get(self.get_cookie_name(app)))
+            unreadable.unavailable = error
+            return unreadable
+
+    def save_session(self, app: Flask, session: ServerSideSession, response) -> None:
+        if getattr(session, "unavailable", None) is not None:
+            return  # nothing was read, so nothing may be written over what is stored
+        super().save_session(app, session, response)
+
+
+class DatabaseSessionInterface(AnswersWhenUnreadable, ServerSideSessionInterface):
     """Flask-Session over our `flask_sessions` table, in transactions of its own.
 
     The store is not part of the request's unit of work: it neither commits nor expires what
@@ -58,17 +77,7 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
         session.sid = self._generate_sid(self.sid_length)
         session.modified = True
 
-    def open_session(self, app: Flask, request) -> DatabaseSession:
-        try:
-            return super().open_session(app, request)
-        except OperationalError as error:
-            unreadable = self.session_class(sid=request.cookies.get(self.get_cookie_name(app)))
-            unreadable.unavailable = error
-            return unreadable
-
     def save_session(self, app: Flask, session: DatabaseSession, response) -> None:
-        if session.unavailable is not None:
-            return  # nothing was read, so nothing may be written over what is stored
         for sid in session.replaced_sids:
             self._delete_session(self._get_store_id(sid))
         session.replaced_sids = []
@@ -120,7 +129,7 @@ def _redis_sessions(app: Flask, url: str, common: dict) -> ServerSideSessionInte
     from flask_session.redis import RedisSessionInterface
     from redis import Redis
 
-    class RedisSessions(RedisSessionInterface):
+    class RedisSessions(AnswersWhenUnreadable, RedisSessionInterface):
         def regenerate(self, session: ServerSideSession) -> None:
             # Flask-Session's own skips an emptied session, and a message flashed after logout
             # would then be stored under the old id.

@@ -64,8 +64,9 @@ def _tenant_write_denied(error: TenantWriteDenied):
 
 
 def _server_error(error: Exception):
-    # Failures while the request context is pushed (the session is loaded from the database or
-    # Redis) never reach the handlers by type: Flask hands them here wrapped in a 500.
+    # Failures after the view (the commit at the edge, saving the session to the database or
+    # Redis) never reach the handlers by type: Flask hands them here wrapped in a 500. (Loading
+    # the session is answered by the stores themselves: app/accounts/session_store.py.)
     original = getattr(error, "original_exception", None)
     if isinstance(original, REDIS_FAILURES):
         return _redis_unavailable(original)
