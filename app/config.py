@@ -50,6 +50,8 @@ class Config:
     IDLE_TIMEOUT_STAFF_MINUTES = 30
     IDLE_TIMEOUT_MEMBER_MINUTES = 120
     ABSOLUTE_SESSION_HOURS = 12
+    # A session nobody signed in to (login and public pages: a CSRF token, a language).
+    ANONYMOUS_SESSION_HOURS = 2
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     RATELIMIT_STORAGE_URI = "memory://"

@@ -55,7 +55,22 @@ class AnswersWhenUnreadable:
         super().save_session(app, session, response)
 
 
-class DatabaseSessionInterface(AnswersWhenUnreadable, ServerSideSessionInterface):
+class AnonymousSessionsExpireSooner:
+    """For both stores: a session nobody signed in to (a visitor of the login page or a public
+    page, which stores only a CSRF token or a language) is kept ANONYMOUS_SESSION_HOURS, not
+    the signed-in limit, so anonymous traffic does not pile up rows for half a day."""
+
+    anonymous_lifetime = timedelta(hours=2)
+
+    def _upsert_session(
+        self, session_lifetime: timedelta, session: ServerSideSession, store_id: str
+    ) -> None:
+        if "_user_id" not in session:
+            session_lifetime = min(session_lifetime, self.anonymous_lifetime)
+        super()._upsert_session(session_lifetime, session, store_id)
+
+
+class DatabaseSessionStore(ServerSideSessionInterface):
     """Flask-Session over our `flask_sessions` table, in transactions of its own.
 
     The store is not part of the request's unit of work: it neither commits nor expires what
@@ -114,6 +129,12 @@ class DatabaseSessionInterface(AnswersWhenUnreadable, ServerSideSessionInterface
         delete_expired_rows()
 
 
+class DatabaseSessionInterface(
+    AnswersWhenUnreadable, AnonymousSessionsExpireSooner, DatabaseSessionStore
+):
+    """The database store with the rules both stores share (the mixins come first)."""
+
+
 def delete_expired_rows() -> int:
     """Delete the stored sessions past their expiry, in the caller's transaction; returns how
     many (the Redis backend expires its keys by itself)."""
@@ -129,7 +150,9 @@ def _redis_sessions(app: Flask, url: str, common: dict) -> ServerSideSessionInte
     from flask_session.redis import RedisSessionInterface
     from redis import Redis
 
-    class RedisSessions(AnswersWhenUnreadable, RedisSessionInterface):
+    class RedisSessions(
+        AnswersWhenUnreadable, AnonymousSessionsExpireSooner, RedisSessionInterface
+    ):
         def regenerate(self, session: ServerSideSession) -> None:
             # Flask-Session's own skips an emptied session, and a message flashed after logout
             # would then be stored under the old id.
@@ -168,3 +191,4 @@ def init_app(app: Flask) -> None:
         app.session_interface = DatabaseSessionInterface(app, **common)
     else:
         raise RuntimeError(f"SESSION_TYPE must be 'sqlalchemy' or 'redis', not {session_type!r}")
+    app.session_interface.anonymous_lifetime = timedelta(hours=config["ANONYMOUS_SESSION_HOURS"])

@@ -310,3 +310,17 @@ def test_the_nightly_job_deletes_expired_sessions_and_stored_data(app, world, ma
 def test_a_user_agent_is_described_in_plain_words(app, user_agent, words):
     with app.test_request_context(), force_locale("en"):
         assert describe_user_agent(user_agent) == words
+
+
+def test_a_visitors_session_is_kept_two_hours_a_signed_in_one_twelve(world, make_client):
+    visitor = make_client()
+    assert visitor.get("/login").status_code == 200
+    stored = db.session.get(StoredSession, "session:" + cookie_of(visitor))
+    assert stored is not None
+    left = stored.expires_at - utcnow()
+    assert timedelta(hours=1, minutes=55) < left <= timedelta(hours=2)
+
+    visitor.login(world.secretary_a1.login)
+    db.session.expire_all()
+    stored = db.session.get(StoredSession, "session:" + cookie_of(visitor))
+    assert stored.expires_at - utcnow() > timedelta(hours=11, minutes=55)

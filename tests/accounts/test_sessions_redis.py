@@ -47,3 +47,14 @@ def test_a_session_ended_from_another_browser_is_signed_out(world, client_for):
     laptop.post("/account/sessions/end-others")
     assert is_signed_out(phone.get(members_page(world)))
     assert laptop.get(members_page(world)).status_code == 200
+
+
+def test_a_visitors_redis_session_expires_in_two_hours_a_signed_in_one_in_twelve(
+    world, make_client
+):
+    store = redis.Redis.from_url(REDIS_URL)
+    client = make_client()
+    assert client.get("/login").status_code == 200
+    assert 2 * 3600 - 60 < store.ttl("session:" + cookie_of(client)) <= 2 * 3600
+    client.login(world.secretary_a1.login)
+    assert store.ttl("session:" + cookie_of(client)) > 12 * 3600 - 60
