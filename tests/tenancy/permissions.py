@@ -95,6 +95,23 @@ TENANT_ROUTES = {
     ("checklist.submit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("checklist.withdraw", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("checklist.review", "POST"): {"secretary": 403, "member": 403, "auditor": 422},
+    # The yearly assessment (issue 15): a level's sheets and scoring list, the association's own
+    # assessment; only the level directly above scores (the county auditor is two levels up).
+    ("assessments.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("assessments.create_sheet", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("assessments.sheet", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("assessments.add_item", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("assessments.remove_item", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("assessments.publish", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("assessments.own", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("assessments.claim", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("assessments.submit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("assessments.score", "POST"): {"secretary": 403, "member": 403, "auditor": 403},
+    ("assessments.scoring", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("assessments.close", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("assessments.name_model", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("assessments.statement", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("assessments.sign_statement", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     # Setting up the associations below (issue 8).
     ("associations.children", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("associations.create_child", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
