@@ -546,7 +546,7 @@ def create_assessment_sheet(
     level: Association,
     *,
     year: int | None = None,
-    kind: str = "village",
+    kind: str = "community",  # village_a1 of the standard world is a community
     published: bool = True,
     items=DEFAULT_SHEET_ITEMS,
 ):

@@ -822,6 +822,10 @@ def model_of(year: int) -> ModelAssociation | None:
     return db.session.scalar(select(ModelAssociation).where(ModelAssociation.year == year))
 
 
+def model_marks() -> list[ModelAssociation]:
+    return list(db.session.scalars(select(ModelAssociation).order_by(ModelAssociation.year.desc())))
+
+
 def models_below(level: Association, year: int, children: list[Association]):
     """(count of model associations in the level's subtree, {child id: count in its subtree})
     in one query. Run inside subtree_reads()."""
@@ -883,10 +887,7 @@ def record_statement(
     if problems:
         first = next(iter(problems.items()))
         raise AssessmentError(first[1], field=first[0])
-    statement = load_statement(year)
-    if statement is None:
-        statement = ResponsibilityStatement(year=year)
-        db.session.add(statement)
+    stored_file_id = None
     if file is not None and getattr(file, "filename", None):
         try:
             stored = uploads.store_upload(
@@ -894,8 +895,15 @@ def record_statement(
             )
         except uploads.UploadRejected as rejected:
             raise AssessmentError(rejected.message, status=rejected.status, field="file") from None
-        statement.stored_file_id = stored.id
-    statement.targets = target_lines(association, year)
+        stored_file_id = stored.id
+    lines = target_lines(association, year)
+    statement = load_statement(year)
+    if statement is None:
+        statement = ResponsibilityStatement(year=year)
+        db.session.add(statement)
+    if stored_file_id is not None:
+        statement.stored_file_id = stored_file_id
+    statement.targets = lines
     statement.upper_signatory = upper_signatory.strip()[:60]
     statement.upper_signed_on = upper_signed_on
     statement.own_signatory = own_signatory.strip()[:60]

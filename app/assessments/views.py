@@ -13,6 +13,7 @@ from app.core.audit import record_denial
 from app.core.clock import china_today
 from app.core.views import can_read_registers, can_write, render, secretary_only
 from app.extensions import db
+from tenants.context import subtree_reads
 from tenants.models import Association
 
 
@@ -364,3 +365,20 @@ def sign_statement():
         return _statement(form.year.data, status=error.status, form=form)
     flash(_("Signatures recorded."), "success")
     return redirect(url_for("assessments.statement", year=form.year.data), 303)
+
+
+# --- marks on other pages (template globals: the home page, the dashboard's children) --------
+
+
+def model_marks() -> list:
+    """The current association's namings as a model association, latest first (one query)."""
+    return services.model_marks()
+
+
+def model_counts(association: Association, year: int, children: list) -> dict:
+    """{"total": model associations in the subtree, child id: in that child's subtree}."""
+    with subtree_reads():
+        total, per_child = services.models_below(
+            association, year, [row.association for row in children]
+        )
+    return {"total": total, **per_child}
