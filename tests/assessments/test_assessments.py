@@ -244,3 +244,12 @@ def test_the_responsibility_statement_records_signatures_with_the_targets(world,
     assert done.status_code == 303
     page = a1.get(f"{url}?year={YEAR}").text
     assert "王主任" in page and "10%" in page and 'data-testid="statement-scan"' in page
+
+
+def test_the_demo_has_a_published_sheet_and_a_submitted_self_assessment(app, make_client):
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    township = make_client("township@demo.xiehui.cn")
+    scoring = township.get(f"/a/nanqi/assessments/scoring?year={YEAR}").text
+    assert "梨花社区计生协" in scoring and "待评分" in scoring
+    page = township.get(f"/a/nanqi-lihua/assessments/own?year={YEAR}").text
+    assert "宣传阵地建设" in page and 'data-testid="score-form"' in page
