@@ -72,7 +72,7 @@ def test_a_sheet_is_assessed_scored_closed_ranked_and_a_model_named(world, make_
     # A claim without evidence is refused, nothing is written.
     refused = a1.post(f"{own}/claim", {"year": YEAR, "item": items["宣传阵地建设"], "points": "5"})
     assert refused.status_code == 422
-    assert "证据" in refused.text or "evidence" in refused.text
+    assert "须有佐证" in refused.text
     # Points above the item's are refused.
     too_many = a1.post(
         f"{own}/claim",
