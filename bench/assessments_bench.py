@@ -193,6 +193,15 @@ def main() -> None:
             ("own assessment, draft (figures live)", child,
              f"/a/{draft_child.slug}/assessments/own?year={YEAR}"),
         ]  # fmt: skip
+        # The same machine's load, for reading the figures: two pages of issue 14 and before.
+        baselines = [
+            ("baseline: the township's home page", township, "/a/t0/"),
+            ("baseline: the township's dashboard", township, "/a/t0/dashboard/"),
+        ]
+        for label, login, url in baselines:
+            client = dataset.signed_in_client(app, login)
+            p50, p95 = dataset.timed(dataset.get_ok(client, url), args.requests)
+            say(f"{label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
         results = []
         for label, login, url in cases:
             client = dataset.signed_in_client(app, login)

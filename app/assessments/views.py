@@ -7,11 +7,18 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.assessments import forms, services
+from app.assessments import exporting, forms, services
 from app.assessments.models import Rule, State
+from app.core import audit
 from app.core.audit import record_denial
 from app.core.clock import china_today
-from app.core.views import can_read_registers, can_write, render, secretary_only
+from app.core.views import (
+    can_read_registers,
+    can_write,
+    private_download,
+    render,
+    secretary_only,
+)
 from app.extensions import db
 from tenants.context import subtree_reads
 from tenants.models import Association
@@ -382,3 +389,13 @@ def model_counts(association: Association, year: int, children: list) -> dict:
             association, year, [row.association for row in children]
         )
     return {"total": total, **per_child}
+
+
+@can_read_registers
+def export():
+    year = _year()
+    with subtree_reads():
+        rows = exporting.result_rows(year)
+    data = exporting.results_workbook(g.association, year, rows)
+    audit.record("export", association_id=g.association.id, what="assessment", year=year)
+    return private_download(data, f"assessment-{g.association.slug}-{year}.xlsx")

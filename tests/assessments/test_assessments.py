@@ -3,6 +3,7 @@ scores, closing ranks the siblings, a model association is named and shown."""
 
 import io
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.assessments.models import Assessment, ModelAssociation
@@ -149,6 +150,18 @@ def test_a_sheet_is_assessed_scored_closed_ranked_and_a_model_named(world, make_
     assert 'data-testid="model-village-a1"' in dashboard
     with UNSCOPED_BYPASS("test reads the result"):
         assert db.session.scalar(select(ModelAssociation.rank)) == 1
+
+    # The export marks the model association; the county's covers its whole subtree.
+    exported = make_client(world.county_auditor.login).get(
+        f"/a/{world.county.slug}/assessments/export?year={YEAR}"
+    )
+    assert exported.status_code == 200
+    rows = {
+        row[1]: row
+        for row in load_workbook(io.BytesIO(exported.data)).active.iter_rows(values_only=True)
+    }
+    assert rows[world.village_a1.name][5] == 15 and rows[world.village_a1.name][8] == "是"
+    assert rows[sibling.name][6] == 2 and rows[sibling.name][8] is None
 
 
 def test_sending_back_needs_a_comment_and_opens_the_assessment_again(world, make_client, outbox):

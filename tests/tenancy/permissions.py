@@ -110,6 +110,7 @@ TENANT_ROUTES = {
     ("assessments.scoring", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("assessments.close", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("assessments.name_model", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("assessments.export", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("assessments.statement", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("assessments.sign_statement", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     # Setting up the associations below (issue 8).
