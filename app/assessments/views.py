@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.accounts.models import User
 from app.assessments import exporting, forms, services
 from app.assessments.models import Rule, State
 from app.core import audit
@@ -172,13 +171,6 @@ def publish(sheet_id: int):
 def _own(year: int, *, status: int = 200):
     view = services.assessment_view(g.association, year)
     scorer = services.may_score(g.access)
-    names = {}
-    if view.assessment and view.assessment.scored_by_id:
-        names = dict(
-            db.session.execute(
-                select(User.id, User.name).where(User.id == view.assessment.scored_by_id)
-            ).all()
-        )
     return render(
         "assessments/own.html",
         status=status,
@@ -186,7 +178,6 @@ def _own(year: int, *, status: int = 200):
         year=year,
         years=_years(),
         may_score=scorer,
-        names=names,
         State=State,
     )
 
