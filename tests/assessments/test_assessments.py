@@ -266,3 +266,17 @@ def test_the_demo_has_a_published_sheet_and_a_submitted_self_assessment(app, mak
     assert "梨花社区计生协" in scoring and "待评分" in scoring
     page = township.get(f"/a/nanqi-lihua/assessments/own?year={YEAR}").text
     assert "宣传阵地建设" in page and 'data-testid="score-form"' in page
+
+
+def test_an_activity_of_the_year_is_evidence_but_a_siblings_is_not_found(world, make_client):
+    sheet = create_assessment_sheet(world.township_a, year=YEAR)
+    manual = next(item.id for item in sheet.items if item.rule.value == "manual")
+    own_activity = create_activity(world.village_a1)
+    siblings_activity = create_activity(world.village_a2)
+    a1 = make_client(world.secretary_a1.login)
+    url = f"/a/{world.village_a1.slug}/assessments/own/claim"
+    claim = {"year": YEAR, "item": manual, "points": "10"}
+    assert a1.post(url, claim | {"activity": siblings_activity.id}).status_code == 422
+    assert a1.post(url, claim | {"activity": own_activity.id}).status_code == 303
+    page = a1.get(f"/a/{world.village_a1.slug}/assessments/own?year={YEAR}").text
+    assert f'data-testid="evidence-activity-{manual}"' in page

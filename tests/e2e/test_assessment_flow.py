@@ -23,6 +23,7 @@ def test_publish_self_assess_score_close_and_name_a_model(live_server, page, bro
 
     e2e_login(page, live_server, world.township_a_secretary.login)
     page.goto(f"{base}/a/{world.township_a.slug}/assessments/?year={year}")
+    assert fits(page)
     page.select_option("#sheet-kind", "community")
     page.fill("#sheet-title", f"{year}年度社区考核")
     page.click("[data-testid=new-sheet] button[type=submit]")
@@ -78,3 +79,7 @@ def test_publish_self_assess_score_close_and_name_a_model(live_server, page, bro
     village.goto(f"{base}/a/{world.village_a1.slug}/assessments/own?year={year}")
     expect(village.get_by_test_id("rank")).to_contain_text("第 1 名")
     screenshot(village, "assessment-result-phone")
+    village.goto(f"{base}/a/{world.village_a1.slug}/assessments/statement?year={year}")
+    expect(village.get_by_test_id("statement-targets")).to_contain_text("10%")
+    assert fits(village)
+    screenshot(village, "assessment-statement-phone")
