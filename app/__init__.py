@@ -13,6 +13,7 @@ from app.accounts import session as account_sessions
 from app.accounts.blueprint import bp as accounts_bp
 from app.activities.blueprint import bp as activities_bp
 from app.admin.blueprint import bp as admin_bp
+from app.assessments.blueprint import bp as assessments_bp
 from app.associations.blueprint import bp as associations_bp
 from app.checklist.blueprint import bp as checklist_bp
 from app.config import INSTANCE_DIR, Config, check_production_safety
@@ -55,6 +56,7 @@ BLUEPRINTS = (
     oversight_bp,
     governance_bp,
     governance_public_bp,
+    assessments_bp,
     sms_bp,
     sms_callbacks_bp,
 )

@@ -531,3 +531,52 @@ def create_survey_response(association: Association, *, overall: int = 5, commen
         response_id = response.id
         db.session.commit()
     return response_id
+
+
+# ---- the yearly assessment (app/assessments) -----------------------------------------------
+
+DEFAULT_SHEET_ITEMS = (
+    ("七有合格", 100, "qiyou"),
+    ("每季度开展活动", 100, "active_quarters"),
+    ("宣传阵地建设", 100, "manual"),
+)
+
+
+def create_assessment_sheet(
+    level: Association,
+    *,
+    year: int | None = None,
+    kind: str = "community",  # village_a1 of the standard world is a community
+    published: bool = True,
+    items=DEFAULT_SHEET_ITEMS,
+):
+    """A scoring sheet of `level` for `kind` (items: (title, points in tenths, rule)), published
+    unless asked otherwise. Without a year, one the level has no sheet for yet. Returned
+    detached with its items loaded; committed."""
+    from sqlalchemy import func
+
+    from app.assessments.models import AssessmentSheet, Rule, SheetItem
+    from app.core.models import utcnow
+
+    if year is None:
+        year = 2000 + db.session.scalar(
+            select(func.count(AssessmentSheet.id)).where(AssessmentSheet.association_id == level.id)
+        )
+    sheet = AssessmentSheet(
+        association_id=level.id,
+        year=year,
+        kind=kind,
+        title=f"{year}年度考核",
+        published_at=utcnow() if published else None,
+    )
+    sheet.items = [
+        SheetItem(position=n, title=title, points_tenths=points, rule=Rule(rule))
+        for n, (title, points, rule) in enumerate(items, start=1)
+    ]
+    db.session.add(sheet)
+    db.session.flush()
+    for item in sheet.items:
+        db.session.expunge(item)
+    db.session.expunge(sheet)
+    db.session.commit()
+    return sheet

@@ -33,6 +33,16 @@ DIRTY_KEY = "dashboard_dirty_associations"
 UNTRACKED = (AuditLog, AssociationFigures, SubtreeFigures)
 
 
+def _tracked(cls) -> bool:
+    """A tenant table whose rows count in the figures. A model whose rows never do (the yearly
+    assessment's scores, say) opts out with the class flag `figures_untracked = True`."""
+    return (
+        issubclass(cls, TenantMixin)
+        and not issubclass(cls, UNTRACKED)
+        and not getattr(cls, "figures_untracked", False)
+    )
+
+
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
@@ -161,7 +171,7 @@ def refresh_all_figures() -> None:
 def _note_changes(session: Session, flush_context) -> None:
     dirty: set[int] = session.info.setdefault(DIRTY_KEY, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, TenantMixin) and not isinstance(obj, UNTRACKED):
+        if _tracked(type(obj)):
             if obj.association_id is not None:
                 dirty.add(obj.association_id)
         elif isinstance(obj, Association) and obj.id is not None:
@@ -173,10 +183,7 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
     the association the scope writes to, so that association is the one changed."""
     if not (state.is_insert or state.is_update or state.is_delete):
         return
-    if not any(
-        issubclass(mapper.class_, TenantMixin) and not issubclass(mapper.class_, UNTRACKED)
-        for mapper in state.all_mappers
-    ):
+    if not any(_tracked(mapper.class_) for mapper in state.all_mappers):
         return
     scope = current_scope()
     if isinstance(scope, TenantScope):

@@ -267,6 +267,29 @@ def _survey_response(world, association):
     return create_survey_response(association)
 
 
+def _assessment_sheet(world, association):
+    """A draft scoring sheet of the association with one item (makers run several times)."""
+    from tests.factories import create_assessment_sheet
+
+    return create_assessment_sheet(association, published=False).id
+
+
+def _assessment_sheet_item(world, association):
+    """The first item of the association's latest sheet (the one `sheet_id` just made)."""
+    from sqlalchemy import select
+
+    from app.assessments.models import AssessmentSheet, SheetItem
+
+    sheet_id = db.session.scalar(
+        select(AssessmentSheet.id)
+        .where(AssessmentSheet.association_id == association.id)
+        .order_by(AssessmentSheet.id.desc())
+    )
+    return db.session.scalar(
+        select(SheetItem.id).where(SheetItem.sheet_id == sheet_id).order_by(SheetItem.position)
+    )
+
+
 OBJECT_IDS = {
     "member_id": _member,
     "household_id": _household,
@@ -297,4 +320,6 @@ OBJECT_IDS = {
     "commitment_id": _commitment,
     "planned_id": _planned_activity,
     "response_id": _survey_response,
+    "sheet_id": _assessment_sheet,
+    "sheet_item_id": _assessment_sheet_item,
 }

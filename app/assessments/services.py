@@ -1,0 +1,920 @@
+"""The yearly assessment (考核): sheets, self-assessment, scoring, closing with a ranking, model
+associations (示范协会) and the 目标管理责任书.
+
+A level publishes a sheet for a year and a kind of association below it; every association of
+that kind in its subtree is assessed against the items of all published sheets on its path
+(a lower level inherits its ancestors' sheets and adds its own items). Items scored from the
+figures are computed with the figures' one definition (app/dashboards) and the targets in force
+at the association; the rest are claimed with evidence. The association submits; the level
+directly above scores each item (or sends the assessment back); when that level closes the
+year, every assessment of its children of that kind is frozen with its rank among them.
+
+States: draft → submitted → scored | returned; returned → submitted; scored → submitted is
+not possible (the scorer may score again until closing); any → closed at closing.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.activities.models import Activity
+from app.assessments import notices
+from app.assessments.models import (
+    Assessment,
+    AssessmentClosing,
+    AssessmentEntry,
+    AssessmentSheet,
+    ModelAssociation,
+    ResponsibilityStatement,
+    Rule,
+    SheetItem,
+    State,
+)
+from app.core import audit, uploads
+from app.core.models import utcnow
+from app.dashboards import definitions, periods, rollup
+from app.dashboards.targets import BUILT_IN, Targets, targets_in_force
+from app.extensions import db
+from tenants.access import access_for
+from tenants.context import scope_for, subtree_reads, tenant_context
+from tenants.models import WRITE_ROLES, Association, AssociationKind
+
+MAX_ITEM_TENTHS = 1000  # 100 points
+RULE_LABELS = {
+    Rule.MANUAL: _l("Scored by hand, with evidence"),
+    Rule.QIYOU: _l("七有 qualified (share of qualified grassroots associations)"),
+    Rule.ACTIVE_QUARTERS: _l("A quarter of the points per quarter meeting the activity target"),
+    Rule.ACTIVITIES_YEAR: _l("Activities in the year reach the target"),
+    Rule.MEMBER_RATIO: _l("Member ratio reaches the target"),
+    Rule.COLLECTION_RATE: _l("Dues collection rate reaches the target"),
+    Rule.LINKAGE: _l("Linkage coverage reaches the target"),
+}
+STATE_LABELS = {
+    State.DRAFT: _l("not submitted"),
+    State.SUBMITTED: _l("submitted, waiting for scoring"),
+    State.RETURNED: _l("sent back"),
+    State.SCORED: _l("scored"),
+    State.CLOSED: _l("closed"),
+}
+EDITABLE = frozenset({State.DRAFT, State.RETURNED})
+
+
+class AssessmentError(ValueError):
+    """A step the rules do not allow: `message` is translated; `field` names the form field."""
+
+    def __init__(self, message, status: int = 422, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+# --- points -----------------------------------------------------------------------------------
+
+
+def parse_points(text: str | None, *, maximum: int, field_name: str) -> int | None:
+    """ "2.5" → 25 tenths; blank → None; refuses anything else, below 0 or above `maximum`."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise AssessmentError(_l("Enter points as a number, e.g. 2.5."), field=field_name) from None
+    if not value.is_finite() or value != value.quantize(Decimal("0.1")):
+        raise AssessmentError(_l("Points are counted in tenths, e.g. 2.5."), field=field_name)
+    tenths = int(value * 10)
+    if tenths < 0 or tenths > maximum:
+        raise AssessmentError(
+            _l("Enter between 0 and %(max)s points.", max=points_text(maximum)), field=field_name
+        )
+    return tenths
+
+
+def points_text(tenths: int | None) -> str:
+    if tenths is None:
+        return "—"
+    return f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths // 10}.{tenths % 10}"
+
+
+def _share_of(points_tenths: int, part: int, whole: int) -> int:
+    """points × part / whole in tenths, rounded half up."""
+    if whole <= 0:
+        return 0
+    return (2 * points_tenths * part + whole) // (2 * whole)
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def figures_of(association: Association, year: int) -> rollup.Figures:
+    """The association's (subtree's) figures for the year: the frozen ones once the year's Q4
+    is closed, the live ones before."""
+    with subtree_reads():
+        if periods.is_closed(year, 4):
+            closed = periods.read_period(association, year, 4)
+            if closed is not None:
+                return closed.dashboard.total
+        figures, _as_of = rollup.read_total(association, year)
+    return figures
+
+
+@dataclass(frozen=True)
+class AutoScore:
+    tenths: int
+    detail: str  # what the figure was, against which target
+
+
+def auto_score(rule: Rule, points_tenths: int, figures: rollup.Figures, targets: Targets):
+    """The points an item scored from the figures earns (None for a manual item)."""
+    full = points_tenths
+
+    def reaches(value: Fraction | None, target: Fraction, label) -> AutoScore:
+        earned = full if value is not None and value >= target else 0
+        return AutoScore(
+            earned,
+            str(
+                _l(
+                    "%(figure)s %(value)s (target %(target)s)",
+                    figure=label,
+                    value=definitions.percent_text(value),
+                    target=definitions.target_text(target),
+                )
+            ),
+        )
+
+    if rule == Rule.QIYOU:
+        return AutoScore(
+            _share_of(full, figures.qualified, figures.grassroots),
+            str(
+                _l(
+                    "七有 qualified: %(qualified)d of %(grassroots)d",
+                    qualified=figures.qualified,
+                    grassroots=figures.grassroots,
+                )
+            ),
+        )
+    if rule == Rule.ACTIVE_QUARTERS:
+        met = sum(1 for count in figures.quarters if count >= targets.activities_per_quarter)
+        return AutoScore(
+            _share_of(full, met, 4),
+            str(
+                _l(
+                    "Quarters with at least %(target)d activity: %(met)d of 4",
+                    target=targets.activities_per_quarter,
+                    met=met,
+                )
+            ),
+        )
+    if rule == Rule.ACTIVITIES_YEAR:
+        earned = full if figures.activities >= targets.activities_per_year else 0
+        return AutoScore(
+            earned,
+            str(
+                _l(
+                    "Activities: %(count)d (target %(target)d)",
+                    count=figures.activities,
+                    target=targets.activities_per_year,
+                )
+            ),
+        )
+    if rule == Rule.MEMBER_RATIO:
+        return reaches(figures.member_ratio, targets.member_ratio, BUILT_IN["member_ratio"].label)
+    if rule == Rule.COLLECTION_RATE:
+        return reaches(
+            figures.collection_rate, targets.collection_rate, BUILT_IN["collection_rate"].label
+        )
+    if rule == Rule.LINKAGE:
+        return reaches(
+            figures.linkage_coverage, targets.linkage_coverage, BUILT_IN["linkage_coverage"].label
+        )
+    return None
+
+
+# --- sheets (the publishing level) -------------------------------------------------------------
+
+
+def assessable_kinds(level: Association) -> list[AssociationKind]:
+    """The kinds a level may publish a sheet for: every kind below its own level."""
+    return [kind for kind in AssociationKind if kind.level > level.level]
+
+
+def sheets_of(level: Association, year: int) -> list[AssessmentSheet]:
+    return list(
+        db.session.scalars(
+            select(AssessmentSheet)
+            .where(AssessmentSheet.association_id == level.id, AssessmentSheet.year == year)
+            .order_by(AssessmentSheet.kind)
+        )
+    )
+
+
+def load_sheet(level: Association, sheet_id: int) -> AssessmentSheet | None:
+    """A sheet of this level only: another level's id is not found."""
+    return db.session.scalar(
+        select(AssessmentSheet).where(
+            AssessmentSheet.id == sheet_id, AssessmentSheet.association_id == level.id
+        )
+    )
+
+
+def sheet_items(sheet: AssessmentSheet) -> list[SheetItem]:
+    return list(
+        db.session.scalars(
+            select(SheetItem).where(SheetItem.sheet_id == sheet.id).order_by(SheetItem.position)
+        )
+    )
+
+
+def create_sheet(
+    level: Association, *, year: int, kind: str, title: str, user_id: int | None
+) -> AssessmentSheet:
+    if kind not in {k.value for k in assessable_kinds(level)}:
+        raise AssessmentError(_l("Choose a kind of association below this one."), field="kind")
+    title = title.strip()
+    if not title:
+        raise AssessmentError(_l("Give the sheet a title."), field="title")
+    existing = db.session.scalar(
+        select(AssessmentSheet.id).where(
+            AssessmentSheet.association_id == level.id,
+            AssessmentSheet.year == year,
+            AssessmentSheet.kind == kind,
+        )
+    )
+    if existing is not None:
+        raise AssessmentError(
+            _l("This level already has a sheet for that kind and year."), field="kind"
+        )
+    sheet = AssessmentSheet(
+        association_id=level.id, year=year, kind=kind, title=title[:120], created_by_id=user_id
+    )
+    db.session.add(sheet)
+    db.session.flush()
+    return sheet
+
+
+def _refuse_if_published(sheet: AssessmentSheet) -> None:
+    if sheet.published_at is not None:
+        raise AssessmentError(
+            _l("A published sheet cannot be changed: the associations are assessed against it.")
+        )
+
+
+def add_item(
+    sheet: AssessmentSheet, *, title: str, points: str, rule: str, guidance: str
+) -> SheetItem:
+    _refuse_if_published(sheet)
+    title = title.strip()
+    if not title:
+        raise AssessmentError(_l("Say what the item scores."), field="title")
+    if rule not in {r.value for r in Rule}:
+        raise AssessmentError(_l("Choose how the item is scored."), field="rule")
+    tenths = parse_points(points, maximum=MAX_ITEM_TENTHS, field_name="points")
+    if not tenths:
+        raise AssessmentError(_l("An item is worth more than 0 points."), field="points")
+    position = len(sheet_items(sheet)) + 1
+    item = SheetItem(
+        sheet_id=sheet.id,
+        position=position,
+        title=title[:200],
+        points_tenths=tenths,
+        rule=Rule(rule),
+        guidance=guidance.strip()[:2000],
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def remove_item(sheet: AssessmentSheet, item_id: int) -> None:
+    _refuse_if_published(sheet)
+    item = db.session.scalar(
+        select(SheetItem).where(SheetItem.id == item_id, SheetItem.sheet_id == sheet.id)
+    )
+    if item is None:
+        raise AssessmentError(_l("There is no such item."), status=404)
+    db.session.delete(item)
+    db.session.flush()
+
+
+def publish(sheet: AssessmentSheet, level: Association, *, user_id: int | None) -> None:
+    """Publish the sheet: it is fixed from now on, and every association of its kind below
+    hears of it."""
+    _refuse_if_published(sheet)
+    if not sheet_items(sheet):
+        raise AssessmentError(_l("Add at least one item before publishing."))
+    sheet.published_at = utcnow()
+    sheet.published_by_id = user_id
+    audit.record(
+        "assessment_sheet_published",
+        association_id=level.id,
+        user_id=user_id,
+        sheet=sheet.id,
+        year=sheet.year,
+        kind=sheet.kind,
+    )
+    db.session.flush()
+    notices.sheet_published(sheet, level)
+
+
+# --- what an association is assessed against -------------------------------------------------
+
+
+@dataclass
+class EffectiveItem:
+    item: SheetItem
+    publisher_name: str
+    entry: AssessmentEntry | None = None
+    auto: AutoScore | None = None  # live, before submission
+
+    @property
+    def manual(self) -> bool:
+        return self.item.rule == Rule.MANUAL
+
+
+def effective_items(association: Association, year: int) -> list[tuple[SheetItem, str]]:
+    """Every item of the sheets published on the association's path above it for its kind,
+    the root's first (one query)."""
+    above = association.ancestor_ids[:-1]
+    if not above:
+        return []
+    rows = db.session.execute(
+        select(SheetItem, Association.name, Association.depth)
+        .join(AssessmentSheet, AssessmentSheet.id == SheetItem.sheet_id)
+        .join(Association, Association.id == AssessmentSheet.association_id)
+        .where(
+            AssessmentSheet.association_id.in_(above),
+            AssessmentSheet.year == year,
+            AssessmentSheet.kind == association.kind.value,
+            AssessmentSheet.published_at.is_not(None),
+        )
+        .order_by(Association.depth, SheetItem.position)
+    ).all()
+    return [(item, name) for item, name, _depth in rows]
+
+
+def load_assessment(year: int) -> Assessment | None:
+    """The current association's assessment for the year, with its entries."""
+    from sqlalchemy.orm import selectinload
+
+    return db.session.scalar(
+        select(Assessment).where(Assessment.year == year).options(selectinload(Assessment.entries))
+    )
+
+
+def _ensure_assessment(year: int) -> Assessment:
+    assessment = load_assessment(year)
+    if assessment is None:
+        assessment = Assessment(year=year, state=State.DRAFT, entries=[])
+        db.session.add(assessment)
+        db.session.flush()
+    return assessment
+
+
+@dataclass
+class AssessmentView:
+    association: Association
+    year: int
+    items: list[EffectiveItem]
+    assessment: Assessment | None
+    model: ModelAssociation | None
+    activities: list[Activity] = field(default_factory=list)
+
+    @property
+    def state(self) -> State:
+        return self.assessment.state if self.assessment else State.DRAFT
+
+    @property
+    def editable(self) -> bool:
+        return self.state in EDITABLE
+
+    @property
+    def total_tenths(self) -> int:
+        return sum(view.item.points_tenths for view in self.items)
+
+    @property
+    def claimed_tenths(self) -> int:
+        total = 0
+        for view in self.items:
+            if self.editable and view.auto is not None:
+                total += view.auto.tenths
+            elif view.entry is not None and view.entry.claimed_tenths is not None:
+                total += view.entry.claimed_tenths
+        return total
+
+
+def assessment_view(association: Association, year: int) -> AssessmentView:
+    """The association's own assessment page: run in its own scope. The figures are computed
+    only while the assessment can still change; after submission the stored values count."""
+    assessment = load_assessment(year)
+    entries = {e.sheet_item_id: e for e in assessment.entries} if assessment else {}
+    items = [
+        EffectiveItem(item, name, entries.get(item.id))
+        for item, name in effective_items(association, year)
+    ]
+    state = assessment.state if assessment else State.DRAFT
+    if items and state in EDITABLE and any(not view.manual for view in items):
+        figures = figures_of(association, year)
+        targets = targets_in_force(association, year)
+        for view in items:
+            view.auto = auto_score(view.item.rule, view.item.points_tenths, figures, targets)
+    activities = []
+    if items and state in EDITABLE:
+        activities = list(
+            db.session.scalars(
+                select(Activity)
+                .where(Activity.held_on >= date(year, 1, 1), Activity.held_on <= date(year, 12, 31))
+                .order_by(Activity.held_on.desc())
+                .limit(200)
+            )
+        )
+    model = db.session.scalar(select(ModelAssociation).where(ModelAssociation.year == year))
+    return AssessmentView(association, year, items, assessment, model, activities)
+
+
+# --- the association's steps ------------------------------------------------------------------
+
+
+def _editable(association: Association, year: int) -> tuple[Assessment, dict[int, SheetItem]]:
+    items = {item.id: item for item, _name in effective_items(association, year)}
+    if not items:
+        raise AssessmentError(_l("No scoring sheet has been published for this year."))
+    assessment = _ensure_assessment(year)
+    if assessment.state not in EDITABLE:
+        raise AssessmentError(
+            _l(
+                "The assessment is %(state)s: it cannot be changed now.",
+                state=STATE_LABELS[assessment.state],
+            ),
+            status=409,
+        )
+    return assessment, items
+
+
+def claim(
+    association: Association,
+    year: int,
+    *,
+    item_id: int | None,
+    points: str,
+    note: str,
+    file,
+    activity_id: int | None,
+    user_id: int | None,
+) -> AssessmentEntry:
+    """Claim points for a manual item, with evidence: an uploaded file or one of the year's
+    activities (a new file replaces the earlier one while the assessment is a draft)."""
+    assessment, items = _editable(association, year)
+    item = items.get(item_id or 0)
+    if item is None:
+        raise AssessmentError(_l("There is no such item on this year's sheet."), field="item")
+    if item.rule != Rule.MANUAL:
+        raise AssessmentError(
+            _l("This item is scored from the figures: there is nothing to claim."), field="item"
+        )
+    tenths = parse_points(points, maximum=item.points_tenths, field_name="points")
+    entry = next((e for e in assessment.entries if e.sheet_item_id == item.id), None)
+    if entry is None:
+        entry = AssessmentEntry(assessment=assessment, sheet_item_id=item.id)
+        db.session.add(entry)
+    if activity_id:
+        found = db.session.scalar(
+            select(Activity.id).where(
+                Activity.id == activity_id,
+                Activity.held_on >= date(year, 1, 1),
+                Activity.held_on <= date(year, 12, 31),
+            )
+        )
+        if found is None:
+            raise AssessmentError(_l("Choose one of this year's activities."), field="activity")
+    if file is not None and getattr(file, "filename", None):
+        try:
+            stored = uploads.store_upload(
+                file, uploads.EVIDENCE, association_id=association.id, uploaded_by_id=user_id
+            )
+        except uploads.UploadRejected as rejected:
+            raise AssessmentError(rejected.message, status=rejected.status, field="file") from None
+        entry.stored_file_id = stored.id
+    entry.activity_id = activity_id or None
+    entry.claimed_tenths = tenths
+    entry.note = note.strip()[:2000]
+    if tenths and entry.stored_file_id is None and entry.activity_id is None:
+        raise AssessmentError(
+            _l("Claimed points need evidence: upload a file or choose an activity."),
+            field="file",
+        )
+    db.session.flush()
+    return entry
+
+
+def submit(association: Association, year: int, *, user_id: int | None) -> Assessment:
+    """Submit for scoring: the items scored from the figures are filled as they stand now,
+    every claim must carry its evidence."""
+    assessment, items = _editable(association, year)
+    entries = {e.sheet_item_id: e for e in assessment.entries}
+    figures = targets = None
+    total = 0
+    for item in items.values():
+        entry = entries.get(item.id)
+        if entry is None:
+            entry = AssessmentEntry(assessment=assessment, sheet_item_id=item.id)
+            db.session.add(entry)
+            entries[item.id] = entry
+        if item.rule == Rule.MANUAL:
+            if entry.claimed_tenths and entry.stored_file_id is None and entry.activity_id is None:
+                raise AssessmentError(
+                    _l("“%(item)s” has points claimed without evidence.", item=item.title)
+                )
+        else:
+            if figures is None:
+                figures = figures_of(association, year)
+                targets = targets_in_force(association, year)
+            auto = auto_score(item.rule, item.points_tenths, figures, targets)
+            entry.claimed_tenths = auto.tenths
+            entry.note = auto.detail
+        total += entry.claimed_tenths or 0
+    assessment.state = State.SUBMITTED
+    assessment.submitted_at = utcnow()
+    assessment.self_tenths = total
+    db.session.flush()
+    notices.submitted(association, assessment)
+    return assessment
+
+
+# --- the level above --------------------------------------------------------------------------
+
+
+def may_score(access) -> bool:
+    """Only the level directly above scores, and nobody scores their own association."""
+    parent_id = access.association.parent_id
+    return (
+        access.oversight_from is not None
+        and access.oversight_from.id == parent_id
+        and access.own_role not in WRITE_ROLES
+    )
+
+
+def score(
+    association: Association,
+    year: int,
+    *,
+    scorer_id: int,
+    awards: dict[int, tuple[str, str]],
+    comment: str,
+    send_back: bool,
+) -> Assessment:
+    """Score every item (points and a comment each), or send the assessment back with a
+    comment. Runs in a writable scope of the scored association only."""
+    access = access_for(scorer_id, association)
+    if not may_score(access):
+        raise AssessmentError(
+            _l("Only the level directly above this association scores its assessment."),
+            status=403,
+        )
+    comment = comment.strip()
+    with tenant_context(scope_for(association, writable=True)):
+        assessment = load_assessment(year)
+        if assessment is None or assessment.state not in (State.SUBMITTED, State.SCORED):
+            raise AssessmentError(_l("There is no submitted assessment to score."), status=409)
+        if send_back:
+            if not comment:
+                raise AssessmentError(
+                    _l("Say what needs to change when sending the assessment back."),
+                    field="comment",
+                )
+            if assessment.state != State.SUBMITTED:
+                raise AssessmentError(_l("A scored assessment is not sent back."), status=409)
+            assessment.state = State.RETURNED
+            assessment.score_comment = comment
+            db.session.flush()
+            notices.returned(association, assessment, access.oversight_from, comment)
+            return assessment
+        items = {item.id: item for item, _name in effective_items(association, year)}
+        entries = {e.sheet_item_id: e for e in assessment.entries}
+        problems: dict[str, str] = {}
+        awarded: dict[int, tuple[int, str]] = {}
+        for item in items.values():
+            points, item_comment = awards.get(item.id, ("", ""))
+            try:
+                tenths = parse_points(
+                    points, maximum=item.points_tenths, field_name=f"points-{item.id}"
+                )
+            except AssessmentError as error:
+                problems[error.field] = error.message
+                continue
+            if tenths is None:
+                problems[f"points-{item.id}"] = _l("Score every item.")
+                continue
+            awarded[item.id] = (tenths, item_comment.strip()[:2000])
+        if problems:
+            first = next(iter(problems.items()))
+            raise AssessmentError(first[1], field=first[0])
+        for item_id, (tenths, item_comment) in awarded.items():
+            entry = entries.get(item_id)
+            if entry is None:
+                entry = AssessmentEntry(assessment=assessment, sheet_item_id=item_id)
+                db.session.add(entry)
+            entry.awarded_tenths = tenths
+            entry.comment = item_comment
+        assessment.state = State.SCORED
+        assessment.score_tenths = sum(tenths for tenths, _c in awarded.values())
+        assessment.score_comment = comment
+        assessment.scored_at = utcnow()
+        assessment.scored_by_id = scorer_id
+        db.session.flush()
+        notices.scored(association, assessment, access.oversight_from)
+    return assessment
+
+
+@dataclass
+class ChildRow:
+    association: Association
+    assessment: Assessment | None
+    model: ModelAssociation | None
+
+    @property
+    def state(self) -> State:
+        return self.assessment.state if self.assessment else State.DRAFT
+
+
+@dataclass
+class ScoringView:
+    level: Association
+    year: int
+    kind: str | None
+    kinds: list[str]
+    rows: list[ChildRow]
+    closing: AssessmentClosing | None
+    points_tenths: int  # the sheet's total points for this kind at the children
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for row in self.rows if row.state == State.SUBMITTED)
+
+    @property
+    def ranking(self) -> list[ChildRow]:
+        ranked = [row for row in self.rows if row.assessment and row.assessment.rank]
+        return sorted(ranked, key=lambda row: (row.assessment.rank, row.association.name))
+
+
+def scoring_view(level: Association, year: int, kind: str | None) -> ScoringView:
+    """The level's children with their assessments: a fixed five queries whatever their
+    number. Run with the level as the request's association."""
+    children = list(
+        db.session.scalars(
+            select(Association).where(Association.parent_id == level.id).order_by(Association.name)
+        )
+    )
+    kinds = sorted({child.kind.value for child in children})
+    if kind not in kinds:
+        kind = kinds[0] if kinds else None
+    shown = [child for child in children if child.kind.value == kind]
+    ids = [child.id for child in shown]
+    with subtree_reads():
+        assessments = {
+            a.association_id: a
+            for a in db.session.scalars(
+                select(Assessment).where(
+                    Assessment.association_id.in_(ids), Assessment.year == year
+                )
+            )
+        }
+        models = {
+            m.association_id: m
+            for m in db.session.scalars(
+                select(ModelAssociation).where(
+                    ModelAssociation.association_id.in_(ids), ModelAssociation.year == year
+                )
+            )
+        }
+        closing = db.session.scalar(
+            select(AssessmentClosing).where(
+                AssessmentClosing.association_id == level.id,
+                AssessmentClosing.year == year,
+                AssessmentClosing.kind == (kind or ""),
+            )
+        )
+    points = 0
+    if shown:
+        points = sum(item.points_tenths for item, _name in effective_items(shown[0], year))
+    return ScoringView(
+        level=level,
+        year=year,
+        kind=kind,
+        kinds=kinds,
+        rows=[ChildRow(child, assessments.get(child.id), models.get(child.id)) for child in shown],
+        closing=closing,
+        points_tenths=points,
+    )
+
+
+def competition_ranks(scores: list[tuple[int, int]]) -> dict[int, int]:
+    """{id: rank} for (id, score) pairs, highest first; equal scores share a rank (1, 2, 2, 4)."""
+    ranks: dict[int, int] = {}
+    ordered = sorted(scores, key=lambda pair: -pair[1])
+    for position, (key, value) in enumerate(ordered, start=1):
+        if position > 1 and value == ordered[position - 2][1]:
+            ranks[key] = ranks[ordered[position - 2][0]]
+        else:
+            ranks[key] = position
+    return ranks
+
+
+def close(level: Association, year: int, kind: str, *, user_id: int | None) -> AssessmentClosing:
+    """Freeze every assessment of the level's children of `kind` for the year, ranked by score.
+    Refused while any waits for scoring; a child that never submitted is closed unranked."""
+    view = scoring_view(level, year, kind)
+    if view.kind != kind or not view.rows:
+        raise AssessmentError(_l("There are no associations of that kind below."), field="kind")
+    if view.closing is not None:
+        raise AssessmentError(_l("This assessment is closed already."), status=409)
+    if not view.points_tenths:
+        raise AssessmentError(_l("No scoring sheet has been published for them this year."))
+    if view.pending:
+        raise AssessmentError(
+            _l(
+                "%(n)d assessment(s) still wait for scoring: score them or send them back.",
+                n=view.pending,
+            )
+        )
+    scored = [
+        (row.association.id, row.assessment.score_tenths)
+        for row in view.rows
+        if row.state == State.SCORED
+    ]
+    if not scored:
+        raise AssessmentError(_l("Nothing has been scored yet."))
+    ranks = competition_ranks(scored)
+    now = utcnow()
+    for row in view.rows:
+        with tenant_context(scope_for(row.association, writable=True)):
+            assessment = row.assessment
+            if assessment is None:
+                assessment = Assessment(year=year, entries=[])
+                db.session.add(assessment)
+            assessment.rank = ranks.get(row.association.id)
+            assessment.ranked_among = len(scored) if assessment.rank else None
+            assessment.state = State.CLOSED
+            assessment.closed_at = now
+            db.session.flush()
+    closing = AssessmentClosing(
+        year=year, kind=kind, closed_at=now, closed_by_id=user_id, ranked=len(scored)
+    )
+    db.session.add(closing)
+    db.session.flush()
+    notices.closed(level, [row.association for row in view.rows], year)
+    return closing
+
+
+def name_model(
+    level: Association, year: int, *, child_id: int | None, citation: str, user_id: int | None
+) -> ModelAssociation:
+    """Name a ranked child a model association (示范协会) for the year, with a citation."""
+    citation = citation.strip()
+    child = db.session.scalar(
+        select(Association).where(
+            Association.id == (child_id or 0), Association.parent_id == level.id
+        )
+    )
+    if child is None:
+        raise AssessmentError(_l("Choose an association from the ranking."), field="association")
+    if not citation:
+        raise AssessmentError(_l("Write the citation."), field="citation")
+    with tenant_context(scope_for(child, writable=True)):
+        assessment = db.session.scalar(select(Assessment).where(Assessment.year == year))
+        if assessment is None or assessment.state != State.CLOSED or not assessment.rank:
+            raise AssessmentError(
+                _l("Only an association ranked in a closed assessment can be named."),
+                field="association",
+            )
+        if db.session.scalar(select(ModelAssociation.id).where(ModelAssociation.year == year)):
+            raise AssessmentError(
+                _l(
+                    "%(name)s is already a model association for %(year)d.",
+                    name=child.name,
+                    year=year,
+                ),
+                status=409,
+            )
+        model = ModelAssociation(
+            year=year,
+            citation=citation[:2000],
+            rank=assessment.rank,
+            score_tenths=assessment.score_tenths,
+            named_by_association_id=level.id,
+            named_by_id=user_id,
+        )
+        db.session.add(model)
+        db.session.flush()
+    notices.model_named(child, level, model)
+    return model
+
+
+# --- model associations, read from above ------------------------------------------------------
+
+
+def model_of(year: int) -> ModelAssociation | None:
+    """The current association's naming for the year, if it was named."""
+    return db.session.scalar(select(ModelAssociation).where(ModelAssociation.year == year))
+
+
+def model_marks() -> list[ModelAssociation]:
+    return list(db.session.scalars(select(ModelAssociation).order_by(ModelAssociation.year.desc())))
+
+
+def models_below(level: Association, year: int, children: list[Association]):
+    """(count of model associations in the level's subtree, {child id: count in its subtree})
+    in one query. Run inside subtree_reads()."""
+    rows = db.session.execute(
+        select(Association.id, Association.path)
+        .join(ModelAssociation, ModelAssociation.association_id == Association.id)
+        .where(ModelAssociation.year == year)
+    ).all()
+    per_child = {}
+    for child in children:
+        per_child[child.id] = sum(1 for _id, path in rows if path.startswith(child.path))
+    return len(rows), per_child
+
+
+# --- 目标管理责任书 ----------------------------------------------------------------------------
+
+
+def target_lines(association: Association, year: int) -> list[dict]:
+    """The targets in force as the statement lists them: [{"key", "name", "value"}]."""
+    targets = targets_in_force(association, year)
+    lines = []
+    for key, kind in BUILT_IN.items():
+        value = getattr(targets, key)
+        text = definitions.target_text(value) if kind.measure == "share" else str(value)
+        lines.append({"key": key, "name": None, "value": text})
+    for own in targets.own:
+        value = f"{(Decimal(own.value_centi) / 100).normalize():f}"
+        lines.append({"key": own.key, "name": own.name, "value": f"{value} {own.unit}".strip()})
+    return lines
+
+
+def load_statement(year: int) -> ResponsibilityStatement | None:
+    return db.session.scalar(
+        select(ResponsibilityStatement).where(ResponsibilityStatement.year == year)
+    )
+
+
+def record_statement(
+    association: Association,
+    year: int,
+    *,
+    upper_signatory: str,
+    upper_signed_on: date | None,
+    own_signatory: str,
+    own_signed_on: date | None,
+    file,
+    user_id: int | None,
+) -> ResponsibilityStatement:
+    """Record the signatures of the year's statement, with the targets as they stand now."""
+    problems = {}
+    if not upper_signatory.strip():
+        problems["upper_signatory"] = _l("Name who signed for the level above.")
+    if not own_signatory.strip():
+        problems["own_signatory"] = _l("Name who signed for this association.")
+    if upper_signed_on is None:
+        problems["upper_signed_on"] = _l("Enter the date it was signed.")
+    if own_signed_on is None:
+        problems["own_signed_on"] = _l("Enter the date it was signed.")
+    if problems:
+        first = next(iter(problems.items()))
+        raise AssessmentError(first[1], field=first[0])
+    stored_file_id = None
+    if file is not None and getattr(file, "filename", None):
+        try:
+            stored = uploads.store_upload(
+                file, uploads.EVIDENCE, association_id=association.id, uploaded_by_id=user_id
+            )
+        except uploads.UploadRejected as rejected:
+            raise AssessmentError(rejected.message, status=rejected.status, field="file") from None
+        stored_file_id = stored.id
+    lines = target_lines(association, year)
+    statement = load_statement(year)
+    if statement is None:
+        statement = ResponsibilityStatement(year=year)
+        db.session.add(statement)
+    if stored_file_id is not None:
+        statement.stored_file_id = stored_file_id
+    statement.targets = lines
+    statement.upper_signatory = upper_signatory.strip()[:60]
+    statement.upper_signed_on = upper_signed_on
+    statement.own_signatory = own_signatory.strip()[:60]
+    statement.own_signed_on = own_signed_on
+    statement.recorded_by_id = user_id
+    statement.recorded_at = utcnow()
+    db.session.flush()
+    return statement
+
+
+def target_name(key: str):
+    """A built-in target's translated name (an own target's name is stored with it)."""
+    kind = BUILT_IN.get(key)
+    return kind.label if kind else key

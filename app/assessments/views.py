@@ -1,0 +1,392 @@
+"""The yearly assessment's pages: a level's sheets and scoring list, an association's own
+assessment (self-assessment, and the level above's scoring), the 目标管理责任书."""
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.assessments import exporting, forms, services
+from app.assessments.models import Rule, State
+from app.core import audit
+from app.core.audit import record_denial
+from app.core.clock import china_today
+from app.core.views import (
+    can_read_registers,
+    can_write,
+    private_download,
+    render,
+    secretary_only,
+)
+from app.extensions import db
+from tenants.context import subtree_reads
+from tenants.models import Association
+
+
+def _this_year() -> int:
+    return china_today().year
+
+
+def _years() -> list[int]:
+    return list(range(_this_year() + 1, _this_year() - 5, -1))
+
+
+def _year() -> int:
+    year = request.values.get("year", type=int) or _this_year()
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
+def _refused(error: services.AssessmentError, page, *args):
+    flash(str(error.message), "error")
+    return page(*args, status=error.status)
+
+
+def _form_errors(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(str(message), "error")
+
+
+# --- a level's sheets -------------------------------------------------------------------------
+
+
+def _index(year: int, *, status: int = 200):
+    level = g.association
+    sheets = services.sheets_of(level, year) if services.assessable_kinds(level) else []
+    return render(
+        "assessments/index.html",
+        status=status,
+        year=year,
+        years=_years(),
+        sheets=sheets,
+        kinds=services.assessable_kinds(level),
+        has_sheet=bool(services.effective_items(level, year)),
+        model=services.model_of(year),
+        statement=services.load_statement(year),
+        sheet_form=forms.SheetForm(formdata=None, year=year),
+    )
+
+
+@can_read_registers
+def index():
+    return _index(_year())
+
+
+@secretary_only
+def create_sheet():
+    form = forms.SheetForm()
+    if not form.validate():
+        _form_errors(form)
+        return _index(form.year.data or _this_year(), status=422)
+    try:
+        sheet = services.create_sheet(
+            g.association,
+            year=form.year.data,
+            kind=form.kind.data,
+            title=form.title.data or "",
+            user_id=current_user.id,
+        )
+    except services.AssessmentError as error:
+        return _refused(error, _index, form.year.data)
+    flash(_("Sheet created: add its items, then publish it."), "success")
+    return redirect(url_for("assessments.sheet", sheet_id=sheet.id), 303)
+
+
+def _load_sheet(sheet_id: int):
+    sheet = services.load_sheet(g.association, sheet_id)
+    if sheet is None:
+        abort(404)
+    return sheet
+
+
+def _sheet_page(sheet, *, status: int = 200, item_form=None):
+    items = services.sheet_items(sheet)
+    return render(
+        "assessments/sheet.html",
+        status=status,
+        sheet=sheet,
+        items=items,
+        total=sum(item.points_tenths for item in items),
+        item_form=item_form or forms.ItemForm(formdata=None),
+        rules=list(Rule),
+    )
+
+
+@can_read_registers
+def sheet(sheet_id: int):
+    return _sheet_page(_load_sheet(sheet_id))
+
+
+@secretary_only
+def add_item(sheet_id: int):
+    sheet = _load_sheet(sheet_id)
+    form = forms.ItemForm()
+    if not form.validate():
+        _form_errors(form)
+        return _sheet_page(sheet, status=422, item_form=form)
+    try:
+        services.add_item(
+            sheet,
+            title=form.title.data or "",
+            points=form.points.data or "",
+            rule=form.rule.data or "",
+            guidance=form.guidance.data or "",
+        )
+    except services.AssessmentError as error:
+        flash(str(error.message), "error")
+        return _sheet_page(sheet, status=error.status, item_form=form)
+    flash(_("Item added."), "success")
+    return redirect(url_for("assessments.sheet", sheet_id=sheet.id), 303)
+
+
+@secretary_only
+def remove_item(sheet_id: int, sheet_item_id: int):
+    sheet = _load_sheet(sheet_id)
+    try:
+        services.remove_item(sheet, sheet_item_id)
+    except services.AssessmentError as error:
+        if error.status == 404:
+            abort(404)
+        return _refused(error, _sheet_page, sheet)
+    flash(_("Item removed."), "success")
+    return redirect(url_for("assessments.sheet", sheet_id=sheet.id), 303)
+
+
+@secretary_only
+def publish(sheet_id: int):
+    sheet = _load_sheet(sheet_id)
+    try:
+        services.publish(sheet, g.association, user_id=current_user.id)
+    except services.AssessmentError as error:
+        return _refused(error, _sheet_page, sheet)
+    flash(_("Sheet published: the associations below can assess themselves now."), "success")
+    return redirect(url_for("assessments.sheet", sheet_id=sheet.id), 303)
+
+
+# --- an association's own assessment ----------------------------------------------------------
+
+
+def _own(year: int, *, status: int = 200):
+    view = services.assessment_view(g.association, year)
+    scorer = services.may_score(g.access)
+    return render(
+        "assessments/own.html",
+        status=status,
+        view=view,
+        year=year,
+        years=_years(),
+        may_score=scorer,
+        State=State,
+    )
+
+
+@can_read_registers
+def own():
+    return _own(_year())
+
+
+@can_write
+def claim():
+    form = forms.ClaimForm()
+    if not form.validate():
+        _form_errors(form)
+        return _own(form.year.data or _this_year(), status=422)
+    try:
+        services.claim(
+            g.association,
+            form.year.data,
+            item_id=form.item.data,
+            points=form.points.data or "",
+            note=form.note.data or "",
+            file=request.files.get("file"),
+            activity_id=form.activity.data,
+            user_id=current_user.id,
+        )
+    except services.AssessmentError as error:
+        return _refused(error, _own, form.year.data)
+    flash(_("Claim saved."), "success")
+    return redirect(url_for("assessments.own", year=form.year.data), 303)
+
+
+@secretary_only
+def submit():
+    form = forms.YearForm()
+    if not form.validate():
+        _form_errors(form)
+        return _own(_this_year(), status=422)
+    try:
+        services.submit(g.association, form.year.data, user_id=current_user.id)
+    except services.AssessmentError as error:
+        return _refused(error, _own, form.year.data)
+    flash(_("Self-assessment submitted to the level above."), "success")
+    return redirect(url_for("assessments.own", year=form.year.data), 303)
+
+
+@can_read_registers
+def score():
+    if not services.may_score(g.access):
+        record_denial(association_id=g.association.id, reason="scoring needs the level above")
+        abort(403)
+    form = forms.YearForm()
+    if not form.validate():
+        _form_errors(form)
+        return _own(_this_year(), status=422)
+    awards = {}
+    for key, value in request.form.items():
+        if key.startswith("points-") and key[7:].isdigit():
+            item_id = int(key[7:])
+            awards[item_id] = (value, request.form.get(f"comment-{item_id}", ""))
+    try:
+        services.score(
+            g.association,
+            form.year.data,
+            scorer_id=current_user.id,
+            awards=awards,
+            comment=request.form.get("comment", ""),
+            send_back=request.form.get("decision") == "return",
+        )
+    except services.AssessmentError as error:
+        return _refused(error, _own, form.year.data)
+    if request.form.get("decision") == "return":
+        flash(_("Assessment sent back."), "success")
+    else:
+        flash(_("Assessment scored."), "success")
+    return redirect(url_for("assessments.own", year=form.year.data), 303)
+
+
+# --- the level's scoring list, closing and model associations ---------------------------------
+
+
+def _scoring(year: int, kind: str | None, *, status: int = 200):
+    view = services.scoring_view(g.association, year, kind)
+    return render(
+        "assessments/scoring.html",
+        status=status,
+        view=view,
+        year=year,
+        years=_years(),
+        State=State,
+    )
+
+
+@can_read_registers
+def scoring():
+    return _scoring(_year(), request.args.get("kind"))
+
+
+@secretary_only
+def close():
+    form = forms.CloseForm()
+    if not form.validate():
+        _form_errors(form)
+        return _scoring(form.year.data or _this_year(), None, status=422)
+    try:
+        services.close(g.association, form.year.data, form.kind.data, user_id=current_user.id)
+    except services.AssessmentError as error:
+        return _refused(error, _scoring, form.year.data, form.kind.data)
+    flash(_("Assessment closed: the scores and ranks are frozen."), "success")
+    return redirect(url_for("assessments.scoring", year=form.year.data, kind=form.kind.data), 303)
+
+
+@secretary_only
+def name_model():
+    form = forms.ModelForm()
+    if not form.validate():
+        _form_errors(form)
+        return _scoring(form.year.data or _this_year(), None, status=422)
+    try:
+        services.name_model(
+            g.association,
+            form.year.data,
+            child_id=form.association.data,
+            citation=form.citation.data or "",
+            user_id=current_user.id,
+        )
+    except services.AssessmentError as error:
+        return _refused(error, _scoring, form.year.data, None)
+    kind = db.session.scalar(
+        select(Association.kind).where(Association.id == form.association.data)
+    )
+    flash(_("Model association named."), "success")
+    return redirect(
+        url_for("assessments.scoring", year=form.year.data, kind=kind.value if kind else None), 303
+    )
+
+
+# --- 目标管理责任书 ----------------------------------------------------------------------------
+
+
+def _statement(year: int, *, status: int = 200, form=None):
+    statement = services.load_statement(year)
+    lines = statement.targets if statement else services.target_lines(g.association, year)
+    parent = (
+        db.session.get(Association, g.association.parent_id) if g.association.parent_id else None
+    )
+    return render(
+        "assessments/statement.html",
+        status=status,
+        year=year,
+        years=_years(),
+        statement=statement,
+        lines=lines,
+        parent=parent,
+        form=form or forms.StatementForm(formdata=None, year=year),
+    )
+
+
+@can_read_registers
+def statement():
+    return _statement(_year())
+
+
+@secretary_only
+def sign_statement():
+    form = forms.StatementForm()
+    if not form.validate():
+        _form_errors(form)
+        return _statement(form.year.data or _this_year(), status=422, form=form)
+    try:
+        services.record_statement(
+            g.association,
+            form.year.data,
+            upper_signatory=form.upper_signatory.data or "",
+            upper_signed_on=form.upper_signed_on.data,
+            own_signatory=form.own_signatory.data or "",
+            own_signed_on=form.own_signed_on.data,
+            file=request.files.get("file"),
+            user_id=current_user.id,
+        )
+    except services.AssessmentError as error:
+        flash(str(error.message), "error")
+        return _statement(form.year.data, status=error.status, form=form)
+    flash(_("Signatures recorded."), "success")
+    return redirect(url_for("assessments.statement", year=form.year.data), 303)
+
+
+# --- marks on other pages (template globals: the home page, the dashboard's children) --------
+
+
+def model_marks() -> list:
+    """The current association's namings as a model association, latest first (one query)."""
+    return services.model_marks()
+
+
+def model_counts(association: Association, year: int, children: list) -> dict:
+    """{"total": model associations in the subtree, child id: in that child's subtree}."""
+    with subtree_reads():
+        total, per_child = services.models_below(
+            association, year, [row.association for row in children]
+        )
+    return {"total": total, **per_child}
+
+
+@can_read_registers
+def export():
+    year = _year()
+    with subtree_reads():
+        rows = exporting.result_rows(year)
+    data = exporting.results_workbook(g.association, year, rows)
+    audit.record("export", association_id=g.association.id, what="assessment", year=year)
+    return private_download(data, f"assessment-{g.association.slug}-{year}.xlsx")
