@@ -25,13 +25,14 @@ from app.reports.catalogue import FIELD_KINDS, FIGURES
 from app.reports.models import PeriodKind, Report, ReportForm, ReportState
 from tenants.access import access_for
 from tenants.context import scope_for, subtree_reads, tenant_context
-from tenants.models import Association
+from tenants.models import Association, AssociationKind
 from tenants.tree import subtree_bounds
 
 MAX_FIELDS = 8
 MAX_CHECKS = 6
 MAX_CHOICES = 12
 MAX_NUMBER = 10**9
+GRASSROOTS_KINDS = tuple(kind for kind in AssociationKind if kind.is_grassroots)
 FILED = (ReportState.SUBMITTED, ReportState.ACCEPTED, ReportState.SUPERSEDED)
 
 
@@ -668,10 +669,11 @@ class GrassrootsRow:
 def grassroots_rows(form: ReportForm, association: Association) -> list[GrassrootsRow]:
     """Every grassroots association of the subtree with its accepted report (two queries)."""
     low, high = subtree_bounds(association.path)
-    kinds = [kind for kind in type(association.kind) if kind.is_grassroots]
     tree = db.session.execute(
         select(Association, Association.parent_id)
-        .where(Association.path >= low, Association.path < high, Association.kind.in_(kinds))
+        .where(
+            Association.path >= low, Association.path < high, Association.kind.in_(GRASSROOTS_KINDS)
+        )
         .order_by(Association.path)
     ).all()
     parent_ids = {parent_id for _, parent_id in tree if parent_id}
@@ -696,23 +698,31 @@ def grassroots_rows(form: ReportForm, association: Association) -> list[Grassroo
 
 
 def subtree_sum(form: ReportForm, association: Association) -> tuple[dict[str, int], int]:
-    """The sum of the accepted grassroots reports of the association's subtree, and how many
-    there are (the figure the export's total row shows)."""
+    """The sum of the accepted reports of the association's subtree below it, and how many
+    there are (the export's total row). Only the values are read: no report objects."""
     low, high = subtree_bounds(association.path)
     with subtree_reads():
-        reports = list(
-            db.session.scalars(
-                select(Report)
-                .join(Association, Association.id == Report.association_id)
-                .where(
-                    Report.form_id == form.id,
-                    Report.state == ReportState.ACCEPTED,
-                    Association.path >= low,
-                    Association.path < high,
-                )
+        rows = db.session.execute(
+            select(Report.values)
+            .join(Association, Association.id == Report.association_id)
+            .where(
+                Report.form_id == form.id,
+                Report.state == ReportState.ACCEPTED,
+                Association.path >= low,
+                Association.path < high,
+                Association.kind.in_(GRASSROOTS_KINDS),
             )
-        )
-    return sum_reports(form, reports), len(reports)
+        ).scalars()
+        keys = summed_keys(form)
+        totals = dict.fromkeys(keys, 0)
+        count = 0
+        for values in rows:
+            count += 1
+            for key in keys:
+                value = (values or {}).get(key)
+                if isinstance(value, int):
+                    totals[key] += value
+    return totals, count
 
 
 @dataclass
