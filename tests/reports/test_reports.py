@@ -264,6 +264,13 @@ def test_late_reports_are_problems_and_reminders_go_out(world, client_for, outbo
     assert (world.secretary_a2.login, "报表已逾期：逾期报表") in subjects
     assert (world.secretary_a1.login, "报表已逾期：逾期报表") not in subjects
 
+    # A late form of a level below counts only that level's subtree (village_a2 here).
+    below = create_report_form(world.township_a, name="镇级报表", deadline_on=today - timedelta(2))
+    create_report(world.village_a1, below, state="accepted")
+    page = text_of(auditor.get(f"/a/{world.county.slug}/dashboard/problems"))
+    assert f'data-testid="late-form-{below.id}"' in page
+    assert "1 association has not filed" in page
+
 
 def test_list_pages_run_a_fixed_number_of_queries(world, client_for, count_queries):
     form = create_report_form(world.county)
