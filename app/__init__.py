@@ -33,6 +33,7 @@ from app.governance.blueprint import public_bp as governance_public_bp
 from app.members.blueprint import bp as members_bp
 from app.members.blueprint import households_bp
 from app.oversight.blueprint import bp as oversight_bp
+from app.reports.blueprint import bp as reports_bp
 from app.volunteers.blueprint import bp as volunteers_bp
 from tenants import resolver, rls, scoping
 from tenants.cli import rls_cli
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     dues_stripe_bp,
     stripe_webhook_bp,
     oversight_bp,
+    reports_bp,
     governance_bp,
     governance_public_bp,
     assessments_bp,

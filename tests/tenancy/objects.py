@@ -165,6 +165,22 @@ def _task(world, association):
     return create_task(association, opened_by=world.county_auditor).id
 
 
+def _report_form(world, association):
+    """A report form the association itself defined (its own form page)."""
+    from tests.factories import create_report_form
+
+    return create_report_form(association).id
+
+
+def _report(world, association):
+    """The association's draft report of a form of its parent."""
+    from tenants.models import Association
+    from tests.factories import create_report, create_report_form
+
+    parent = db.session.get(Association, association.parent_id)
+    return create_report(association, create_report_form(parent))
+
+
 def _spot_check(world, association):
     from tests.factories import create_spot_check
 
@@ -310,6 +326,8 @@ OBJECT_IDS = {
     "shift_id": _shift,
     "task_id": _task,
     "spot_check_id": _spot_check,
+    "form_id": _report_form,
+    "report_id": _report,
     "entry_id": _spot_check_entry,
     "charge_id": _charge,
     "payment_id": _dues_payment,

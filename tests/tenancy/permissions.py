@@ -236,6 +236,19 @@ TENANT_ROUTES = {
     ("oversight.draw", "POST"): {"secretary": 422, "member": 403, "auditor": 422},
     ("oversight.spot_check", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("oversight.inspect", "POST"): {"secretary": 422, "member": 403, "auditor": 422},
+    # Statistics reports (issue 15). village_a1 is grassroots: it defines no form (404) and
+    # cannot file its own form (the swept form is its own: 404). The swept report is its draft
+    # of township_a's form: its secretary saves it (303); only township_a's secretary decides.
+    ("reports.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("reports.new_form", "GET"): {"secretary": 404, "member": 403, "auditor": 403},
+    ("reports.new_form", "POST"): {"secretary": 404, "member": 403, "auditor": 403},
+    ("reports.form", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("reports.export", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("reports.start", "POST"): {"secretary": 404, "member": 403, "auditor": 403},
+    ("reports.report", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("reports.save", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("reports.decide", "POST"): {"secretary": 403, "member": 403, "auditor": 403},
+    ("reports.print_report", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     # Dues (issue 6): staff read and record; auditors read (collection rates, arrears,
     # receipts); a member is sent from the dues page to their own, and gets only their own
     # receipts (the swept payment is another member's: 404). Empty posts are refused (422).
