@@ -48,6 +48,14 @@ AXE_RUN = """async () => {
 }"""
 
 
+# Controls a finger taps, shorter than 44 px at 375 (links inside text are not counted).
+SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
+    'button, .button, select, input:not([type=hidden]):not([type=checkbox]):not([type=radio])'))
+  .filter(e => !e.matches('button.link') && e.getClientRects().length > 0)
+  .filter(e => e.getBoundingClientRect().height < 44)
+  .map(e => e.outerHTML.slice(0, 80))"""
+
+
 def _people(world):
     return {
         "secretary": (world.secretary_a1, world.village_a1),
@@ -95,11 +103,16 @@ def _pages(app, world, role):
     return pages
 
 
-def _write_findings(role, opened, overflowing, violations):
+def _write_findings(role, opened, overflowing, violations, small_targets):
     """The sweep's findings as JSON beside the screenshots, for review."""
     folder = Path(__file__).resolve().parents[2] / "test-artefacts"
     folder.mkdir(exist_ok=True)
-    findings = {"opened": opened, "overflowing": overflowing, "axe": violations}
+    findings = {
+        "opened": opened,
+        "overflowing": overflowing,
+        "axe": violations,
+        "small_targets": small_targets,
+    }
     (folder / f"sweep-{role}.json").write_text(json.dumps(findings, ensure_ascii=False, indent=1))
 
 
@@ -116,7 +129,7 @@ def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(
     page = context.new_page()
     try:
         e2e_login(page, live_server, user.login)
-        overflowing, violations, opened = [], {}, []
+        overflowing, violations, small_targets, opened = [], {}, {}, []
         for endpoint, path, must_answer in pages:
             url = live_server.url + path
             probe = page.request.get(url, max_redirects=0)
@@ -135,6 +148,9 @@ def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > PHONE["width"]:
                 overflowing.append((path, width))
+            small = page.evaluate(SMALL_TARGETS)
+            if small:
+                small_targets[path] = small
             screenshot(page, f"sweep-{role}-{endpoint}")
             for name, viewport in (("375", PHONE), ("1280", DESKTOP)):
                 page.set_viewport_size(viewport)
@@ -142,9 +158,10 @@ def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(
                 if found:
                     violations[f"{path} @{name}"] = found
             page.set_viewport_size(PHONE)
-        _write_findings(role, opened, overflowing, violations)
+        _write_findings(role, opened, overflowing, violations, small_targets)
         assert opened, f"{role} opened no page"
         assert not overflowing, f"{role}: wider than 375 px: {overflowing}"
+        assert not small_targets, f"{role}: touch targets under 44 px: {small_targets}"
         assert not violations, (
             f"{role}: axe: {json.dumps(violations, ensure_ascii=False, indent=1)}"
         )

@@ -40,7 +40,7 @@ def _member_of_household(member_id: int) -> int | None:
 
 
 def test_a_deleted_member_leaves_the_lists_and_comes_back_when_restored(world, make_client):
-    kept = create_member(world.village_a1, "王五")
+    kept = create_member(world.village_a1, "王五").id
     gone = create_member(world.village_a1, "李四", phone="13812345678").id
     secretary = make_client(world.secretary_a1.login)
 
@@ -65,7 +65,7 @@ def test_a_deleted_member_leaves_the_lists_and_comes_back_when_restored(world, m
     assert "李四" in page and "13812345678" in page  # the encrypted phone came back too
     assert "李四" in secretary.get(f"{BASE}/members/").text
     assert "李四" not in secretary.get(f"{BASE}/members/deleted").text
-    assert secretary.post(f"{BASE}/members/{kept.id}/restore").status_code == 404
+    assert secretary.post(f"{BASE}/members/{kept}/restore").status_code == 404
 
 
 def test_only_the_secretary_sees_and_restores_deleted_members(world, make_client):
