@@ -17,7 +17,17 @@ from app.assessments.blueprint import bp as assessments_bp
 from app.associations.blueprint import bp as associations_bp
 from app.checklist.blueprint import bp as checklist_bp
 from app.config import INSTANCE_DIR, Config, check_production_safety
-from app.core import audit, errors, i18n, jobs, notifications, security, static_files, views
+from app.core import (
+    audit,
+    errors,
+    i18n,
+    jobs,
+    notifications,
+    security,
+    soft_delete,
+    static_files,
+    views,
+)
 from app.core.converters import BoundedIntegerConverter
 from app.core.sms_views import bp as sms_bp
 from app.core.sms_views import callbacks as sms_callbacks_bp
@@ -96,6 +106,7 @@ def create_app(config: dict | None = None) -> Flask:
     session_class = extensions.db.session.session_factory.class_
     scoping.install(session_class)
     rls.install(session_class)
+    soft_delete.install(session_class)
     audit.install(session_class)
     dashboard_figures.install(session_class)
 

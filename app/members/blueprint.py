@@ -2,7 +2,13 @@
 
 from flask import Blueprint
 
-from app.members import cli, move_views, personal_data_views, views
+from app.members import (  # noqa: F401  (purge: the scheduled job registers)
+    cli,
+    move_views,
+    personal_data_views,
+    purge,
+    views,
+)
 from app.members.labels import (
     DATA_REQUEST_STATUS_LABELS,
     GENDER_LABELS,
@@ -19,6 +25,8 @@ bp.add_url_rule("/<int:member_id>", "show", views.show)
 bp.add_url_rule("/<int:member_id>/edit", "edit", views.edit, methods=["GET", "POST"])
 bp.add_url_rule("/<int:member_id>/reveal", "reveal", views.reveal, methods=["POST"])
 bp.add_url_rule("/<int:member_id>/delete", "delete", views.delete, methods=["POST"])
+bp.add_url_rule("/deleted", "recently_deleted", views.recently_deleted)
+bp.add_url_rule("/<int:member_id>/restore", "restore", views.restore, methods=["POST"])
 bp.add_url_rule("/export", "export", views.export)
 bp.add_url_rule("/me", "me", views.me, methods=["GET", "POST"])
 bp.add_url_rule("/me/data", "my_data", personal_data_views.my_data)
@@ -83,6 +91,9 @@ households_bp.add_url_rule("/", "index", views.households)
 households_bp.add_url_rule("/new", "new", views.household_new, methods=["GET", "POST"])
 households_bp.add_url_rule("/settings", "settings", views.settings, methods=["GET", "POST"])
 households_bp.add_url_rule("/<int:household_id>", "show", views.household_show)
+households_bp.add_url_rule(
+    "/<int:household_id>/restore", "restore", views.household_restore, methods=["POST"]
+)
 households_bp.add_url_rule(
     "/<int:household_id>/edit", "edit", views.household_edit, methods=["GET", "POST"]
 )

@@ -21,6 +21,7 @@ from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import CreatedAtMixin, UTCDateTime, string_enum
+from app.core.soft_delete import SoftDeleteMixin
 from app.extensions import db
 from app.members.pinyin import initials_default
 from tenants.models import TenantMixin
@@ -43,7 +44,7 @@ BACKBONE_TAGS = ("老党员", "老干部", "老模范", "老职工", "老长辈"
 DEFAULT_LINKED_HOUSEHOLD_LIMIT = 10
 
 
-class Household(TenantMixin, CreatedAtMixin, db.Model):
+class Household(TenantMixin, SoftDeleteMixin, CreatedAtMixin, db.Model):
     """户: an address with grid / building / unit; may be a central household (中心户) or be
     linked (联户) under exactly one central household.
 
@@ -83,12 +84,15 @@ class Household(TenantMixin, CreatedAtMixin, db.Model):
     is_central: Mapped[bool] = mapped_column(Boolean, default=False)
     central_household_id: Mapped[int | None] = mapped_column(Integer)
     central_link: Mapped[bool | None] = mapped_column(Boolean)
+    # While deleted: the links its deletion undid, put back on restore
+    # ({"members": [ids], "central_household_id": id}).
+    restore_links: Mapped[dict | None] = mapped_column(JSON)
 
     def __repr__(self) -> str:
         return f"<Household {self.id} {self.address}>"
 
 
-class Member(TenantMixin, CreatedAtMixin, db.Model):
+class Member(TenantMixin, SoftDeleteMixin, CreatedAtMixin, db.Model):
     """会员. The ID number (身份证号) and phone are encrypted at rest (app.core.crypto); keyed
     hashes find duplicates, and the masked forms are kept for lists that must not decrypt."""
 

@@ -20,6 +20,7 @@ from app.core import audit
 from app.core.i18n import local_date, local_datetime, money
 from app.core.models import utcnow
 from app.core.notifications import notify
+from app.core.soft_delete import INCLUDE_DELETED
 from app.core.spreadsheets import safe_cell
 from app.dues.models import Charge, Payment
 from app.events.models import Event, Registration, RegistrationStatus
@@ -280,7 +281,12 @@ def carry_out(request: PersonalDataRequest, *, by_id: int, note: str = "") -> No
     """Delete the member record and what hangs on it (activity participation, sign-ups for this
     association's events, the member role here). Dues payments stay as accounting records,
     with the payer's name only (their member link is cleared by the foreign key)."""
-    member = db.session.get(Member, request.member_id) if request.member_id else None
+    # A member the secretary deleted (restorable) is erased all the same.
+    member = (
+        db.session.get(Member, request.member_id, execution_options=INCLUDE_DELETED)
+        if request.member_id
+        else None
+    )
     _decide(request, DataRequestStatus.CARRIED_OUT, note, by_id)
     request.member_id = None
     db.session.flush()
@@ -298,7 +304,7 @@ def carry_out(request: PersonalDataRequest, *, by_id: int, note: str = "") -> No
             db.session.delete(membership)
         login = _login_of(member.user_id)
     audit.record("personal_data_deleted", association_id=member.association_id, target=request)
-    services.delete_member(member)
+    services.erase_member(member)
     if login:
         notify(
             login,

@@ -6,7 +6,7 @@ Services flush, never commit.
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, or_, select, update
@@ -14,7 +14,9 @@ from sqlalchemy import Select, case, func, or_, select, update
 from app.core import audit, crypto
 from app.core.clock import china_today
 from app.core.dates import date_problem
+from app.core.models import utcnow
 from app.core.pagination import Page, paginate_rows
+from app.core.soft_delete import INCLUDE_DELETED, RESTORABLE_FOR
 from app.extensions import db
 from app.members.idnumbers import (
     birth_date_of,
@@ -76,13 +78,24 @@ def check_duplicates(
     for field_name, column, value in checks:
         if value is None:
             continue
-        query = select(Member.id, Member.name).where(column == value)
+        # Deleted members still hold their numbers until they are purged.
+        query = (
+            select(Member.id, Member.name, Member.deleted_at)
+            .where(column == value)
+            .execution_options(**INCLUDE_DELETED)
+        )
         if exclude_id is not None:
             query = query.where(Member.id != exclude_id)
         existing = db.session.execute(query.limit(1)).first()
         if existing is None:
             continue
-        if field_name == "id_number":
+        if existing.deleted_at is not None:
+            message = _l(
+                "%(name)s, deleted recently, holds this number: restore the record from "
+                "Recently deleted instead.",
+                name=existing.name,
+            )
+        elif field_name == "id_number":
             message = _l(
                 "This ID number is already registered for %(name)s (member no. %(number)d).",
                 name=existing.name,
@@ -190,10 +203,67 @@ def update_contact_details(member: Member, *, phone: str | None) -> None:
 
 
 def delete_member(member: Member) -> None:
-    """Deletion on request (PIPL): the row and its encrypted fields go; the audit log keeps
-    only that a member was deleted."""
+    """The secretary's delete: the member leaves every list, search, figure and export at once,
+    and can be restored for 30 days (app.core.soft_delete), after which the purge job erases
+    the record. A deletion the member asks for (PIPL) is `erase_member`, at once."""
+    member.deleted_at = utcnow()
+    audit.record("member_deleted", association_id=member.association_id, target=member)
+    db.session.flush()
+
+
+def erase_member(member: Member) -> None:
+    """Deletion on request (PIPL) and the purge after the grace period: the row and its
+    encrypted fields go, with what hangs on it; the audit log keeps only that a member was
+    deleted."""
     db.session.delete(member)
     db.session.flush()
+
+
+def restore_member(member: Member) -> None:
+    """Put a deleted member back. Refused when another live record has since taken the ID
+    number or the phone (the register keeps each once)."""
+    for column, value in (
+        (Member.id_number_hash, member.id_number_hash),
+        (Member.phone_hash, member.phone_hash),
+    ):
+        if value is not None and db.session.scalar(
+            select(Member.name).where(column == value, Member.id != member.id)
+        ):
+            raise RegisterError(
+                _l(
+                    "Another member now holds this ID number or phone: %(name)s cannot be "
+                    "restored.",
+                    name=member.name,
+                )
+            )
+    member.deleted_at = None
+    audit.record("member_restored", association_id=member.association_id, target=member)
+    db.session.flush()
+
+
+def load_deleted_member(member_id: int) -> Member | None:
+    return db.session.scalar(
+        select(Member)
+        .where(Member.id == member_id, Member.deleted_at.is_not(None))
+        .execution_options(**INCLUDE_DELETED)
+    )
+
+
+def recently_deleted() -> tuple[list[Member], list[Household]]:
+    """The association's deleted members and households still restorable, newest first."""
+    members = db.session.scalars(
+        select(Member)
+        .where(Member.deleted_at.is_not(None))
+        .order_by(Member.deleted_at.desc(), Member.id.desc())
+        .execution_options(**INCLUDE_DELETED)
+    )
+    households = db.session.scalars(
+        select(Household)
+        .where(Household.deleted_at.is_not(None))
+        .order_by(Household.deleted_at.desc(), Household.id.desc())
+        .execution_options(**INCLUDE_DELETED)
+    )
+    return list(members), list(households)
 
 
 def load_member(member_id: int) -> Member | None:
@@ -338,13 +408,88 @@ def _apply_household(household: Household, data: HouseholdInput) -> None:
 
 
 def delete_household(household: Household) -> None:
+    """The secretary's delete: its members and its link to a central household are undone (and
+    remembered), and the household can be restored for 30 days; then the purge job erases it."""
     if household.is_central and linked_count(household.id):
         raise RegisterError(_l("Unlink its households before deleting a central household."))
+    member_ids = list(
+        db.session.scalars(select(Member.id).where(Member.household_id == household.id))
+    )
     db.session.execute(
         update(Member).where(Member.household_id == household.id).values(household_id=None)
     )
-    db.session.delete(household)
+    household.restore_links = {
+        "members": member_ids,
+        "central_household_id": household.central_household_id,
+    }
+    household.central_household_id = None
+    household.central_link = None
+    household.deleted_at = utcnow()
+    audit.record("household_deleted", association_id=household.association_id, target=household)
     db.session.flush()
+
+
+def restore_household(household: Household) -> None:
+    """Put a deleted household back, with those of its members who have no household now and
+    its link to its central household while that is still one (and has room)."""
+    links = household.restore_links or {}
+    household.deleted_at = None
+    household.restore_links = None
+    if links.get("members"):
+        db.session.execute(
+            update(Member)
+            .where(Member.id.in_(links["members"]), Member.household_id.is_(None))
+            .values(household_id=household.id)
+        )
+    central = (
+        load_household(links["central_household_id"]) if links.get("central_household_id") else None
+    )
+    if central is not None and central.is_central and linked_count(central.id) < linkage_limit():
+        household.central_household_id = central.id
+        household.central_link = True
+    audit.record("household_restored", association_id=household.association_id, target=household)
+    db.session.flush()
+
+
+def load_deleted_household(household_id: int) -> Household | None:
+    return db.session.scalar(
+        select(Household)
+        .where(Household.id == household_id, Household.deleted_at.is_not(None))
+        .execution_options(**INCLUDE_DELETED)
+    )
+
+
+def purge_deleted(now: datetime) -> tuple[int, int]:
+    """Erase the members and households deleted more than 30 days before `now` (in the
+    caller's scope); returns how many of each."""
+    cutoff = now - RESTORABLE_FOR
+    members = list(
+        db.session.scalars(
+            select(Member)
+            .where(Member.deleted_at.is_not(None), Member.deleted_at < cutoff)
+            .execution_options(**INCLUDE_DELETED)
+        )
+    )
+    for member in members:
+        erase_member(member)
+    households = list(
+        db.session.scalars(
+            select(Household)
+            .where(Household.deleted_at.is_not(None), Household.deleted_at < cutoff)
+            .execution_options(**INCLUDE_DELETED)
+        )
+    )
+    for household in households:
+        # Members deleted with it, or linked since by an import, keep no pointer to it.
+        db.session.execute(
+            update(Member)
+            .where(Member.household_id == household.id)
+            .values(household_id=None)
+            .execution_options(**INCLUDE_DELETED)
+        )
+        db.session.delete(household)
+    db.session.flush()
+    return len(members), len(households)
 
 
 def linkage_limit() -> int:

@@ -207,8 +207,35 @@ def delete(member_id: int):
     member = _member_or_404(member_id)
     name = member.name
     services.delete_member(member)
-    flash(_("%(name)s has been deleted from the register.", name=name), "success")
+    flash(
+        _(
+            "%(name)s has been deleted from the register. You can restore the record from "
+            "Recently deleted for 30 days.",
+            name=name,
+        ),
+        "success",
+    )
     return redirect(url_for("members.index"), 303)
+
+
+@secretary_only
+def recently_deleted():
+    members, households = services.recently_deleted()
+    return render("members/recently_deleted.html", members=members, households=households)
+
+
+@secretary_only
+def restore(member_id: int):
+    member = services.load_deleted_member(member_id)
+    if member is None:
+        abort(404)
+    try:
+        services.restore_member(member)
+    except services.RegisterError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("members.recently_deleted"), 303)
+    flash(_("%(name)s is back in the register.", name=member.name), "success")
+    return redirect(url_for("members.show", member_id=member.id), 303)
 
 
 @can_read_registers
@@ -676,8 +703,21 @@ def household_delete(household_id: int):
     except services.RegisterError as error:
         flash(str(error.message), "error")
         return redirect(url_for("households.show", household_id=household.id), 303)
-    flash(_("The household has been deleted."), "success")
+    flash(
+        _("The household has been deleted. You can restore it from Recently deleted for 30 days."),
+        "success",
+    )
     return redirect(url_for("households.index"), 303)
+
+
+@secretary_only
+def household_restore(household_id: int):
+    household = services.load_deleted_household(household_id)
+    if household is None:
+        abort(404)
+    services.restore_household(household)
+    flash(_("The household %(address)s is back.", address=household.address), "success")
+    return redirect(url_for("households.show", household_id=household.id), 303)
 
 
 @secretary_only

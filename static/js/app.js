@@ -26,3 +26,21 @@ document.addEventListener("click", (event) => {
   const target = event.target instanceof Element ? event.target.closest("[data-print]") : null;
   if (target) window.print();
 });
+
+// Lists as cards on a phone (static/css/app.css, `table.table-cards`): each cell is labelled with
+// its column's header, which the card shows in front of the value. Cells that already carry a
+// data-label keep theirs; htmx-swapped lists are labelled as they arrive.
+function labelCardCells(root) {
+  root.querySelectorAll("table.table-cards").forEach((table) => {
+    const headers = Array.from(table.querySelectorAll("thead th"), (th) => th.textContent.trim());
+    table.querySelectorAll("tbody tr").forEach((row) => {
+      let column = 0;
+      Array.from(row.cells).forEach((cell) => {
+        if (!cell.hasAttribute("data-label") && headers[column]) cell.dataset.label = headers[column];
+        column += cell.colSpan || 1;
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", () => labelCardCells(document));
+document.addEventListener("htmx:afterSettle", (event) => labelCardCells(event.target));

@@ -226,10 +226,10 @@ def test_a_member_cannot_write_the_request_through_the_service_for_someone_else(
     assert _moves() == []
 
 
-def test_deleting_the_member_removes_her_requests(world, client_for, her):
+def test_erasing_the_member_removes_her_requests(world, client_for, her):
     _ask(client_for(world.member_a1.login))
     with tenant_context(scope_for(world.village_a1, writable=True)):
-        services.delete_member(services.load_member(her))
+        services.erase_member(services.load_member(her))
         db.session.commit()
     assert _moves() == []
 

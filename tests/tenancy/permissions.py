@@ -31,6 +31,10 @@ TENANT_ROUTES = {
     ("members.edit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("members.reveal", "POST"): {"secretary": 200, "member": 403, "auditor": 403},
     ("members.delete", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    # Undo (issue 18): the secretary's "recently deleted" page; the swept member and household
+    # are live, so there is nothing of theirs to restore (404).
+    ("members.recently_deleted", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("members.restore", "POST"): {"secretary": 404, "member": 403, "auditor": 403},
     ("members.export", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("members.me", "GET"): {"secretary": 200, "member": 200, "auditor": 403},
     ("members.me", "POST"): {"secretary": 404, "member": 404, "auditor": 403},
@@ -72,6 +76,7 @@ TENANT_ROUTES = {
     ("households.unlink", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("households.visit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("households.delete", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("households.restore", "POST"): {"secretary": 404, "member": 403, "auditor": 403},
     # Uploaded files (issue 4): activity photos and evidence are staff-level reads.
     ("files.download", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("files.thumbnail", "GET"): {"secretary": 200, "member": 403, "auditor": 200},

@@ -1,0 +1,51 @@
+"""Soft deletion for the registers: a deleted row keeps its data for a grace period (restorable by
+the secretary), and every ORM query of the app leaves it out unless it asks for deleted rows.
+
+`hide_deleted` adds `deleted_at IS NULL` for every `SoftDeleteMixin` entity of a SELECT — selected,
+joined (in the ON clause of an outer join) or in a subquery — so lists, searches, figures and
+exports count only live rows without each of them saying so. Relationship loads and writes are
+left alone (a live row pointing at a deleted one still loads it; a bulk update reaches both).
+Queries for the deleted rows themselves (the "recently deleted" page, restore, the purge job)
+pass `execution_options(include_deleted=True)`.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+
+from app.core.models import UTCDateTime
+
+# How long a deleted member or household can be restored before the purge job erases it.
+RESTORABLE_FOR = timedelta(days=30)
+INCLUDE_DELETED = {"include_deleted": True}
+
+
+class SoftDeleteMixin:
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def restorable_until(self) -> datetime | None:
+        return self.deleted_at + RESTORABLE_FOR if self.deleted_at is not None else None
+
+
+def hide_deleted(state: ORMExecuteState) -> None:
+    if (
+        not state.is_select
+        or state.is_column_load
+        or state.is_relationship_load
+        or state.execution_options.get("include_deleted")
+    ):
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            SoftDeleteMixin,
+            lambda cls: cls.deleted_at.is_(None),
+            include_aliases=True,
+            propagate_to_loaders=False,
+        )
+    )
+
+
+def install(session_class: type[Session]) -> None:
+    event.listen(session_class, "do_orm_execute", hide_deleted)
