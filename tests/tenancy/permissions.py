@@ -152,6 +152,7 @@ TENANT_ROUTES = {
     ("events.checkin", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("events.toggle_checkin", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("events.walk_in", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("events.scan", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("events.record", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("events.calendar", "GET"): {"secretary": 200, "member": 200, "auditor": 200},
     # Volunteers (issue 5): everyone with access sees shifts and gaps; registers-level reads of
