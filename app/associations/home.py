@@ -80,9 +80,7 @@ def _first_steps(association: Association, user_id: int) -> list[Step]:
         checks["members"] = select(Member.id)
         checks["households"] = select(Household.id)
     else:
-        checks["children"] = select(Association.id).where(
-            Association.parent_id == association.id
-        )
+        checks["children"] = select(Association.id).where(Association.parent_id == association.id)
     checks["activities"] = select(Activity.id)
     checks["events"] = select(Event.id)
     if association.kind.is_grassroots:
@@ -90,9 +88,11 @@ def _first_steps(association: Association, user_id: int) -> list[Step]:
     # Someone besides the signed-in user holds a role here, or has been invited to.
     checks["team"] = select(Membership.id).where(Membership.user_id != user_id)
     checks["invited"] = select(Invitation.id)
-    found = db.session.execute(
-        select(*(check.exists().label(key) for key, check in checks.items()))
-    ).one()._asdict()
+    found = (
+        db.session.execute(select(*(check.exists().label(key) for key, check in checks.items())))
+        .one()
+        ._asdict()
+    )
     found["team"] = found["team"] or found.pop("invited")
     found.pop("invited", None)
     return [Step("population", association.served_population is not None)] + [
@@ -197,9 +197,7 @@ def member_home(association: Association, user_id: int, *, now: datetime | None 
         )
     )
     token = (
-        card_token(
-            membership_id=membership.id, user_id=user_id, association_id=association.id
-        )
+        card_token(membership_id=membership.id, user_id=user_id, association_id=association.id)
         if membership is not None
         else None
     )
@@ -261,4 +259,3 @@ def shows_oversight(access: Access, association: Association) -> bool:
 
 def shows_member_home(access: Access) -> bool:
     return access.own_role is not None and not access.can_read_registers
-

@@ -47,7 +47,9 @@ def test_every_today_tile_opens_its_list(world, make_client):
     for testid in ("tile-activities-quarter", "tile-returned", "tile-tasks", "tile-arrears"):
         assert client.get(_tile_link(html, testid)).status_code == 200
 
-    event = factories.create_event(world.village_a1, "健康讲座", starts_at=utcnow() + timedelta(days=2))
+    event = factories.create_event(
+        world.village_a1, "健康讲座", starts_at=utcnow() + timedelta(days=2)
+    )
     html = _home(client, world.village_a1)
     assert _tile_link(html, "tile-next-event") == f"/a/{slug}/events/{event.id}"
     assert "健康讲座" in html
