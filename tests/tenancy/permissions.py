@@ -95,6 +95,7 @@ TENANT_ROUTES = {
     ("checklist.submit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("checklist.withdraw", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("checklist.review", "POST"): {"secretary": 403, "member": 403, "auditor": 422},
+    ("checklist.review_many", "POST"): {"secretary": 403, "member": 403, "auditor": 422},
     # Setting up the associations below (issue 8).
     ("associations.children", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("associations.create_child", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
