@@ -73,3 +73,43 @@ def test_an_auditor_sees_problems_review_queue_and_overdue_tasks(world, make_cli
     assert _tile_link(html, "tile-review-queue") == f"/a/{slug}/oversight/reviews"
     assert _tile_link(html, "tile-overdue") == f"/a/{slug}/oversight/tasks?state=overdue"
     assert 'data-testid="home-today"' not in html
+
+
+def _queries(count_queries, client, url) -> int:
+    client.get(url)  # the first request also stores what the session learns once
+    with count_queries() as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+def test_each_home_page_runs_a_fixed_number_of_queries(world, make_client, count_queries):
+    from tests.factories import create_event, create_member, create_task
+
+    create_event(world.village_a1, "第一场", starts_at=utcnow() + timedelta(days=1))
+    village = f"/a/{world.village_a1.slug}/"
+    county = f"/a/{world.county.slug}/"
+    secretary = make_client(world.secretary_a1.login)
+    member = make_client(world.member_a1.login)
+    auditor = make_client(world.county_auditor.login)
+    before = {
+        "secretary": _queries(count_queries, secretary, village),
+        "member": _queries(count_queries, member, village),
+        "auditor": _queries(count_queries, auditor, county),
+    }
+    events = []
+    for i in range(6):
+        create_member(world.village_a1, f"会员{i}")
+        events.append(
+            create_event(world.village_a1, f"活动{i}", starts_at=utcnow() + timedelta(days=i + 2))
+        )
+        create_task(world.village_a1, opened_by=world.township_a_secretary, title=f"整改{i}")
+    for event in events[:3]:
+        assert (
+            member.post(f"/a/{world.village_a1.slug}/events/{event.id}/signup").status_code == 303
+        )
+    after = {
+        "secretary": _queries(count_queries, secretary, village),
+        "member": _queries(count_queries, member, village),
+        "auditor": _queries(count_queries, auditor, county),
+    }
+    assert after == before, after
