@@ -113,3 +113,27 @@ def test_each_home_page_runs_a_fixed_number_of_queries(world, make_client, count
         "auditor": _queries(count_queries, auditor, county),
     }
     assert after == before, after
+
+
+def test_every_dashboard_tile_opens_its_list(world, make_client):
+    for login, slug in (
+        (world.secretary_a1.login, world.village_a1.slug),
+        (world.county_auditor.login, world.county.slug),
+    ):
+        client = make_client(login)
+        html = client.get(f"/a/{slug}/dashboard/").text
+        tiles = dict(
+            re.findall(
+                r'<a class="tile tile-link" data-testid="(tile-[a-z]+)" href="([^"]+)"', html
+            )
+        )
+        assert {"tile-associations", "tile-members", "tile-activities", "tile-checklist"} <= set(
+            tiles
+        )
+        assert html.count('class="tile"') == 0  # no tile that leads nowhere
+        for href in tiles.values():
+            assert client.get(href.replace("&amp;", "&")).status_code == 200, href
+        if slug == world.village_a1.slug:
+            assert tiles["tile-members"] == f"/a/{slug}/members/"
+        else:
+            assert "target=members" in tiles["tile-members"]
