@@ -467,4 +467,3 @@ def review_items(
         review_item(association, item_id, reviewer_id=reviewer_id, accept=True, comment="")
         for item_id in ids
     ]
-

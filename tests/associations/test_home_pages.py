@@ -22,10 +22,12 @@ def _tile_link(html: str, testid: str) -> str:
 
 
 def test_a_new_secretary_sees_first_steps_that_tick_themselves(world, make_client):
+    factories.create_member(world.village_a1, "李四")  # another association's data counts not
     client = make_client(world.secretary_a2.login)
     html = _home(client, world.village_a2)
     assert 'data-testid="home-today"' in html
     assert 'data-testid="step-members" data-done="no"' in html
+    assert 'data-testid="step-team" data-done="no"' in html  # village_a1 has staff, not this one
     assert 'data-testid="step-population" data-done="yes"' in html  # the world sets it
 
     factories.create_member(world.village_a2, "王五")
@@ -137,3 +139,9 @@ def test_every_dashboard_tile_opens_its_list(world, make_client):
             assert tiles["tile-members"] == f"/a/{slug}/members/"
         else:
             assert "target=members" in tiles["tile-members"]
+
+
+def test_staff_see_today_but_the_first_steps_are_the_secretarys(world, make_client):
+    html = _home(make_client(world.staff_a1.login), world.village_a1)
+    assert 'data-testid="home-today"' in html
+    assert 'data-testid="first-steps"' not in html
