@@ -9,6 +9,7 @@ from app.accounts import second_factor
 from app.accounts import services as accounts
 from app.accounts.forms import InvitationForm
 from app.accounts.models import Invitation, User
+from app.associations import home as home_pages
 from app.associations import people as people_service
 from app.associations import services
 from app.associations import settings as settings_service
@@ -23,12 +24,24 @@ from tenants.models import Membership, Role
 
 @can_read
 def home():
+    """The home page by role: the secretary's "today", a member's own page, a higher level's
+    oversight (app/associations/home.py)."""
     association = g.association
+    access = g.access
     return render(
         "associations/home.html",
         association=association,
-        ancestry=services.visible_ancestry(g.access),
+        ancestry=services.visible_ancestry(access),
         children=services.children_with_counts(association),
+        today=home_pages.secretary_today(association, current_user.id)
+        if home_pages.shows_today(access)
+        else None,
+        mine=home_pages.member_home(association, current_user.id)
+        if home_pages.shows_member_home(access)
+        else None,
+        overseeing=home_pages.oversight_home(association, current_user.id)
+        if home_pages.shows_oversight(access, association)
+        else None,
     )
 
 

@@ -452,3 +452,18 @@ def review_item(
         )
         db.session.flush()
     return item
+
+
+def review_items(
+    association: Association, item_ids: list[int], *, reviewer_id: int
+) -> list[ChecklistItem]:
+    """Accept several submitted items at once (review in one go): each is reviewed as by
+    `review_item`, with its own history entry and audit record; all or nothing (the first
+    refusal raises and the request rolls back)."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        raise ChecklistError(_l("Choose the items to accept."))
+    return [
+        review_item(association, item_id, reviewer_id=reviewer_id, accept=True, comment="")
+        for item_id in ids
+    ]

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.checklist import services
+from app.checklist import notices, services
 from app.checklist.forms import EvidenceForm, NoteForm, ReviewForm, SubmitForm
 from app.checklist.models import ChecklistEvidence, ChecklistItem
 from app.core.audit import record_denial
@@ -137,6 +137,7 @@ def submit():
         submitted = services.submit(year, user_id=current_user.id)
     except services.ChecklistError as error:
         return _refused(error, year)
+    notices.items_submitted(g.association, year, submitted)
     flash(_("%(n)d item(s) submitted for review.", n=len(submitted)), "success")
     return _back(year)
 
@@ -183,5 +184,29 @@ def review(item_id: int):
     if form.decision.data == "accept":
         flash(_("Item %(n)d accepted.", n=item.number), "success")
     else:
+        notices.item_sent_back(g.association, item, g.access.oversight_from)
         flash(_("Item %(n)d sent back.", n=item.number), "success")
+    return _back(year)
+
+
+@can_read_registers
+def review_many():
+    """Accept several submitted items in one go (each recorded as its own review)."""
+    if not may_review(g.access):
+        record_denial(association_id=g.association.id, reason="review needs oversight")
+        abort(403)
+    year = _year()
+    item_ids = request.form.getlist("item_id", type=int)
+    try:
+        accepted = services.review_items(g.association, item_ids, reviewer_id=current_user.id)
+    except services.ChecklistError as error:
+        return _refused(error, year)
+    flash(
+        _(
+            "%(n)d item(s) accepted: %(items)s.",
+            n=len(accepted),
+            items=", ".join(str(item.number) for item in accepted),
+        ),
+        "success",
+    )
     return _back(year)

@@ -12,6 +12,7 @@ bp.add_url_rule("/<int:event_id>/edit", "edit", views.edit, methods=["GET", "POS
 bp.add_url_rule("/<int:event_id>/signup", "signup", views.signup, methods=["POST"])
 bp.add_url_rule("/<int:event_id>/cancel", "cancel", views.cancel, methods=["POST"])
 bp.add_url_rule("/<int:event_id>/checkin", "checkin", views.checkin)
+bp.add_url_rule("/<int:event_id>/checkin/scan", "scan", views.scan, methods=["POST"])
 bp.add_url_rule(
     "/<int:event_id>/checkin/<int:registration_id>",
     "toggle_checkin",

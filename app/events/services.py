@@ -24,11 +24,13 @@ from app.activities.models import ActivityType
 from app.core.clock import CHINA
 from app.core.dates import date_problem
 from app.core.notifications import notify_after_commit
+from app.events.checkin_card import read_card
 from app.events.models import Event, EventScope, Registration, RegistrationStatus
 from app.extensions import db
 from app.members.models import Member
+from app.members.pinyin import pinyin_initials
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
-from tenants.models import Association
+from tenants.models import Association, Membership
 
 MAX_CAPACITY = 100_000
 
@@ -437,6 +439,75 @@ def add_walk_in(event: Event, name: str, *, now: datetime) -> Registration:
     db.session.add(registration)
     db.session.flush()
     return registration
+
+
+@dataclass(frozen=True)
+class CardCheckIn:
+    registration: Registration
+    already: bool  # she had been checked in before this scan
+
+
+def check_in_by_card(event: Event, token: str, *, now: datetime) -> CardCheckIn:
+    """Tick the member whose check-in code was scanned (app/events/checkin_card.py) on the door
+    list of `event`: her place if she has one, else she is added as a walk-in. The code only
+    identifies her; the caller is the event's secretary or staff at the door. A member of an
+    association that may not come to the event, or a membership that has ended, is refused."""
+    holder = read_card(token)
+    if holder is None:
+        raise EventRefused(_l("This is not a member's check-in code."))
+    home = db.session.get(Association, holder.association_id)
+    if home is None or not may_sign_up(event, home):
+        raise EventRefused(
+            _l(
+                "This code belongs to a member of another association: "
+                "she cannot be checked in at this event."
+            )
+        )
+    with _writing(home.id, writable=False):
+        membership = db.session.scalar(
+            select(Membership).where(
+                Membership.id == holder.membership_id,
+                Membership.user_id == holder.user_id,
+            )
+        )
+    user = db.session.get(User, holder.user_id) if membership is not None else None
+    if user is None:
+        raise EventRefused(_l("This check-in code is no longer valid: the membership has ended."))
+    with _writing(event.association_id):
+        registration = db.session.scalar(
+            select(Registration).where(
+                Registration.event_id == event.id, Registration.user_id == user.id
+            )
+        )
+        if registration is not None and registration.status == RegistrationStatus.CONFIRMED:
+            if registration.checked_in_at is not None:
+                return CardCheckIn(registration, already=True)
+        elif registration is None:
+            registration = Registration(
+                event_id=event.id, user_id=user.id, walk_in=True, queued_at=now
+            )
+            db.session.add(registration)
+        else:  # on the waitlist, or cancelled: she came anyway
+            registration.walk_in = registration.status == RegistrationStatus.CANCELLED
+        registration.name = user.name
+        registration.home_association_id = home.id
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.checked_in_at = now
+        db.session.flush()
+        return CardCheckIn(registration, already=False)
+
+
+def door_search(registrations: list[Registration], text: str) -> list[Registration]:
+    """The door list narrowed to names containing `text` or whose pinyin initials start with
+    it (张三 → "zs"), for finding someone whose code cannot be scanned."""
+    text = text.strip().lower()[:40]
+    if not text:
+        return registrations
+    return [
+        r
+        for r in registrations
+        if text in r.name.lower() or pinyin_initials(r.name).startswith(text)
+    ]
 
 
 # --- after the event --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from app.core.views import can_read, can_write, render, require
 from app.events import services
 from app.events.forms import SCOPE_LABELS, EventForm, WalkInForm
 from app.events.models import Registration, RegistrationStatus
-from app.extensions import db
+from app.extensions import db, htmx
 
 has_role = require(lambda access: access.own_role is not None, "own role")
 
@@ -162,18 +162,59 @@ def cancel(event_id: int):
 @can_write
 def checkin(event_id: int):
     event = _own(event_id)
+    if htmx and not htmx.history_restore_request:
+        attending = services.attendance_list(event)
+        return render(
+            "events/_door_list.html",
+            event=event,
+            attending=services.door_search(attending, request.args.get("q", "")),
+        )
     return _door_page(event, WalkInForm())
 
 
 def _door_page(event, form, *, status=200):
     attending = services.attendance_list(event)
+    query = request.args.get("q", "")
     return render(
         "events/checkin.html",
         status=status,
         event=event,
+        attending=services.door_search(attending, query),
+        query=query,
+        checked=sum(1 for r in attending if r.checked_in_at),
+        total=len(attending),
+        form=form,
+    )
+
+
+@can_write
+def scan(event_id: int):
+    """A member's check-in code, read by the camera (static/js/checkin.js) or typed in."""
+    event = _own(event_id)
+    try:
+        result = services.check_in_by_card(event, request.form.get("token", ""), now=now())
+    except services.EventRefused as refused:
+        message, category, status = str(refused.message), "error", 422
+    else:
+        name = result.registration.name
+        if result.already:
+            message = _("%(name)s was already checked in.", name=name)
+        else:
+            message = _("%(name)s is checked in.", name=name)
+        category, status = "success", 200
+    if not htmx:
+        flash(message, category)
+        return redirect(url_for("events.checkin", event_id=event.id), 303)
+    attending = services.attendance_list(event)
+    return render(
+        "events/_scan_result.html",
+        status=status,
+        event=event,
+        message=message,
+        category=category,
         attending=attending,
         checked=sum(1 for r in attending if r.checked_in_at),
-        form=form,
+        total=len(attending),
     )
 
 

@@ -2,9 +2,24 @@
 // The content-security policy forbids inline handlers, so behaviour is declared with data
 // attributes and wired here: data-confirm (ask before submitting a form), data-autosubmit (submit
 // the form when a field changes), data-print (print the page).
+// From 1024 px the menu is a bar that stays open (no ☰ on a desktop); below, a ☰ drop-down that
+// closes after an htmx swap.
+const wideScreen = window.matchMedia("(min-width: 1024px)");
+
+function pinMenu() {
+  const menu = document.querySelector("details.menu");
+  if (!menu) return;
+  menu.classList.toggle("menu-pinned", wideScreen.matches);
+  menu.open = wideScreen.matches;
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", pinMenu);
+else pinMenu();
+wideScreen.addEventListener("change", pinMenu);
+
 document.addEventListener("htmx:afterSwap", () => {
   const menu = document.querySelector("details.menu");
-  if (menu) menu.open = false;
+  if (menu && !wideScreen.matches) menu.open = false;
 });
 
 document.addEventListener("submit", (event) => {

@@ -290,3 +290,93 @@ def test_a_village_secretary_cannot_take_over_the_operator_through_an_invitation
             select(AuditLog).where(AuditLog.action == "login", AuditLog.user_id == world.admin.id)
         ).all()
     assert logins == []
+
+
+# --- the member's check-in code (app/events/checkin_card.py) ------------------------------------
+# Not a link at all: the QR code on a member's home page only identifies her at the door of an
+# event of her own association (or one open to it from above). The table: who holds the code ×
+# where they use it → what it does. It never signs anyone in, never opens a page for its
+# holder, and only her association's secretary or staff can use it, to tick her name.
+CHECKIN_CARD_EXPECTED = {
+    ("own_secretary", "door_of_her_association"): "checks_her_in",
+    ("own_staff", "door_of_her_association"): "checks_her_in",
+    ("other_secretary", "door_of_his_association"): "refused_other_association",
+    ("other_secretary", "door_of_her_association"): "not_found",
+    ("the_member_herself", "door_of_her_association"): "forbidden",
+    ("auditor_above", "door_of_her_association"): "forbidden",
+    ("signed_out", "door_of_her_association"): "sign_in_asked",
+    ("signed_out", "as_a_sign_in_link"): "nothing_opens",
+    ("signed_out", "as_a_password"): "nothing_opens",
+}
+
+
+@pytest.mark.parametrize(("holder", "where"), sorted(CHECKIN_CARD_EXPECTED))
+def test_the_check_in_code_only_identifies_its_member_at_her_associations_door(
+    holder, where, world, make_client
+):
+    from app.events.checkin_card import card_token
+    from app.events.models import Registration
+    from tests.factories import create_event
+
+    expected = CHECKIN_CARD_EXPECTED[(holder, where)]
+    member, home = world.member_a1, world.village_a1
+    with UNSCOPED_BYPASS("test reads the member's membership"):
+        membership = db.session.scalar(
+            select(Membership).where(
+                Membership.user_id == member.id, Membership.association_id == home.id
+            )
+        )
+    token = card_token(membership_id=membership.id, user_id=member.id, association_id=home.id)
+    login = {
+        "own_secretary": world.secretary_a1.login,
+        "own_staff": world.staff_a1.login,
+        "other_secretary": world.secretary_a2.login,
+        "the_member_herself": member.login,
+        "auditor_above": world.county_auditor.login,
+        "signed_out": None,
+    }[holder]
+    client = make_client(login)
+    at = world.village_a2 if where == "door_of_his_association" else home
+    event = create_event(at)
+
+    if where == "as_a_sign_in_link":
+        for path in (f"/invite/{token}", f"/password/reset/{token}"):
+            assert client.get(path).status_code in (403, 404, 410)
+            client.post(path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+        assert verify_password(_user(member.login).password_hash, PASSWORD)
+        assert _signed_in_as(client) is None
+        return
+    if where == "as_a_password":
+        response = client.post("/login", {"login": member.login, "password": token})
+        assert response.status_code == 422
+        assert _signed_in_as(client) is None
+        return
+
+    response = client.post(
+        f"/a/{at.slug}/events/{event.id}/checkin/scan",
+        {"token": token},
+        headers={"HX-Request": "true"},
+    )
+    with UNSCOPED_BYPASS("test reads the door list"):
+        checked = db.session.scalars(
+            select(Registration.user_id).where(
+                Registration.event_id == event.id, Registration.checked_in_at.is_not(None)
+            )
+        ).all()
+    if expected == "checks_her_in":
+        assert response.status_code == 200 and checked == [member.id]
+    else:
+        assert checked == []
+        assert (
+            response.status_code
+            == {
+                "refused_other_association": 422,
+                "not_found": 404,
+                "forbidden": 403,
+                "sign_in_asked": 302,
+            }[expected]
+        )
+        if expected == "refused_other_association":
+            assert "其他协会的会员" in response.text
+    # Whatever happened, the holder is still who they were: the code is no identity.
+    assert _signed_in_as(client) == login

@@ -24,7 +24,7 @@ def e2e_login(page, live_server, login: str, password: str = PASSWORD) -> None:
 
 
 def open_menu(page) -> None:
-    """The navigation sits behind the ☰ menu at every width."""
+    """The navigation sits behind the ☰ menu on a phone; from 1024 px it is an open bar."""
     menu = page.locator("details.menu")
     if not menu.evaluate("element => element.open"):
         page.click("details.menu > summary")

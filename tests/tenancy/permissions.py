@@ -118,6 +118,7 @@ TENANT_ROUTES = {
     ("assessments.export", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("assessments.statement", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("assessments.sign_statement", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("checklist.review_many", "POST"): {"secretary": 403, "member": 403, "auditor": 422},
     # Setting up the associations below (issue 8).
     ("associations.children", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("associations.create_child", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
@@ -175,6 +176,7 @@ TENANT_ROUTES = {
     ("events.checkin", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("events.toggle_checkin", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("events.walk_in", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("events.scan", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
     ("events.record", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("events.calendar", "GET"): {"secretary": 200, "member": 200, "auditor": 200},
     # Volunteers (issue 5): everyone with access sees shifts and gaps; registers-level reads of
