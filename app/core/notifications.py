@@ -12,11 +12,16 @@ import sys
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.models import User
 from app.core.jobs import job
 from app.core.models import after_transaction
 from app.extensions import db
+from tenants.context import scope_for, tenant_context
+from tenants.models import Association, Membership, Role
 
 log = logging.getLogger("xiehui.notifications")
 
@@ -118,3 +123,27 @@ def _install_session_hooks() -> None:
 
 def init_app(app) -> None:
     app.extensions["notifications"] = BACKENDS[app.config["NOTIFICATION_BACKEND"]]()
+
+
+def secretaries_of(association: Association) -> list[User]:
+    """The association's secretaries with an active login, in id order."""
+    # Memberships first, on their own: the tenant scope applies to the entities a query
+    # selects, so `select(User).join(Membership)` would find every association's secretaries.
+    with tenant_context(scope_for(association, writable=False)):
+        user_ids = list(
+            db.session.scalars(select(Membership.user_id).where(Membership.role == Role.SECRETARY))
+        )
+    return list(
+        db.session.scalars(
+            select(User).where(User.id.in_(user_ids), User.disabled_at.is_(None)).order_by(User.id)
+        )
+    )
+
+
+def notify_users(users: list[User], write) -> None:
+    """One message per user (once per login), in the user's language, after the commit;
+    `write()` returns (subject, body)."""
+    for user in {user.login: user for user in users}.values():
+        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            subject, body = write()
+        notify_after_commit(user.login, subject, body)
