@@ -3,7 +3,9 @@
 from flask import Blueprint
 
 from app.governance import public, survey_views, views
-from app.governance.services import COMMENT_STATE_LABELS, STATE_LABELS
+from app.governance.services import COMMENT_STATE_LABELS, STATE_LABELS, CycleFigures, cycle_below
+from tenants.context import subtree_reads
+from tenants.models import Association
 
 bp = Blueprint("governance", __name__, url_prefix="/a/<slug>/governance")
 bp.add_url_rule("/plan", "plan", views.plan)
@@ -53,6 +55,17 @@ bp.add_url_rule(
     "/supervision-comments", "comment_on_plan", survey_views.comment_on_plan, methods=["POST"]
 )
 bp.add_app_template_global(STATE_LABELS.get, "commitment_state_label")
+
+
+@bp.app_template_global("governance_cycle")
+def governance_cycle(association: Association, year: int) -> CycleFigures:
+    """The dashboard's hook (templates/governance/_dashboard_tile.html): plans and reports
+    published and the residents' satisfaction over the association's subtree in the year;
+    per child on the page it links to (governance.below). Five queries, whatever the tree."""
+    with subtree_reads():
+        return cycle_below(association, year)[1]
+
+
 bp.add_app_template_global(COMMENT_STATE_LABELS.get, "comment_state_label")
 
 # No `slug` argument: the tenant resolver (which sends anonymous users to the login page) leaves
