@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.governance import public, survey_views, views
+from app.governance import public, public_photos, survey_views, views
 from app.governance.services import COMMENT_STATE_LABELS, STATE_LABELS, CycleFigures, cycle_below
 from tenants.context import subtree_reads
 from tenants.models import Association
@@ -42,6 +42,13 @@ bp.add_url_rule("/report", "report", views.report)
 bp.add_url_rule("/report", "save_report", views.save_report, methods=["POST"])
 bp.add_url_rule("/report/publish", "publish_report", views.publish_report, methods=["POST"])
 bp.add_url_rule("/below", "below", survey_views.below)
+bp.add_url_rule("/photos/<int:photo_id>/public", "photo_publication", public_photos.publication)
+bp.add_url_rule(
+    "/photos/<int:photo_id>/public",
+    "set_photo_publication",
+    public_photos.set_publication,
+    methods=["POST"],
+)
 bp.add_url_rule("/survey", "survey", survey_views.survey)
 bp.add_url_rule("/survey/open", "open_survey", survey_views.open_survey, methods=["POST"])
 bp.add_url_rule("/survey/codes", "print_codes", survey_views.print_codes, methods=["POST"])
@@ -73,5 +80,6 @@ bp.add_app_template_global(COMMENT_STATE_LABELS.get, "comment_state_label")
 public_bp = Blueprint("public", __name__, url_prefix="/p")
 public_bp.add_url_rule("/<address>", "page", public.page)
 public_bp.add_url_rule("/<address>/notice.pdf", "notice", public.notice)
+public_bp.add_url_rule("/<address>/photos/<int:photo_id>.jpg", "photo", public.photo)
 public_bp.add_url_rule("/<address>/survey/phone", "send_code", public.send_code, methods=["POST"])
 public_bp.add_url_rule("/<address>/survey", "survey", public.survey, methods=["GET", "POST"])

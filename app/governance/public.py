@@ -3,7 +3,8 @@
 It shows the published plan of a year with each commitment's progress, the year's planned
 activities, and — where the secretary chose — the titles and dates of the year's activities
 and the dues collected in total. Nothing about a person: no names, phones, addresses, no
-per-person dues, no progress notes (free text that may name someone) and no files.
+per-person dues, no progress notes (free text that may name someone) and no files but the
+activity photos the secretary marked public (app/governance/public_photos.py).
 """
 
 from flask import Response, abort, current_app, request, url_for
@@ -21,6 +22,7 @@ from app.governance.forms import (
     show_problem,
 )
 from app.governance.notice import notice_pdf
+from app.governance.public_photos import public_photos, served_photo
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 from tenants.resolver import SLUG_SHAPE
@@ -52,6 +54,7 @@ def page(address: str):
         survey = services.survey_for(year)
         results = services.survey_results(survey) if survey else None
         comments = services.survey_comments(survey, published_only=True) if survey else []
+        photos = public_photos(year)
     return render(
         "governance/public.html",
         association=association,
@@ -72,7 +75,13 @@ def page(address: str):
         results=results,
         comments=comments,
         survey_open=survey is not None and china_today() <= survey.closes_on,
+        photos=photos,
     )
+
+
+def photo(address: str, photo_id: int):
+    """A photo the secretary marked public (its re-encoded thumbnail); 404 for any other."""
+    return served_photo(_association(address), photo_id)
 
 
 def _published_plan_and_survey(association: Association, year: int):
