@@ -10,6 +10,7 @@ activity photos the secretary marked public (app/governance/public_photos.py).
 from flask import Response, abort, current_app, request, url_for
 from sqlalchemy import select
 
+from app.core import crypto
 from app.core.clock import china_today
 from app.core.views import render
 from app.extensions import db, limiter
@@ -23,6 +24,7 @@ from app.governance.forms import (
 )
 from app.governance.notice import notice_pdf
 from app.governance.public_photos import public_photos, served_photo
+from app.members.idnumbers import validate_phone
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 from tenants.resolver import SLUG_SHAPE
@@ -96,6 +98,37 @@ def _survey_limit() -> str:
     return current_app.config.get("RATELIMIT_SURVEY", "30 per hour")
 
 
+def _survey_phone_limit() -> str:
+    return current_app.config.get("RATELIMIT_SURVEY_PHONE", "5 per hour")
+
+
+def _form_phone_hash() -> str | None:
+    try:
+        return crypto.lookup_hash("survey-limit:" + validate_phone(request.form.get("phone", "")))
+    except ValueError:
+        return None
+
+
+def _survey_phone_key() -> str:
+    """Per phone number, whatever the survey, association or address: the codes texted to one
+    number are counted per hour (each code then allows five guesses, so guessing with one
+    number is bounded per hour too)."""
+    return f"survey-phone:{_form_phone_hash()}"
+
+
+def _without_phone() -> bool:
+    return _form_phone_hash() is None
+
+
+def _survey_year() -> int:
+    """The survey asked for by its year (?year= on the page, the form's year when posted),
+    else the latest one; 404 when there is none."""
+    year = request.values.get("year", type=int) or services.latest_survey_year()
+    if year is None or not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
 def _survey_form_page(association, plan, survey, form, *, status=200, phone_form=None, sent=False):
     return render(
         "governance/survey_public.html",
@@ -127,9 +160,7 @@ def survey(address: str):
     slows guessing."""
     association = _association(address)
     with tenant_context(scope_for(association, writable=request.method == "POST")):
-        year = services.latest_survey_year()
-        if year is None:
-            abort(404)
+        year = _survey_year()
         plan, survey = _published_plan_and_survey(association, year)
         form = AnswerForm()
         if request.method == "GET":
@@ -161,13 +192,13 @@ def survey(address: str):
 
 
 @limiter.limit(_survey_limit)
+@limiter.limit(_survey_phone_limit, key_func=_survey_phone_key, exempt_when=_without_phone)
 def send_code(address: str):
-    """Text an evaluation code to a resident's phone (rate-limited per IP and per phone)."""
+    """Text an evaluation code to a resident's phone (rate-limited per IP, and per phone per
+    hour across every survey: RATELIMIT_SURVEY_PHONE)."""
     association = _association(address)
     with tenant_context(scope_for(association, writable=True)):
-        year = services.latest_survey_year()
-        if year is None:
-            abort(404)
+        year = _survey_year()
         plan, survey = _published_plan_and_survey(association, year)
         phone_form = PhoneForm()
         form = AnswerForm(formdata=None, phone=phone_form.phone.data)
@@ -216,7 +247,7 @@ def notice(address: str):
         else None,
         results=results,
         page_url=url_for("public.page", address=association.slug, year=year, _external=True),
-        survey_url=url_for("public.survey", address=association.slug, _external=True)
+        survey_url=url_for("public.survey", address=association.slug, year=year, _external=True)
         if survey is not None and today <= survey.closes_on
         else None,
     )
