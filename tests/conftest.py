@@ -265,6 +265,24 @@ def outbox(app):
     return app.extensions["notifications"].outbox
 
 
+@pytest.fixture
+def sms_notices(app):
+    """A reader of the SMS outbox: [(phone, text)] in order. Notices by SMS wait there for the
+    outbox job (app/core/notifications.py: notify_person), whatever the time of day."""
+    from sqlalchemy import select
+
+    from app.core import crypto
+    from app.core.sms_outbox import SmsMessage
+
+    def read() -> list[tuple[str, str]]:
+        rows = db.session.scalars(select(SmsMessage).order_by(SmsMessage.id))
+        found = [(crypto.decrypt(row.phone_encrypted), row.text) for row in rows]
+        db.session.rollback()
+        return found
+
+    return read
+
+
 def csrf_token_for(client) -> str:
     """The token Flask-WTF would render into a form for this client's session."""
     with client.session_transaction() as session:

@@ -203,7 +203,12 @@ def _flag_a_burst(survey: Survey, today: date) -> None:
             ),
         )
 
-    notify_users(readers, write)
+    notify_users(
+        readers,
+        write,
+        key=f"survey-burst:{survey.id}:{today.isoformat()}",
+        association_id=survey.association_id,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """Who hears of a rectification task when it changes hands, and what they are told.
 
-Each function is called by a service after its writes are flushed; the messages leave once the
-request commits (`notify_users`). A message names associations, the task's title, its
-deadline and the address of its page, never a person's data; free text typed by a person (a title,
-a comment) has any ID or mobile number in it masked first.
+Each function is called by a service after its writes are flushed; each message goes by the
+recipient's channel once the request commits (`notify_users`). A message names associations, the
+task's title, its deadline and the address of its page, never a person's data; free text typed by
+a person (a title, a comment) has any ID or mobile number in it masked first.
 """
 
 import re
+import secrets
 
 from flask_babel import gettext as _
 
@@ -32,13 +33,21 @@ def task_path(target: Association, task: RectificationTask) -> str:
     return absolute_url("oversight.task", slug=target.slug, task_id=task.id)
 
 
+def _action_key(kind: str, task: RectificationTask) -> str:
+    """One key per action on the task (a task may be answered and sent back several times):
+    the notice of one action goes once, to each recipient."""
+    return f"{kind}:{task.id}:{secrets.token_hex(6)}"
+
+
 def task_opened(task: RectificationTask, target: Association, opener: Association) -> None:
     """To every secretary of the target: who opened it, what is wrong, by when, where."""
     title = without_personal_numbers(task.title)
     path = task_path(target, task)
     notify_users(
         secretaries_of(target),
-        lambda: (
+        key=_action_key("task-opened", task),
+        association_id=opener.id,
+        write=lambda: (
             _("Rectification task from %(opener)s: %(title)s", opener=opener.name, title=title),
             _(
                 "%(opener)s has opened a rectification task for %(target)s: %(title)s. "
@@ -62,7 +71,9 @@ def task_answered(task: RectificationTask, target: Association) -> None:
     path = task_path(target, task)
     notify_users(
         [opener],
-        lambda: (
+        key=_action_key("task-answered", task),
+        association_id=target.id,
+        write=lambda: (
             _("Rectification task answered: %(title)s", title=title),
             _(
                 "%(target)s has answered the rectification task “%(title)s”. "
@@ -116,4 +127,9 @@ def task_decided(
                 ),
             )
 
-    notify_users(secretaries_of(target), write)
+    notify_users(
+        secretaries_of(target),
+        write,
+        key=_action_key("task-decided", task),
+        association_id=decider.id,
+    )

@@ -22,6 +22,12 @@ TENANT_ROUTES = {
     ("associations.sms_usage", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("associations.group_message", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("associations.group_message", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("associations.group_message_status", "GET"): {
+        "secretary": 200,
+        "member": 403,
+        "auditor": 403,
+    },
+    ("associations.record_consent", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     # Member and household registers (app/members/).
     ("members.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("members.new", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
