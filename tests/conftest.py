@@ -275,10 +275,11 @@ def sms_notices(app):
     from app.core.sms_outbox import SmsMessage
 
     def read() -> list[tuple[str, str]]:
-        rows = db.session.scalars(select(SmsMessage).order_by(SmsMessage.id))
-        found = [(crypto.decrypt(row.phone_encrypted), row.text) for row in rows]
-        db.session.rollback()
-        return found
+        # Columns, not rows, and no commit or rollback: the test's own objects stay loaded.
+        rows = db.session.execute(
+            select(SmsMessage.phone_encrypted, SmsMessage.text).order_by(SmsMessage.id)
+        )
+        return [(crypto.decrypt(phone), text) for phone, text in rows]
 
     return read
 

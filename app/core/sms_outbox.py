@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    inspect,
     select,
     update,
 )
@@ -345,10 +346,24 @@ BATCH = 200
 
 def dispatch(*messages: SmsMessage) -> None:
     """After the commit that saved them: hand queued messages to the background job, in
-    batches (one job per BATCH messages, not one per message)."""
-    ids = [message.id for message in messages if message.status == SmsStatus.QUEUED]
-    for start in range(0, len(ids), BATCH):
-        deliver_sms_batch(ids[start : start + BATCH])
+    batches (one job per BATCH messages, not one per message). The commit expired the rows:
+    their ids come from the identity map and their statuses from one query per 900, not one
+    load per row."""
+    ids = [inspect(message).identity[0] for message in messages]
+    queued: list[int] = []
+    for start in range(0, len(ids), 900):
+        queued.extend(
+            db.session.scalars(
+                select(SmsMessage.id)
+                .where(
+                    SmsMessage.id.in_(ids[start : start + 900]),
+                    SmsMessage.status == SmsStatus.QUEUED,
+                )
+                .order_by(SmsMessage.id)
+            )
+        )
+    for start in range(0, len(queued), BATCH):
+        deliver_sms_batch(queued[start : start + BATCH])
 
 
 def next_morning(now: datetime) -> datetime | None:

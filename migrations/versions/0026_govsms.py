@@ -63,7 +63,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_consents")),
         sa.UniqueConstraint(
-            "association_id", "phone_hash", name=op.f("uq_sms_consents_association_id")
+            "association_id", "phone_hash", name=op.f("uq_sms_consents_association_id_phone_hash")
         ),
     )
     op.create_index(op.f("ix_sms_consents_association_id"), "sms_consents", ["association_id"])

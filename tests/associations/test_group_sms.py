@@ -78,7 +78,7 @@ def test_messages_to_an_event_a_team_and_a_central_household_with_each_recipient
 
     # An event: a confirmed member (register phone), a waitlisted one with a mobile login,
     # a cancelled one (left out).
-    event = factories.create_event(village, "健康讲座")
+    event_id = factories.create_event(village, "健康讲座").id
     signed = factories.create_user("signed@test.cn", "报名甲")
     factories.create_member(village, "报名甲", phone="13600000001", user_id=signed.id)
     waiting = factories.create_user("13600000002", "报名乙")
@@ -90,10 +90,10 @@ def test_messages_to_an_event_a_team_and_a_central_household_with_each_recipient
             (gone, RegistrationStatus.CANCELLED),
         ):
             db.session.add(
-                Registration(event_id=event.id, user_id=user.id, name=user.name, status=status)
+                Registration(event_id=event_id, user_id=user.id, name=user.name, status=status)
             )
         db.session.commit()
-    form = {"group": f"event:{event.id}", "body": "讲座改到二楼"}
+    form = {"group": f"event:{event_id}", "body": "讲座改到二楼"}
     preview = secretary.post(url, form)
     assert 'data-testid="preview-recipients">2<' in preview.text
     sent = secretary.post(url, {**form, "confirmed": "yes"})
@@ -109,31 +109,31 @@ def test_messages_to_an_event_a_team_and_a_central_household_with_each_recipient
     # A volunteer team: a member volunteer and a non-member with her own phone.
     helper = create_volunteer(village, "志愿甲", phone="13600000011")
     outsider = create_volunteer(village, "志愿乙", member=False, phone="13600000012")
-    team = create_team(village, members=(helper, outsider))
+    team_id = create_team(village, members=(helper, outsider)).id
     before = len(_sent(app))
-    secretary.post(url, {"group": f"team:{team.id}", "body": "明早集合", "confirmed": "yes"})
+    secretary.post(url, {"group": f"team:{team_id}", "body": "明早集合", "confirmed": "yes"})
     assert sorted(m.phone for m in _sent(app)[before:]) == ["13600000011", "13600000012"]
 
     # A central household (中心户) and its linked households, not the others.
-    central = factories.create_household(village, "中心户1号", central=True)
-    linked = factories.create_household(village, "联户2号")
-    elsewhere = factories.create_household(village, "别处3号")
+    central_id = factories.create_household(village, "中心户1号", central=True).id
+    linked_id = factories.create_household(village, "联户2号").id
+    elsewhere_id = factories.create_household(village, "别处3号").id
     with tenant_context(scope_for(village, writable=True)):
         from app.members import services as registers
         from app.members.models import Household
 
         registers.link_household(
-            db.session.get(Household, linked.id), db.session.get(Household, central.id)
+            db.session.get(Household, linked_id), db.session.get(Household, central_id)
         )
         db.session.commit()
-    factories.create_member(village, "中心户主", phone="13600000021", household_id=central.id)
-    factories.create_member(village, "联户户主", phone="13600000022", household_id=linked.id)
-    factories.create_member(village, "别处户主", phone="13600000023", household_id=elsewhere.id)
+    factories.create_member(village, "中心户主", phone="13600000021", household_id=central_id)
+    factories.create_member(village, "联户户主", phone="13600000022", household_id=linked_id)
+    factories.create_member(village, "别处户主", phone="13600000023", household_id=elsewhere_id)
     opt_out(crypto.lookup_hash("13600000022"), source="link")
     db.session.commit()
     before = len(_sent(app))
     answer = secretary.post(
-        url, {"group": f"central:{central.id}", "body": "入户走访", "confirmed": "yes"}
+        url, {"group": f"central:{central_id}", "body": "入户走访", "confirmed": "yes"}
     )
     assert [m.phone for m in _sent(app)[before:]] == ["13600000021"]
     with UNSCOPED_BYPASS("test reads the group messages"):

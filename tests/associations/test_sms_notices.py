@@ -48,10 +48,10 @@ def test_the_channel_follows_the_login_and_the_recorded_consent(world):
 
 
 def test_a_member_without_a_login_gets_her_dues_reminder_by_sms_once(world, outbox, sms_notices):
-    member = create_member(world.village_a1, "王大妈", phone=PHONE)
-    silent = create_member(world.village_a1, "李大爷", phone="13700002222")  # no consent
-    create_charge(world.village_a1, member_id=member.id, due_on=date(2026, 6, 30))
-    create_charge(world.village_a1, member_id=silent.id)
+    member_id = create_member(world.village_a1, "王大妈", phone=PHONE).id
+    silent_id = create_member(world.village_a1, "李大爷", phone="13700002222").id  # no consent
+    create_charge(world.village_a1, member_id=member_id, due_on=date(2026, 6, 30))
+    create_charge(world.village_a1, member_id=silent_id)
     _consent(world.village_a1)
 
     assert reminders.send_reminders_for(world.village_a1, on=date(2026, 7, 2)) == 1
@@ -65,8 +65,8 @@ def test_a_member_without_a_login_gets_her_dues_reminder_by_sms_once(world, outb
 
 
 def test_a_number_that_opted_out_is_not_sent_the_notice(world, sms_notices):
-    member = create_member(world.village_a1, "王大妈", phone=PHONE)
-    create_charge(world.village_a1, member_id=member.id, due_on=date(2026, 6, 30))
+    member_id = create_member(world.village_a1, "王大妈", phone=PHONE).id
+    create_charge(world.village_a1, member_id=member_id, due_on=date(2026, 6, 30))
     _consent(world.village_a1)
     opt_out(crypto.lookup_hash(PHONE), source="reply")
     db.session.commit()
