@@ -87,6 +87,7 @@ class Config:
     SMS_PRICE_FEN = 5
     RATELIMIT_SMS_CODE_IP = "10 per hour"
     RATELIMIT_SMS_CODE_PHONE = "3 per 15 minutes"
+    RATELIMIT_SURVEY_PHONE = "5 per hour"
     ALIYUN_SMS_CALLBACK_TOKEN: str | None = None
     TESTING = False
 
@@ -116,7 +117,7 @@ class Config:
         config.SMS_BACKEND = env.get("SMS_BACKEND") or None
         config.SMS_MONTHLY_CAP = int(env.get("SMS_MONTHLY_CAP", cls.SMS_MONTHLY_CAP))
         config.SMS_PRICE_FEN = int(env.get("SMS_PRICE_FEN", cls.SMS_PRICE_FEN))
-        for name in ("RATELIMIT_SMS_CODE_IP", "RATELIMIT_SMS_CODE_PHONE"):
+        for name in ("RATELIMIT_SMS_CODE_IP", "RATELIMIT_SMS_CODE_PHONE", "RATELIMIT_SURVEY_PHONE"):
             setattr(config, name, env.get(name, getattr(cls, name)))
         config.ALIYUN_SMS_CALLBACK_TOKEN = env.get("ALIYUN_SMS_CALLBACK_TOKEN") or None
         config.SESSION_COOKIE_SECURE = _env_bool(
@@ -135,6 +136,7 @@ def check_rate_limits(settings: dict) -> None:
         "RATELIMIT_STRIPE_WEBHOOK",
         "RATELIMIT_SMS_CODE_IP",
         "RATELIMIT_SMS_CODE_PHONE",
+        "RATELIMIT_SURVEY_PHONE",
     ):
         try:
             parse_many(settings.get(name) or "")

@@ -265,6 +265,25 @@ def outbox(app):
     return app.extensions["notifications"].outbox
 
 
+@pytest.fixture
+def sms_notices(app):
+    """A reader of the SMS outbox: [(phone, text)] in order. Notices by SMS wait there for the
+    outbox job (app/core/notifications.py: notify_person), whatever the time of day."""
+    from sqlalchemy import select
+
+    from app.core import crypto
+    from app.core.sms_outbox import SmsMessage
+
+    def read() -> list[tuple[str, str]]:
+        # Columns, not rows, and no commit or rollback: the test's own objects stay loaded.
+        rows = db.session.execute(
+            select(SmsMessage.phone_encrypted, SmsMessage.text).order_by(SmsMessage.id)
+        )
+        return [(crypto.decrypt(phone), text) for phone, text in rows]
+
+    return read
+
+
 def csrf_token_for(client) -> str:
     """The token Flask-WTF would render into a form for this client's session."""
     with client.session_transaction() as session:

@@ -493,22 +493,25 @@ def create_plan(
     return plan
 
 
-def create_survey(association: Association, *, codes: int = 3, target_percent: int = 95):
-    """The year's evaluation of a published plan (made if none) and `codes` printed codes;
-    committed. Returns (survey id, the codes)."""
+def create_survey(
+    association: Association, *, codes: int = 3, target_percent: int = 95, year: int | None = None
+):
+    """The year's evaluation (this year's unless `year` is given; open until the end of this
+    year) of a published plan (made if none) and `codes` printed codes; committed. Returns
+    (survey id, the codes)."""
     from datetime import date as date_
 
     from app.governance import services as governance
     from tenants.context import scope_for, tenant_context
 
-    year = china_today().year
+    year = year or china_today().year
     with tenant_context(scope_for(association, writable=True)):
         published = governance.plan_for(year)
     if published is None or not published.is_published:
-        create_plan(association, published=True)
+        create_plan(association, year=year, published=True)
     with tenant_context(scope_for(association, writable=True)):
         survey = governance.survey_for(year) or governance.open_survey(
-            year, closes_on=date_(year, 12, 31), target_percent=target_percent
+            year, closes_on=date_(china_today().year, 12, 31), target_percent=target_percent
         )
         printed = governance.issue_codes(survey, codes)
         survey_id = survey.id

@@ -102,6 +102,12 @@ class ActivityPhoto(TenantMixin, CreatedAtMixin, db.Model):
     activity_id: Mapped[int] = mapped_column(Integer, index=True)
     stored_file_id: Mapped[int] = mapped_column(Integer)
 
+    # Shown on the public page (居务公开) once the secretary marked it public, saying on what
+    # basis (app/governance/public_photos.py); private otherwise.
+    public_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    public_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    public_basis: Mapped[str | None] = mapped_column(String(20))
+
     activity: Mapped[Activity] = relationship(back_populates="photos", lazy="raise")
     # Both relationships fill association_id; the composite keys make them agree.
     stored_file: Mapped[StoredFile] = relationship(

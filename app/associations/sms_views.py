@@ -1,20 +1,24 @@
 """The association's SMS: this month's count, cost and cap, the latest messages, and
 messages to a group of members (群发) with the count and cost shown before sending."""
 
-from flask import flash, g, redirect, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from sqlalchemy import select
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.associations import group_sms
-from app.associations.group_sms import GROUP_LABELS, Group
-from app.core import sms_outbox
-from app.core.sms_outbox import SmsStatus, dispatch
+from app.associations.group_sms import GROUP_LABELS, GroupMessage
+from app.core import audit, sms_outbox
+from app.core.clock import china_today
+from app.core.forms import SensibleDate
+from app.core.sms_outbox import ConsentMethod, SmsStatus, dispatch
 from app.core.views import invalid_form, render, secretary_only
 from app.extensions import db
+from app.members.idnumbers import validate_phone
 
 STATUS_LABELS = {
     SmsStatus.QUEUED: _l("Queued"),
@@ -27,24 +31,77 @@ STATUS_LABELS = {
 }
 
 
-@secretary_only
-def sms_usage():
+CONSENT_METHOD_LABELS = {
+    ConsentMethod.PAPER_FORM: _l("Signed on the paper form"),
+    ConsentMethod.ONLINE_FORM: _l("Ticked on a form herself"),
+    ConsentMethod.VERBAL: _l("Said so to the secretary"),
+}
+CONSENT_PURPOSE = _l(
+    "Notices of the association (dues, activities, events, shifts) by SMS; reply TD to stop"
+)
+
+
+class ConsentForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[DataRequired()])
+    method = SelectField(
+        _l("How she agreed"),
+        choices=[(method.value, label) for method, label in CONSENT_METHOD_LABELS.items()],
+    )
+    consented_on = DateField(_l("On"), validators=[DataRequired(), SensibleDate()])
+
+    def validate_phone(self, field) -> None:
+        try:
+            field.data = validate_phone(field.data or "")
+        except ValueError:
+            raise ValidationError(_l("Enter an 11-digit mobile number.")) from None
+
+
+def _usage_page(*, consent_form: ConsentForm | None = None, status: int = 200):
     association_id = g.association.id
     count, cost_fen = sms_outbox.monthly_usage(association_id)
     return render(
         "associations/sms_usage.html",
+        status=status,
         count=count,
         cost_fen=cost_fen,
         cap=sms_outbox.monthly_cap(),
         messages=sms_outbox.recent_messages(association_id),
         status_labels=STATUS_LABELS,
+        group_messages=group_sms.recent_group_messages(),
+        group_labels=GROUP_LABELS,
+        consents=sms_outbox.consents_of(association_id),
+        consent_form=consent_form or ConsentForm(formdata=None, consented_on=china_today()),
+        consent_labels=CONSENT_METHOD_LABELS,
+        consent_purpose=CONSENT_PURPOSE,
     )
+
+
+@secretary_only
+def sms_usage():
+    return _usage_page()
+
+
+@secretary_only
+def record_consent():
+    """A resident's consent to notices by SMS, as she gave it (PIPL: when, how, for what)."""
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        return _usage_page(consent_form=form, status=422)
+    sms_outbox.record_consent(
+        g.association.id,
+        form.phone.data,
+        method=ConsentMethod(form.method.data),
+        consented_on=form.consented_on.data,
+        purpose=str(CONSENT_PURPOSE),
+        recorded_by_id=current_user.id,
+    )
+    audit.record("sms_consent_recorded", association_id=g.association.id, method=form.method.data)
+    flash(_("The consent is recorded."), "success")
+    return redirect(url_for("associations.sms_usage", _anchor="consents"), 303)
 
 
 class GroupMessageForm(FlaskForm):
-    group = SelectField(
-        _l("Send to"), choices=[(group.value, label) for group, label in GROUP_LABELS.items()]
-    )
+    group = SelectField(_l("Send to"), choices=[])
     body = TextAreaField(
         _l("Message"),
         validators=[DataRequired(), Length(max=300)],
@@ -54,33 +111,59 @@ class GroupMessageForm(FlaskForm):
     confirmed = HiddenField(default="")
 
 
+def _group_form() -> GroupMessageForm:
+    form = GroupMessageForm()
+    form.group.choices = group_sms.choices()
+    return form
+
+
 @secretary_only
 def group_message():
     association = g.association
-    form = GroupMessageForm()
+    form = _group_form()
     if not form.validate_on_submit():
         if form.is_submitted():
             return invalid_form("associations/group_message.html", form=form, preview=None)
         return render("associations/group_message.html", form=form, preview=None)
-    group = Group(form.group.data)
+    group, target_id = group_sms.parse_choice(form.group.data)
     if form.confirmed.data != "yes":
         form.confirmed.data = "yes"
-        estimate = group_sms.preview(association, group)
+        estimate = group_sms.preview(association, group, target_id)
         return render("associations/group_message.html", form=form, preview=estimate)
     message, rows = group_sms.send(
-        association, group, form.body.data.strip(), sent_by_id=current_user.id
+        association,
+        group,
+        form.body.data.strip(),
+        sent_by_id=current_user.id,
+        target_id=target_id,
+        target_label=group_sms.label_of(form.group.data),
     )
     counts = (message.recipients, message.opted_out, message.capped)
     db.session.commit()
     dispatch(*rows)
     flash(
         _(
-            "Message queued for %(count)d members (%(opted_out)d opted out, %(capped)d over the "
-            "monthly cap).",
+            "Message queued for %(count)d recipients (%(opted_out)d opted out, %(capped)d over "
+            "the monthly cap).",
             count=counts[0],
             opted_out=counts[1],
             capped=counts[2],
         ),
         "success",
     )
-    return redirect(url_for("associations.sms_usage"), 303)
+    return redirect(url_for("associations.group_message_status", message_id=message.id), 303)
+
+
+@secretary_only
+def group_message_status(message_id: int):
+    """Each recipient of one group message and where her message stands."""
+    message = db.session.scalar(select(GroupMessage).where(GroupMessage.id == message_id))
+    if message is None:
+        abort(404)
+    return render(
+        "associations/group_message_status.html",
+        message=message,
+        group_label=GROUP_LABELS[message.group],
+        recipients=group_sms.recipient_states(message),
+        status_labels=STATUS_LABELS,
+    )

@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "sms_code_refused": _l("SMS code refused"),
     "sms_opt_out": _l("Opted out of SMS notices"),
     "group_message_sent": _l("Group SMS sent"),
+    "sms_consent_recorded": _l("Consent to SMS notices recorded"),
 }
 
 RECORD_LABELS = {

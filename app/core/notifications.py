@@ -1,5 +1,11 @@
 """Outgoing email and SMS through a pluggable backend; the console backend prints them.
 
+Notices to a person (reminders, waitlist places, 整改 and review notices) go through
+`notify_person`, which picks her channel: SMS (the outbox of app/core/sms_outbox.py: once per
+key, quiet hours, cap, opt-out) when she chose it — a consent recorded for her number — or has
+no e-mail address, else e-mail. Messages about her account (invitations, password resets) keep
+`notify` / `notify_after_commit`, addressed to the login itself.
+
 Features call `notify_email` / `notify_sms`; delivery always happens in a background job, so a
 slow gateway never holds up a request. `notify_after_commit` holds a message until the
 transaction commits: nothing goes out for a change that was rolled back, and a queue that cannot
@@ -12,11 +18,19 @@ import sys
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.models import User
+from app.core import sms_outbox
 from app.core.jobs import job
 from app.core.models import after_transaction
+from app.core.sms_views import opt_out_link
 from app.extensions import db
+from app.members.idnumbers import MOBILE, normalise_phone
+from tenants.context import scope_for, tenant_context
+from tenants.models import Association, Membership, Role
 
 log = logging.getLogger("xiehui.notifications")
 
@@ -118,3 +132,92 @@ def _install_session_hooks() -> None:
 
 def init_app(app) -> None:
     app.extensions["notifications"] = BACKENDS[app.config["NOTIFICATION_BACKEND"]]()
+
+
+def secretaries_of(association: Association) -> list[User]:
+    """The association's secretaries with an active login, in id order."""
+    # Memberships first, on their own: the tenant scope applies to the entities a query
+    # selects, so `select(User).join(Membership)` would find every association's secretaries.
+    with tenant_context(scope_for(association, writable=False)):
+        user_ids = list(
+            db.session.scalars(select(Membership.user_id).where(Membership.role == Role.SECRETARY))
+        )
+    return list(
+        db.session.scalars(
+            select(User).where(User.id.in_(user_ids), User.disabled_at.is_(None)).order_by(User.id)
+        )
+    )
+
+
+def notify_users(users: list[User], write, *, key: str, association_id: int | None) -> None:
+    """One notice per user (once per login), in the user's language, by her channel
+    (`notify_person`); `write()` returns (subject, body); `key` names the notice."""
+    for user in {user.login: user for user in users}.values():
+        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            subject, body = write()
+        notify_person(
+            Person(login=user.login, association_id=association_id),
+            subject,
+            body,
+            key=f"{key}:user:{user.id}",
+        )
+
+
+@dataclass(frozen=True)
+class Person:
+    """Whom a notice is for: her login (an e-mail address or a mobile number) if she has one,
+    the register's phone otherwise, and the association sending it."""
+
+    login: str | None = None
+    phone: str | None = None
+    association_id: int | None = None
+
+
+def channel_for(person: Person) -> tuple[str, str] | None:
+    """("sms", phone) or ("email", address) — or None when she cannot be reached.
+
+    A mobile login is her own choice of channel. A register phone is used only with her
+    consent recorded (`sms_outbox.record_consent`), and then also instead of an e-mail address
+    (she chose SMS). Opting out is honoured later, by the outbox (status "opted_out")."""
+    login = (person.login or "").strip()
+    email = login if "@" in login else None
+    login_phone = normalise_phone(login) if login and not email else None
+    if login_phone and not MOBILE.match(login_phone):
+        login_phone = None
+    phone = login_phone or (normalise_phone(person.phone) if person.phone else None)
+    if phone and not MOBILE.match(phone):
+        phone = None
+    consented = bool(phone) and sms_outbox.has_consent(person.association_id, phone)
+    if phone and (consented or (login_phone and not email)):
+        return "sms", phone
+    if email:
+        return "email", email
+    return None
+
+
+def notify_person(person: Person, subject: str, body: str, *, key: str) -> str | None:
+    """Send a notice by the person's channel; returns "sms", "email" or None (unreachable).
+
+    By SMS it is an outbox row under `key` (the same key again sends nothing new), written in
+    the caller's transaction and sent by the outbox job once committed (`send_due_sms`, every
+    minute; held in the quiet hours), with the opt-out link. By e-mail it leaves after the
+    commit (`notify_after_commit`)."""
+    channel = channel_for(person)
+    if channel is None:
+        log.info("no channel for a notice: %s", key)
+        return None
+    kind, to = channel
+    if kind == "email":
+        notify_after_commit(to, subject, body)
+        return kind
+    text = f"{subject}：{body} {opt_out_link(to)}"
+    sms_outbox.queue_sms(
+        f"notice:{key}"[:120],
+        to,
+        "notice",
+        {"subject": subject, "content": body},
+        text=text,
+        association_id=person.association_id,
+        notice=True,
+    )
+    return kind

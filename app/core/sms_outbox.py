@@ -17,10 +17,22 @@ association carry its id for the cap; only the platform and the association's ow
 
 import enum
 import json
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, update
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import crypto
@@ -96,6 +108,82 @@ class SmsOptOut(CreatedAtMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     phone_hash: Mapped[str] = mapped_column(String(64), unique=True)
     source: Mapped[str] = mapped_column(String(20))  # "reply" or "link"
+
+
+class ConsentMethod(enum.StrEnum):
+    PAPER_FORM = "paper_form"  # signed on the register's paper form
+    ONLINE_FORM = "online_form"  # ticked by the person herself on a form
+    VERBAL = "verbal"  # said so to the secretary, who notes when
+
+
+class SmsConsent(CreatedAtMixin, db.Model):
+    """A number's consent to the association's notices by SMS (PIPL: when, how, for what), as
+    the secretary recorded it. Withdrawn by opting out (SmsOptOut), which always wins."""
+
+    __tablename__ = "sms_consents"
+    __table_args__ = (UniqueConstraint("association_id", "phone_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), index=True
+    )
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    phone_masked: Mapped[str] = mapped_column(String(11))
+    method: Mapped[ConsentMethod] = mapped_column(string_enum(ConsentMethod))
+    consented_on: Mapped[date] = mapped_column(Date)
+    purpose: Mapped[str] = mapped_column(String(200))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+def record_consent(
+    association_id: int,
+    phone: str,
+    *,
+    method: ConsentMethod,
+    consented_on: date,
+    purpose: str,
+    recorded_by_id: int | None,
+) -> SmsConsent:
+    """Record (or update) the number's consent to the association's notices; flushes."""
+    phone_hash = crypto.lookup_hash(phone)
+    consent = db.session.scalar(
+        select(SmsConsent).where(
+            SmsConsent.association_id == association_id, SmsConsent.phone_hash == phone_hash
+        )
+    )
+    if consent is None:
+        consent = SmsConsent(association_id=association_id, phone_hash=phone_hash)
+        db.session.add(consent)
+    consent.phone_masked = mask_phone(phone)
+    consent.method, consent.consented_on, consent.purpose = method, consented_on, purpose[:200]
+    consent.recorded_by_id = recorded_by_id
+    db.session.flush()
+    return consent
+
+
+def has_consent(association_id: int | None, phone: str) -> bool:
+    if association_id is None:
+        return False
+    return (
+        db.session.scalar(
+            select(SmsConsent.id).where(
+                SmsConsent.association_id == association_id,
+                SmsConsent.phone_hash == crypto.lookup_hash(phone),
+            )
+        )
+        is not None
+    )
+
+
+def consents_of(association_id: int, limit: int = 100) -> list[SmsConsent]:
+    return list(
+        db.session.scalars(
+            select(SmsConsent)
+            .where(SmsConsent.association_id == association_id)
+            .order_by(SmsConsent.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def is_opted_out(phone: str) -> bool:
@@ -181,11 +269,101 @@ def queue_sms(
     return message
 
 
+def queue_many(
+    items: list[tuple[str, str, dict[str, str], str]],
+    template: str,
+    *,
+    association_id: int,
+) -> list[SmsMessage]:
+    """`queue_sms` for many notices at once — (key, phone, params, text) each — in a fixed
+    number of queries whatever their count (a group message to 10,000 members): the existing
+    keys, the opted-out numbers and the month's usage are read once, the new rows inserted in
+    one flush. Over the cap, the later ones are kept as "capped"."""
+    keys = [key for key, *_rest in items]
+    existing: dict[str, SmsMessage] = {}
+    for start in range(0, len(keys), 900):
+        existing.update(
+            (row.idempotency_key, row)
+            for row in db.session.scalars(
+                select(SmsMessage).where(SmsMessage.idempotency_key.in_(keys[start : start + 900]))
+            )
+        )
+    hashes = {phone: crypto.lookup_hash(phone) for _key, phone, *_rest in items}
+    opted_out = _opted_out_hashes(list(hashes.values()))
+    room = max(monthly_cap() - monthly_usage(association_id)[0], 0)
+    rows, new = [], []
+    for key, phone, params, text in items:
+        if key in existing:
+            rows.append(existing[key])
+            continue
+        status = SmsStatus.QUEUED
+        if hashes[phone] in opted_out:
+            status = SmsStatus.OPTED_OUT
+        elif room <= 0:
+            status = SmsStatus.CAPPED
+        else:
+            room -= 1
+        message = SmsMessage(
+            idempotency_key=key,
+            association_id=association_id,
+            template=template,
+            phone_encrypted=crypto.encrypt(phone),
+            phone_masked=mask_phone(phone),
+            params_encrypted=crypto.encrypt(json.dumps(params, ensure_ascii=False)),
+            text=text[:500],
+            quiet_hours=True,
+            status=status,
+            attempts=0,
+        )
+        new.append(message)
+        rows.append(message)
+    db.session.add_all(new)
+    db.session.flush()
+    return rows
+
+
+def _opted_out_hashes(hashes: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(hashes), 900):
+        found.update(
+            db.session.scalars(
+                select(SmsOptOut.phone_hash).where(
+                    SmsOptOut.phone_hash.in_(hashes[start : start + 900])
+                )
+            )
+        )
+    return found
+
+
+def opted_out_phones(phones: list[str]) -> set[str]:
+    """Those of `phones` that opted out (one query per 900 numbers)."""
+    hashes = {crypto.lookup_hash(phone): phone for phone in phones}
+    return {hashes[found] for found in _opted_out_hashes(list(hashes))}
+
+
+BATCH = 200
+
+
 def dispatch(*messages: SmsMessage) -> None:
-    """After the commit that saved them: hand queued messages to the background job."""
-    for message in messages:
-        if message.status == SmsStatus.QUEUED:
-            deliver_sms(message.id)
+    """After the commit that saved them: hand queued messages to the background job, in
+    batches (one job per BATCH messages, not one per message). The commit expired the rows:
+    their ids come from the identity map and their statuses from one query per 900, not one
+    load per row."""
+    ids = [inspect(message).identity[0] for message in messages]
+    queued: list[int] = []
+    for start in range(0, len(ids), 900):
+        queued.extend(
+            db.session.scalars(
+                select(SmsMessage.id)
+                .where(
+                    SmsMessage.id.in_(ids[start : start + 900]),
+                    SmsMessage.status == SmsStatus.QUEUED,
+                )
+                .order_by(SmsMessage.id)
+            )
+        )
+    for start in range(0, len(queued), BATCH):
+        deliver_sms_batch(queued[start : start + BATCH])
 
 
 def next_morning(now: datetime) -> datetime | None:
@@ -248,7 +426,15 @@ def attempt(message_id: int) -> SmsStatus | None:
 
 @job
 def deliver_sms(message_id: int) -> None:
+    """One message (jobs queued before batches existed)."""
     attempt(message_id)
+
+
+@job
+def deliver_sms_batch(message_ids: list[int]) -> None:
+    """Attempt each in turn; a message another worker holds, or not due, is skipped."""
+    for message_id in message_ids:
+        attempt(message_id)
 
 
 @periodic(minute="*")

@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from app.core import audit, crypto
 from app.core.clock import CHINA
 from app.core.sms_outbox import opt_out, record_delivery_report
+from app.core.urls import absolute_url
 from app.core.views import render
 from app.extensions import csrf, db, limiter
 
@@ -93,7 +94,7 @@ def _serializer() -> URLSafeSerializer:
 def opt_out_link(phone: str) -> str:
     """The link a notice carries: it names the number's keyed hash, signed."""
     token = _serializer().dumps(crypto.lookup_hash(phone))
-    return url_for("sms.opt_out_page", token=token, _external=True)
+    return absolute_url("sms.opt_out_page", token=token)
 
 
 class OptOutForm(FlaskForm):

@@ -103,7 +103,7 @@ def evaluation_satisfaction(association_ids, year: int) -> dict[int, tuple[Fract
     """{association id: (satisfaction in per cent, responses)} of the residents' evaluations
     of `year` with answers (one query)."""
     from app.governance.models import Survey, SurveyResponse
-    from app.governance.services import SATISFIED
+    from app.governance.surveys import SATISFIED
 
     rows = db.session.execute(
         select(

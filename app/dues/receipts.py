@@ -1,38 +1,19 @@
-"""Printable PDF receipts (收据) in Chinese, with an embedded CJK font.
-
-The font is Noto Sans SC Regular (SIL Open Font License 1.1, `fonts/OFL.txt`), vendored from
-the npm package @expo-google-fonts/noto-sans-sc 0.4.3: a TrueType-outline file, which
-reportlab can subset and embed, so the receipt prints the same on any machine (the built-in
-CID font STSong-Light is not embedded and depends on the reader's fonts).
-"""
+"""Printable PDF receipts (收据) in Chinese, with the embedded CJK font of app/core/printing.py."""
 
 import io
-import threading
-from pathlib import Path
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A5, landscape
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from app.core.printing import FONT_NAME, register_cjk_font
 from app.dues.models import Payment, PaymentMethod
-
-FONT_NAME = "NotoSansSC"
-FONT_FILE = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-Regular.ttf"
-_font_lock = threading.Lock()
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 SMALL_UNITS = ("", "拾", "佰", "仟")
 BIG_UNITS = ("", "万", "亿")
-
-
-def _register_font() -> None:
-    with _font_lock:
-        if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_FILE)))
 
 
 def _four_digits(number: int) -> str:
@@ -99,7 +80,7 @@ def receipt_pdf(
 ) -> bytes:
     """One receipt on an A5 landscape page: number, date, member, payer, amount in figures and
     in words, method, the years it pays for; VOID stamped across a voided one."""
-    _register_font()
+    register_cjk_font()
     buffer = io.BytesIO()
     width, height = landscape(A5)
     pdf = canvas.Canvas(buffer, pagesize=(width, height))

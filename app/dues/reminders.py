@@ -1,5 +1,6 @@
 """Dues reminders, sent by a scheduled job: once before the due date and once after it, for
-every open charge of a member who has a login; each (charge, stage) at most once."""
+every open charge of a member who can be reached (a login, or the register's phone with her
+consent to SMS notices); each (charge, stage) at most once."""
 
 import os
 from datetime import date, timedelta
@@ -11,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
+from app.core import crypto
 from app.core.jobs import periodic
-from app.core.notifications import notify
+from app.core.notifications import Person, channel_for, notify_person
 from app.dues.models import Charge, DuesPlan, Reminder, ReminderStage
 from app.dues.services import today
 from app.extensions import db
@@ -74,9 +76,11 @@ def _message(stage: ReminderStage, association: Association, plan: DuesPlan, ope
 
 
 def send_reminders_for(association: Association, *, on: date) -> int:
-    """Reminders of one association due today; committed before sending, so a second run
-    (or a concurrent one, refused by the unique key) never sends the same reminder again."""
-    outgoing = []
+    """Reminders of one association due today, each by the member's channel (her login's
+    e-mail or phone, else the register's phone with her consent: `notify_person`). The
+    reminder row and an SMS go in one commit, an e-mail right after it, so a second run (or a
+    concurrent one, refused by the unique key) never sends the same reminder again."""
+    sent = 0
     with tenant_context(scope_for(association, writable=True)):
         for plan in db.session.scalars(select(DuesPlan)):
             stage = stage_on(plan, on)
@@ -84,9 +88,9 @@ def send_reminders_for(association: Association, *, on: date) -> int:
                 continue
             already = select(Reminder.charge_id).where(Reminder.stage == stage)
             rows = db.session.execute(
-                select(Charge, User.login)
+                select(Charge, Member.phone_encrypted, User.login)
                 .join(Member, Member.id == Charge.member_id)
-                .join(User, User.id == Member.user_id)
+                .outerjoin(User, User.id == Member.user_id)
                 .where(
                     Charge.year == plan.year,
                     Charge.exempt.is_(False),
@@ -95,17 +99,24 @@ def send_reminders_for(association: Association, *, on: date) -> int:
                     User.disabled_at.is_(None),
                 )
             ).all()
-            for charge, login in rows:
+            for charge, phone_encrypted, login in rows:
+                person = Person(
+                    login=login,
+                    phone=crypto.decrypt(phone_encrypted) if phone_encrypted else None,
+                    association_id=association.id,
+                )
+                if channel_for(person) is None:
+                    continue  # no login, no consented phone: nothing to record either
                 try:
                     with db.session.begin_nested():
                         db.session.add(Reminder(charge_id=charge.id, stage=stage))
                 except IntegrityError:
                     continue
-                outgoing.append((login, *_message(stage, association, plan, charge.open_fen)))
+                subject, body = _message(stage, association, plan, charge.open_fen)
+                notify_person(person, subject, body, key=f"dues:{charge.id}:{stage.value}")
+                sent += 1
         db.session.commit()
-    for login, subject, body in outgoing:
-        notify(login, subject, body)
-    return len(outgoing)
+    return sent
 
 
 @periodic(minute="0", hour="9")

@@ -23,7 +23,7 @@ from app.activities import services as activities
 from app.activities.models import ActivityType
 from app.core.clock import CHINA
 from app.core.dates import date_problem
-from app.core.notifications import notify_after_commit
+from app.core.notifications import Person, notify_person
 from app.events.checkin_card import read_card
 from app.events.models import Event, EventScope, Registration, RegistrationStatus
 from app.extensions import db
@@ -393,8 +393,8 @@ def _promote(event: Event) -> list[Registration]:
 
 
 def _tell_promoted(event: Event, registration: Registration) -> None:
-    """Queue the good news; it is sent once the transaction commits (never for a place that
-    was rolled back)."""
+    """Queue the good news by the member's channel; it leaves once the transaction commits
+    (never for a place that was rolled back)."""
     if registration.user_id is None:
         return
     user = db.session.get(User, registration.user_id)
@@ -409,7 +409,12 @@ def _tell_promoted(event: Event, registration: Registration) -> None:
             start=start,
             place=event.place or "-",
         )
-    notify_after_commit(user.login, subject, body)
+    notify_person(
+        Person(login=user.login, association_id=event.association_id),
+        subject,
+        body,
+        key=f"waitlist-place:{registration.id}",
+    )
 
 
 # --- at the door ------------------------------------------------------------------------------

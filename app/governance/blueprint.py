@@ -2,8 +2,10 @@
 
 from flask import Blueprint
 
-from app.governance import public, survey_views, views
-from app.governance.services import COMMENT_STATE_LABELS, STATE_LABELS
+from app.governance import public, public_photos, survey_views, views
+from app.governance.services import COMMENT_STATE_LABELS, STATE_LABELS, CycleFigures, cycle_below
+from tenants.context import subtree_reads
+from tenants.models import Association
 
 bp = Blueprint("governance", __name__, url_prefix="/a/<slug>/governance")
 bp.add_url_rule("/plan", "plan", views.plan)
@@ -40,6 +42,13 @@ bp.add_url_rule("/report", "report", views.report)
 bp.add_url_rule("/report", "save_report", views.save_report, methods=["POST"])
 bp.add_url_rule("/report/publish", "publish_report", views.publish_report, methods=["POST"])
 bp.add_url_rule("/below", "below", survey_views.below)
+bp.add_url_rule("/photos/<int:photo_id>/public", "photo_publication", public_photos.publication)
+bp.add_url_rule(
+    "/photos/<int:photo_id>/public",
+    "set_photo_publication",
+    public_photos.set_publication,
+    methods=["POST"],
+)
 bp.add_url_rule("/survey", "survey", survey_views.survey)
 bp.add_url_rule("/survey/open", "open_survey", survey_views.open_survey, methods=["POST"])
 bp.add_url_rule("/survey/codes", "print_codes", survey_views.print_codes, methods=["POST"])
@@ -53,6 +62,17 @@ bp.add_url_rule(
     "/supervision-comments", "comment_on_plan", survey_views.comment_on_plan, methods=["POST"]
 )
 bp.add_app_template_global(STATE_LABELS.get, "commitment_state_label")
+
+
+@bp.app_template_global("governance_cycle")
+def governance_cycle(association: Association, year: int) -> CycleFigures:
+    """The dashboard's hook (templates/governance/_dashboard_tile.html): plans and reports
+    published and the residents' satisfaction over the association's subtree in the year;
+    per child on the page it links to (governance.below). Five queries, whatever the tree."""
+    with subtree_reads():
+        return cycle_below(association, year)[1]
+
+
 bp.add_app_template_global(COMMENT_STATE_LABELS.get, "comment_state_label")
 
 # No `slug` argument: the tenant resolver (which sends anonymous users to the login page) leaves
@@ -60,5 +80,6 @@ bp.add_app_template_global(COMMENT_STATE_LABELS.get, "comment_state_label")
 public_bp = Blueprint("public", __name__, url_prefix="/p")
 public_bp.add_url_rule("/<address>", "page", public.page)
 public_bp.add_url_rule("/<address>/notice.pdf", "notice", public.notice)
+public_bp.add_url_rule("/<address>/photos/<int:photo_id>.jpg", "photo", public.photo)
 public_bp.add_url_rule("/<address>/survey/phone", "send_code", public.send_code, methods=["POST"])
 public_bp.add_url_rule("/<address>/survey", "survey", public.survey, methods=["GET", "POST"])

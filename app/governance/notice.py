@@ -15,8 +15,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
 from app.core.i18n import money
+from app.core.printing import FONT_NAME, register_cjk_font
 from app.dashboards.definitions import percent_text
-from app.dues.receipts import FONT_NAME, _register_font
 from app.governance.services import STATE_LABELS, Progress, SurveyResults
 from tenants.models import Association
 
@@ -55,7 +55,7 @@ def notice_pdf(
     page_url: str,
     survey_url: str | None,
 ) -> bytes:
-    _register_font()
+    register_cjk_font()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
     width, height = A4

@@ -3,12 +3,14 @@
 It shows the published plan of a year with each commitment's progress, the year's planned
 activities, and — where the secretary chose — the titles and dates of the year's activities
 and the dues collected in total. Nothing about a person: no names, phones, addresses, no
-per-person dues, no progress notes (free text that may name someone) and no files.
+per-person dues, no progress notes (free text that may name someone) and no files but the
+activity photos the secretary marked public (app/governance/public_photos.py).
 """
 
 from flask import Response, abort, current_app, request, url_for
 from sqlalchemy import select
 
+from app.core import crypto
 from app.core.clock import china_today
 from app.core.views import render
 from app.extensions import db, limiter
@@ -21,6 +23,8 @@ from app.governance.forms import (
     show_problem,
 )
 from app.governance.notice import notice_pdf
+from app.governance.public_photos import public_photos, served_photo
+from app.members.idnumbers import validate_phone
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 from tenants.resolver import SLUG_SHAPE
@@ -52,6 +56,7 @@ def page(address: str):
         survey = services.survey_for(year)
         results = services.survey_results(survey) if survey else None
         comments = services.survey_comments(survey, published_only=True) if survey else []
+        photos = public_photos(year)
     return render(
         "governance/public.html",
         association=association,
@@ -72,7 +77,13 @@ def page(address: str):
         results=results,
         comments=comments,
         survey_open=survey is not None and china_today() <= survey.closes_on,
+        photos=photos,
     )
+
+
+def photo(address: str, photo_id: int):
+    """A photo the secretary marked public (its re-encoded thumbnail); 404 for any other."""
+    return served_photo(_association(address), photo_id)
 
 
 def _published_plan_and_survey(association: Association, year: int):
@@ -85,6 +96,37 @@ def _published_plan_and_survey(association: Association, year: int):
 
 def _survey_limit() -> str:
     return current_app.config.get("RATELIMIT_SURVEY", "30 per hour")
+
+
+def _survey_phone_limit() -> str:
+    return current_app.config.get("RATELIMIT_SURVEY_PHONE", "5 per hour")
+
+
+def _form_phone_hash() -> str | None:
+    try:
+        return crypto.lookup_hash("survey-limit:" + validate_phone(request.form.get("phone", "")))
+    except ValueError:
+        return None
+
+
+def _survey_phone_key() -> str:
+    """Per phone number, whatever the survey, association or address: the codes texted to one
+    number are counted per hour (each code then allows five guesses, so guessing with one
+    number is bounded per hour too)."""
+    return f"survey-phone:{_form_phone_hash()}"
+
+
+def _without_phone() -> bool:
+    return _form_phone_hash() is None
+
+
+def _survey_year() -> int:
+    """The survey asked for by its year (?year= on the page, the form's year when posted),
+    else the latest one; 404 when there is none."""
+    year = request.values.get("year", type=int) or services.latest_survey_year()
+    if year is None or not 2000 <= year <= 2100:
+        abort(404)
+    return year
 
 
 def _survey_form_page(association, plan, survey, form, *, status=200, phone_form=None, sent=False):
@@ -118,9 +160,7 @@ def survey(address: str):
     slows guessing."""
     association = _association(address)
     with tenant_context(scope_for(association, writable=request.method == "POST")):
-        year = services.latest_survey_year()
-        if year is None:
-            abort(404)
+        year = _survey_year()
         plan, survey = _published_plan_and_survey(association, year)
         form = AnswerForm()
         if request.method == "GET":
@@ -152,13 +192,13 @@ def survey(address: str):
 
 
 @limiter.limit(_survey_limit)
+@limiter.limit(_survey_phone_limit, key_func=_survey_phone_key, exempt_when=_without_phone)
 def send_code(address: str):
-    """Text an evaluation code to a resident's phone (rate-limited per IP and per phone)."""
+    """Text an evaluation code to a resident's phone (rate-limited per IP, and per phone per
+    hour across every survey: RATELIMIT_SURVEY_PHONE)."""
     association = _association(address)
     with tenant_context(scope_for(association, writable=True)):
-        year = services.latest_survey_year()
-        if year is None:
-            abort(404)
+        year = _survey_year()
         plan, survey = _published_plan_and_survey(association, year)
         phone_form = PhoneForm()
         form = AnswerForm(formdata=None, phone=phone_form.phone.data)
@@ -207,7 +247,7 @@ def notice(address: str):
         else None,
         results=results,
         page_url=url_for("public.page", address=association.slug, year=year, _external=True),
-        survey_url=url_for("public.survey", address=association.slug, _external=True)
+        survey_url=url_for("public.survey", address=association.slug, year=year, _external=True)
         if survey is not None and today <= survey.closes_on
         else None,
     )

@@ -120,7 +120,9 @@ def print_codes():
         "governance/codes.html",
         codes=codes,
         survey=survey,
-        survey_url=url_for("public.survey", address=g.association.slug, _external=True),
+        survey_url=url_for(
+            "public.survey", address=g.association.slug, year=survey.year, _external=True
+        ),
     )
     # The codes exist only on this page: never kept by a browser or a proxy.
     response.headers["Cache-Control"] = "no-store"

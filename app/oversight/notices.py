@@ -1,26 +1,23 @@
 """Who hears of a rectification task when it changes hands, and what they are told.
 
-Each function is called by a service after its writes are flushed; the messages leave once the
-request commits (`notify_after_commit`). A message names associations, the task's title, its
-deadline and the address of its page, never a person's data; free text typed by a person (a title,
-a comment) has any ID or mobile number in it masked first.
+Each function is called by a service after its writes are flushed; each message goes by the
+recipient's channel once the request commits (`notify_users`). A message names associations, the
+task's title, its deadline and the address of its page, never a person's data; free text typed by
+a person (a title, a comment) has any ID or mobile number in it masked first.
 """
 
 import re
+import secrets
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from app.accounts.models import User
-from app.core.notifications import notify_after_commit
+from app.core.notifications import notify_users, secretaries_of
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.members.idnumbers import mask_id_number, mask_phone
 from app.oversight.models import RectificationTask
-from tenants.context import scope_for, tenant_context
-from tenants.models import Association, Membership, Role
+from tenants.models import Association
 
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
@@ -36,35 +33,21 @@ def task_path(target: Association, task: RectificationTask) -> str:
     return absolute_url("oversight.task", slug=target.slug, task_id=task.id)
 
 
-def _secretaries(target: Association) -> list[User]:
-    # Memberships first, on their own: the tenant scope applies to the entities a query
-    # selects, so `select(User).join(Membership)` would find every association's secretaries.
-    with tenant_context(scope_for(target, writable=False)):
-        user_ids = list(
-            db.session.scalars(select(Membership.user_id).where(Membership.role == Role.SECRETARY))
-        )
-    return list(
-        db.session.scalars(
-            select(User).where(User.id.in_(user_ids), User.disabled_at.is_(None)).order_by(User.id)
-        )
-    )
-
-
-def _send(users: list[User], write) -> None:
-    """One message per user, in the user's language; `write()` returns (subject, body)."""
-    for user in {user.login: user for user in users}.values():
-        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            subject, body = write()
-        notify_after_commit(user.login, subject, body)
+def _action_key(kind: str, task: RectificationTask) -> str:
+    """One key per action on the task (a task may be answered and sent back several times):
+    the notice of one action goes once, to each recipient."""
+    return f"{kind}:{task.id}:{secrets.token_hex(6)}"
 
 
 def task_opened(task: RectificationTask, target: Association, opener: Association) -> None:
     """To every secretary of the target: who opened it, what is wrong, by when, where."""
     title = without_personal_numbers(task.title)
     path = task_path(target, task)
-    _send(
-        _secretaries(target),
-        lambda: (
+    notify_users(
+        secretaries_of(target),
+        key=_action_key("task-opened", task),
+        association_id=opener.id,
+        write=lambda: (
             _("Rectification task from %(opener)s: %(title)s", opener=opener.name, title=title),
             _(
                 "%(opener)s has opened a rectification task for %(target)s: %(title)s. "
@@ -86,9 +69,11 @@ def task_answered(task: RectificationTask, target: Association) -> None:
         return
     title = without_personal_numbers(task.title)
     path = task_path(target, task)
-    _send(
+    notify_users(
         [opener],
-        lambda: (
+        key=_action_key("task-answered", task),
+        association_id=target.id,
+        write=lambda: (
             _("Rectification task answered: %(title)s", title=title),
             _(
                 "%(target)s has answered the rectification task “%(title)s”. "
@@ -142,4 +127,9 @@ def task_decided(
                 ),
             )
 
-    _send(_secretaries(target), write)
+    notify_users(
+        secretaries_of(target),
+        write,
+        key=_action_key("task-decided", task),
+        association_id=decider.id,
+    )

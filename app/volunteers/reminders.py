@@ -19,7 +19,7 @@ from app.core import crypto
 from app.core.clock import CHINA
 from app.core.jobs import periodic
 from app.core.models import utcnow
-from app.core.notifications import notify, notify_sms
+from app.core.notifications import Person, notify_person
 from app.events.models import Event, Registration, RegistrationStatus
 from app.extensions import db
 from app.members.models import Member
@@ -58,8 +58,9 @@ def _associations_with_something_due(now: datetime) -> list[Association]:
         )
 
 
-def _shift_messages(now: datetime) -> list[tuple[str, str, str, str]]:
-    """(channel, to, subject, body) for each volunteer not yet reminded; marks them reminded."""
+def _shift_messages(now: datetime) -> list[tuple]:
+    """(login, phone, key, subject, body) for each volunteer not yet reminded; marks them
+    reminded."""
     rows = db.session.execute(
         select(Assignment, Shift, Volunteer, User.login)
         .join(Shift, Shift.id == Assignment.shift_id)
@@ -88,18 +89,17 @@ def _shift_messages(now: datetime) -> list[tuple[str, str, str, str]]:
                 start=_start(shift.starts_at),
                 place=shift.place or "-",
             )
-        if login:
-            messages.append(("login", login, subject, body))
-        else:
-            phone = crypto.decrypt(
+        phone = None
+        if not login:
+            encrypted = (
                 volunteer.member.phone_encrypted if volunteer.member else volunteer.phone_encrypted
             )
-            if phone:
-                messages.append(("sms", phone, subject, body))
+            phone = crypto.decrypt(encrypted) if encrypted else None
+        messages.append((login, phone, f"shift:{assignment.id}", subject, body))
     return messages
 
 
-def _event_messages(now: datetime) -> list[tuple[str, str, str, str]]:
+def _event_messages(now: datetime) -> list[tuple]:
     reminded = select(EventReminder.registration_id)
     rows = db.session.execute(
         select(Registration, Event, User.login)
@@ -126,26 +126,25 @@ def _event_messages(now: datetime) -> list[tuple[str, str, str, str]]:
                 start=_start(event.starts_at),
                 place=event.place or "-",
             )
-        messages.append(("login", login, subject, body))
+        messages.append((login, None, f"event:{registration.id}", subject, body))
     return messages
 
 
 def send_reminders(now: datetime | None = None) -> int:
-    """Remind everyone due, association by association; returns how many were sent."""
+    """Remind everyone due, association by association, each by her channel
+    (`notify_person`); returns how many could be reached."""
     now = now or utcnow()
     sent = 0
     for association in _associations_with_something_due(now):
         with tenant_context(scope_for(association, writable=True)):
             messages = _shift_messages(now) + _event_messages(now)
+            for login, phone, key, subject, body in messages:
+                person = Person(login=login, phone=phone, association_id=association.id)
+                sent += notify_person(person, subject, body, key=key) is not None
             db.session.flush()
-        # Recorded first: a crash after this commit loses a reminder rather than doubling it.
+        # Recorded with the SMS rows: a crash before this commit sends nothing and loses
+        # nothing; an e-mail leaves after it.
         db.session.commit()
-        for channel, to, subject, body in messages:
-            if channel == "sms":
-                notify_sms(to, f"{subject}: {body}")
-            else:
-                notify(to, subject, body)
-            sent += 1
     return sent
 
 

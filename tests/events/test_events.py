@@ -193,7 +193,7 @@ def test_member_of_a_village_signs_up_for_a_township_event_open_to_the_subtree(w
 
 
 def test_full_event_puts_people_on_the_waitlist_and_a_cancellation_promotes_the_first(
-    world, client_for, outbox
+    world, client_for, outbox, sms_notices
 ):
     event = create_event(world.village_a1, capacity=1)
     second = member_of(world.village_a1, "13900000002", "会员二")
@@ -220,10 +220,11 @@ def test_full_event_puts_people_on_the_waitlist_and_a_cancellation_promotes_the_
         "会员二": "confirmed",
         "会员三": "waitlisted",
     }
-    [message] = outbox[sent_before:]
-    assert message.to == "13900000002" and message.channel == "sms"
-    assert event.title in message.body
-    assert "A place became free" in message.body  # in the language the member chose (en)
+    assert outbox[sent_before:] == []  # her login is a mobile number: by SMS
+    [(phone, text)] = sms_notices()
+    assert phone == "13900000002"
+    assert event.title in text
+    assert "A place became free" in text  # in the language the member chose (en)
     assert "You are signed up." in second_client.get(
         url(world.village_a1, f"/{event.id}")
     ).get_data(True)

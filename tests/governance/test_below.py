@@ -1,6 +1,8 @@
 """The level above (监督) sees where each association below stands in the year's cycle — plans
 and reports published, responses and satisfaction — per child and over the whole subtree."""
 
+import re
+
 from app.core.clock import china_today
 from app.extensions import db
 from app.governance import services
@@ -49,3 +51,33 @@ def test_each_child_and_the_subtree_in_total(world, make_client, count_queries):
     with county_scope, subtree_reads(), count_queries() as statements:
         services.cycle_below(world.county, YEAR)
     assert len(statements) == 5
+
+
+def test_the_dashboard_shows_the_cycle_rolled_up_and_links_to_each_child(world, make_client):
+    create_plan(world.village_a1, published=True)
+    _publish_report(world.village_a1)
+    _answers(world.village_a1, (5, 4, 2, 1))
+    create_plan(world.village_b1, published=True)
+
+    county = make_client(world.county_auditor.login).get(f"/a/county/dashboard/?year={YEAR}")
+    assert county.status_code == 200
+    tile = _tile(county)
+    assert "50.0%" in tile  # 2 of 4 answers satisfied, over the whole subtree
+    assert _numbers(tile, "governance-plans") == ["2", "6"]  # 6 associations in the county
+    assert _numbers(tile, "governance-reports") == ["1", "6"]
+    assert f"/a/county/governance/below?year={YEAR}" in tile
+
+    # A village reads its own subtree only: its plan, no report, no answers.
+    village = make_client(world.secretary_b1.login).get(f"/a/village-b1/dashboard/?year={YEAR}")
+    tile = _tile(village)
+    assert _numbers(tile, "governance-plans") == ["1", "1"]
+    assert _numbers(tile, "governance-reports") == ["0", "1"]
+    assert "50.0%" not in tile
+
+
+def _tile(page) -> str:
+    return page.get_data(as_text=True).split('data-testid="tile-governance"')[1].split("</div>")[0]
+
+
+def _numbers(tile: str, testid: str) -> list[str]:
+    return re.findall(r"\d+", tile.split(f'data-testid="{testid}">')[1].split("</span>")[0])

@@ -175,9 +175,9 @@ def test_the_level_above_opens_a_rectification_task_from_a_commitment(world, mak
 def test_a_burst_of_answers_is_reported_once_to_the_secretaries_here_and_above(
     world, make_client, outbox, monkeypatch
 ):
-    from app.governance import services
+    from app.governance import surveys
 
-    monkeypatch.setattr(services, "BURST_ANSWERS_PER_DAY", 2)
+    monkeypatch.setattr(surveys, "BURST_ANSWERS_PER_DAY", 2)
     _, codes = create_survey(world.village_a1, codes=3)
     assert _answer(make_client(), codes[0]).status_code == 200
     assert outbox == []

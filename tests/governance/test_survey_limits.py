@@ -23,3 +23,25 @@ def test_answers_and_texted_codes_are_limited_per_address(world, make_client, ou
         assert guesser.post("/p/village-a1/survey/phone", {"phone": phone}).status_code == 200
     assert guesser.post("/p/village-a1/survey/phone", {"phone": "13800000004"}).status_code == 429
     assert len(outbox) == 3
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_SURVEY_PHONE": "2 per hour"}], indirect=False)
+def test_codes_to_one_phone_are_limited_per_hour_across_surveys_and_addresses(
+    world, make_client, outbox, app_config
+):
+    create_survey(world.village_a1, codes=1)
+    create_survey(world.village_a2, codes=1)
+    phone = {"phone": "13800000009"}
+
+    def send(address: str, village: str, form: dict):
+        return make_client().post(
+            f"/p/{village}/survey/phone", form, environ_overrides={"REMOTE_ADDR": address}
+        )
+
+    assert send("10.0.0.1", "village-a1", phone).status_code == 200
+    assert send("10.0.0.2", "village-a2", phone).status_code == 200
+    # A third code for the same number within the hour: refused, whatever survey or address.
+    assert send("10.0.0.3", "village-a1", phone).status_code == 429
+    assert len(outbox) == 2
+    # Another number is not held back by it.
+    assert send("10.0.0.3", "village-a1", {"phone": "13800000010"}).status_code == 200

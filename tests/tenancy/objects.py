@@ -11,7 +11,7 @@ from datetime import timedelta
 from app.accounts.models import Invitation
 from app.core.models import utcnow
 from app.extensions import db
-from tenants.context import UNSCOPED_BYPASS
+from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tests.factories import create_household, create_member, create_validated_import
 
 
@@ -90,6 +90,16 @@ def _activity(world, association):
     from tests.factories import create_activity
 
     return create_activity(association).id
+
+
+def _group_message(world, association):
+    from app.associations.group_sms import Group, GroupMessage
+
+    with tenant_context(scope_for(association, writable=True)):
+        message = GroupMessage(group=Group.MEMBERS, body="通知", sent_by_id=None)
+        db.session.add(message)
+        db.session.commit()
+        return message.id
 
 
 def _activity_photo(world, association):
@@ -314,6 +324,7 @@ OBJECT_IDS = {
     "file_id": _stored_file,
     "activity_id": _activity,
     "photo_id": _activity_photo,
+    "message_id": _group_message,
     "item_id": _checklist_item,
     "evidence_id": _checklist_evidence,
     "invitation_id": _invitation,

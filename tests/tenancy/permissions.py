@@ -22,6 +22,12 @@ TENANT_ROUTES = {
     ("associations.sms_usage", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("associations.group_message", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
     ("associations.group_message", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("associations.group_message_status", "GET"): {
+        "secretary": 200,
+        "member": 403,
+        "auditor": 403,
+    },
+    ("associations.record_consent", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     # Member and household registers (app/members/).
     ("members.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("members.new", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
@@ -315,6 +321,12 @@ TENANT_ROUTES = {
     ("governance.save_report", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("governance.publish_report", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("governance.below", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
+    ("governance.photo_publication", "GET"): {"secretary": 200, "member": 403, "auditor": 403},
+    ("governance.set_photo_publication", "POST"): {
+        "secretary": 422,
+        "member": 403,
+        "auditor": 403,
+    },
     # The residents' evaluation (评议): the secretary opens it, prints codes and moderates;
     # only the level above comments (监督) — the sweep's secretary works here: 403.
     ("governance.survey", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
@@ -377,6 +389,7 @@ PUBLIC_ROUTES = {
         "(tests/governance/test_public_page.py)"
     ),
     ("public.notice", "GET"): "the public page as an A4 PDF for the wall (the same data)",
+    ("public.photo", "GET"): "an activity photo the secretary marked public; 404 for any other",
     ("public.send_code", "POST"): (
         "texts an evaluation code to the phone given; keeps only its keyed hash; rate-limited "
         "per IP and per phone (tests/governance/test_survey_by_phone.py)"

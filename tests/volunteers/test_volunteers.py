@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.core.clock import china_today
 from app.core.models import utcnow
+from app.core.sms_outbox import ConsentMethod, record_consent
 from app.events.models import Registration, RegistrationStatus
 from app.extensions import db
 from app.volunteers import reminders, services
@@ -588,7 +590,7 @@ def test_ranking_is_shown_to_members_only_when_the_association_chooses(world, cl
 # --- reminders --------------------------------------------------------------------------------
 
 
-def test_reminders_go_once_before_shifts_and_events(world, outbox, app):
+def test_reminders_go_once_before_shifts_and_events(world, outbox, app, sms_notices):
     user, volunteer = volunteer_user(world.village_a1, "vol1@test.cn", "冯志愿")
     gone_user, gone = volunteer_user(world.village_a1, "vol2@test.cn", "陈志愿")
     outsider = create_volunteer(world.village_a1, "钱师傅", member=False, phone="13900001234")
@@ -618,14 +620,26 @@ def test_reminders_go_once_before_shifts_and_events(world, outbox, app):
             )
         db.session.commit()
 
+    # The outsider has no login: her register phone is used once her consent is recorded.
+    record_consent(
+        world.village_a1.id,
+        "13900001234",
+        method=ConsentMethod.PAPER_FORM,
+        consented_on=china_today(),
+        purpose="通知",
+        recorded_by_id=None,
+    )
+    db.session.commit()
+
     assert reminders.send_reminders() == 4
     sent = sorted((m.channel, m.to, m.subject) for m in outbox)
     assert [(c, t) for c, t, _ in sent] == [
         ("email", "vol1@test.cn"),
         ("email", "vol1@test.cn"),
         ("email", "vol3@test.cn"),
-        ("sms", "13900001234"),
     ]
+    [(phone, text)] = sms_notices()
+    assert phone == "13900001234" and "明早巡查" in text
     bodies = " ".join(m.subject + m.body for m in outbox)
     assert "明早巡查" in bodies and "健康讲座" in bodies and "下周巡查" not in bodies
     assert "志愿" in bodies  # written in Chinese
@@ -633,7 +647,7 @@ def test_reminders_go_once_before_shifts_and_events(world, outbox, app):
     assert reminders.send_reminders() == 0
     result = app.test_cli_runner().invoke(args=["jobs", "run", "volunteer_reminders"])
     assert result.exit_code == 0, result.output
-    assert len(outbox) == 4
+    assert len(outbox) == 3 and len(sms_notices()) == 1
 
 
 # --- capacity under concurrency ---------------------------------------------------------------
