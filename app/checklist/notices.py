@@ -2,10 +2,12 @@
 items are submitted for review, the association's secretaries when an item is sent back.
 
 Called after the writes are flushed; the messages leave once the request commits
-(`notify_after_commit`, through app/oversight/notices.py's `_send`). A message names the
+(`notify_users`: by each person's channel). A message names the
 association, the year, the items and the page's address; a reviewer's comment has any ID or
 mobile number in it masked first.
 """
+
+import secrets
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -13,9 +15,10 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.checklist.models import ChecklistItem
 from app.checklist.services import SPECS
+from app.core.notifications import notify_users
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.oversight.notices import _send, without_personal_numbers
+from app.oversight.notices import without_personal_numbers
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association, Membership, Role
 
@@ -46,9 +49,11 @@ def items_submitted(association: Association, year: int, items: list[ChecklistIt
     parent = db.session.get(Association, association.parent_id)
     numbers = ", ".join(str(item.number) for item in sorted(items, key=lambda i: i.number))
     path = checklist_path(association, year)
-    _send(
+    notify_users(
         _holders(parent, REVIEWER_ROLES),
-        lambda: (
+        key=f"checklist-submitted:{association.id}:{year}:{secrets.token_hex(6)}",
+        association_id=association.id,
+        write=lambda: (
             _("七有 %(year)d of %(name)s submitted for review", year=year, name=association.name),
             _(
                 "%(name)s has submitted item(s) %(items)s of its 七有 checklist %(year)d for "
@@ -68,9 +73,11 @@ def item_sent_back(association: Association, item: ChecklistItem, reviewer: Asso
     comment = without_personal_numbers(item.review_comment or "")
     label = SPECS[item.number].label
     path = checklist_path(association, year)
-    _send(
+    notify_users(
         _holders(association, (Role.SECRETARY,)),
-        lambda: (
+        key=f"checklist-sent-back:{item.id}:{secrets.token_hex(6)}",
+        association_id=reviewer.id,
+        write=lambda: (
             _("七有 item %(n)d sent back by %(reviewer)s", n=item.number, reviewer=reviewer.name),
             _(
                 "%(reviewer)s has sent back item %(n)d (%(label)s) of the 七有 checklist %(year)d "
