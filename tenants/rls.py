@@ -76,23 +76,25 @@ _SIGNATURE = (
     "|| (extract(epoch FROM transaction_timestamp()) * 1000000)::bigint, 'UTF8'))), 'hex'); END"
 )
 # A valid signature proves the scope was entered in this transaction; its serial must also be
-# the last one entered in this session, or a ROLLBACK TO SAVEPOINT could bring back a wider
-# scope entered before the savepoint (a bypass) after the app has narrowed it. The session's
-# last serial is kept as a session-level advisory lock on (backend pid, serial): advisory locks
-# ignore rollbacks, need no write (a hot standby and a read-only transaction take them) and
-# cost a lookup in the backend's own lock table. Releasing and taking it again is how a
-# function asks "do I hold it?" without reading pg_locks.
+# the last one entered in this session (currval), or a ROLLBACK TO SAVEPOINT, or an injected
+# statement replaying a claim it read earlier in the transaction, could bring back a wider
+# scope (a bypass) after the app has narrowed it. A read-only transaction — and every
+# transaction on a hot standby — cannot take nextval(); it enters one scope only, so there is
+# no earlier, wider scope in it to bring back, and its claim is marked read-only: such a
+# claim counts only while the transaction is read-only (which cannot turn read-write again).
 _VERIFIED = (
     "DECLARE claim text[]; BEGIN "
     "IF current_setting('app.scope_signature', true) = "
     f"{PRIVATE_SCHEMA}.scope_signature(current_setting('app.scope', true)) THEN "
     "claim := string_to_array(current_setting('app.scope', true), '|'); "
-    "IF pg_advisory_unlock(pg_backend_pid(), claim[5]::integer) "
-    "AND pg_try_advisory_lock(pg_backend_pid(), claim[5]::integer) THEN RETURN claim; END IF; "
+    "IF claim[5] = 'read-only' THEN "
+    "IF current_setting('transaction_read_only') = 'on' THEN RETURN claim; END IF; "
+    f"ELSIF claim[5]::bigint = currval('{PRIVATE_SCHEMA}.scope_serial') THEN RETURN claim; "
+    "END IF; "
     "END IF; RETURN NULL; END"
 )
 _ENTER = (
-    "DECLARE claim text; held bigint; serial bigint := 1; BEGIN "
+    "DECLARE claim text; serial text; BEGIN "
     f"IF NOT EXISTS (SELECT 1 FROM {PRIVATE_SCHEMA}.app_keys "
     "WHERE key_hash = sha256(convert_to(app_key, 'UTF8'))) THEN "
     "RAISE EXCEPTION 'xiehui_enter_scope: not the app''s row-level security key' "
@@ -100,15 +102,15 @@ _ENTER = (
     "END IF; "
     "IF strpos(coalesce(low, '') || coalesce(high, ''), '|') > 0 THEN "
     "RAISE EXCEPTION 'xiehui_enter_scope: bad scope bounds'; END IF; "
-    # The previous serial: at most one lock keyed by this backend's pid (the last entry).
-    "FOR held IN SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' "
-    "AND pid = pg_backend_pid() AND classid = pg_backend_pid()::oid AND objsubid = 2 LOOP "
-    "PERFORM pg_advisory_unlock(pg_backend_pid(), held::integer); "
-    "serial := greatest(serial, held % 2147483646 + 1); END LOOP; "
-    "IF NOT pg_try_advisory_lock(pg_backend_pid(), serial::integer) THEN "
-    "RAISE EXCEPTION 'xiehui_enter_scope: the scope serial is held elsewhere'; END IF; "
+    "IF current_setting('transaction_read_only') = 'on' THEN serial := 'read-only'; "
+    f"ELSE serial := nextval('{PRIVATE_SCHEMA}.scope_serial')::text; END IF; "
     "claim := concat_ws('|', CASE WHEN bypass THEN 'on' ELSE 'off' END, coalesce(low, ''), "
     "coalesce(high, ''), coalesce(write_association::text, ''), serial); "
+    # Entering the same scope again (after a savepoint) is harmless; any other is refused.
+    "IF serial = 'read-only' AND coalesce(current_setting('app.scope', true), '') "
+    "NOT IN ('', claim) THEN "
+    "RAISE EXCEPTION 'xiehui_enter_scope: a read-only transaction enters one scope' "
+    "USING ERRCODE = '25006'; END IF; "
     "PERFORM set_config('app.scope', claim, true); "
     f"PERFORM set_config('app.scope_signature', {PRIVATE_SCHEMA}.scope_signature(claim), true); "
     "END"
@@ -133,6 +135,7 @@ WALL_SQL = [
     f"INSERT INTO {PRIVATE_SCHEMA}.scope_secret (id, secret) VALUES (1, decode(replace("
     "gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex')) "
     "ON CONFLICT (id) DO NOTHING",
+    f"CREATE SEQUENCE IF NOT EXISTS {PRIVATE_SCHEMA}.scope_serial",
     f"CREATE TABLE IF NOT EXISTS {PRIVATE_SCHEMA}.app_keys "
     "(key_hash bytea PRIMARY KEY, installed_at timestamptz NOT NULL DEFAULT now())",
     # The helpers run only inside the SECURITY DEFINER functions below, which fix search_path.
@@ -304,7 +307,9 @@ def sync_settings(session: Session) -> None:
     changes, none otherwise. The same statement asks for custom plans: tenants differ in size
     by four orders of magnitude (a village of 20 members, an association of 10,000, a province's
     subtree), and the generic plan psycopg's prepared statements fall back to after five runs
-    suits none of them (the 10,000-member list: 21.9 ms generic against 0.24 ms custom)."""
+    suits none of them (the 10,000-member list: 21.9 ms generic against 0.24 ms custom). And no
+    JIT compilation: the policy's per-row probe raises a subtree scan's estimated cost past
+    jit_above_cost, and compiling (70 ms measured) costs more than such a statement runs."""
     wanted = _wanted_settings()
     connection = session.connection()  # begins the transaction first: after_begin resets info
     if session.info.get("rls_settings") == wanted:
@@ -312,7 +317,8 @@ def sync_settings(session: Session) -> None:
     connection.execute(
         text(
             "SELECT xiehui_enter_scope(:key, :bypass, :low, :high, :write), "
-            "set_config('plan_cache_mode', 'force_custom_plan', true)"
+            "set_config('plan_cache_mode', 'force_custom_plan', true), "
+            "set_config('jit', 'off', true)"
         ),
         {
             "key": scope_key(current_app.config),

@@ -1,4 +1,5 @@
-"""row-level security whose cost does not grow with the viewer's subtree, and no sequence
+"""row-level security whose cost does not grow with the viewer's subtree, and scopes that a
+read-only transaction (a hot standby) can enter
 
 Revision ID: 0026_scale_rls
 Revises: 0025_merge
@@ -8,8 +9,9 @@ The read policy built the set of the viewer's subtree ids for every statement (2
 province, a million at the national root); it now lets a row through on the scope's own
 association without a lookup, and otherwise probes the row's association by primary key and
 compares its path with the scope's (tenants/rls.py: READ_RULE). Entering a scope took nextval()
-of a private sequence, which a hot standby and a read-only transaction refuse; the session's
-last serial is now an advisory lock, so a replica can serve reads under the same wall.
+of a private sequence, which a hot standby and a read-only transaction refuse: a read-only
+transaction now enters one scope only and needs no serial, so a replica can serve reads under
+the same wall.
 """
 
 from alembic import op
@@ -29,7 +31,6 @@ def upgrade():
     for statement in rls.WALL_SQL:
         op.execute(statement)
     op.execute(rls.rewrite_policies_sql(rls.READ_RULE, rls.WRITE_RULE))
-    op.execute(f"DROP SEQUENCE IF EXISTS {rls.PRIVATE_SCHEMA}.scope_serial")
 
 
 def downgrade():
