@@ -40,10 +40,12 @@ PRIVATE_SCHEMA = "xiehui_private"
 # with the scope's path: one primary-key probe of `associations` per row, so a statement costs
 # the same whether the viewer's subtree holds one association or a million. (`association_id`
 # inside the EXISTS is the tenant row's: `associations` has no such column, a test checks it.)
+# OFFSET 0 keeps the probe a probe: without it the planner may turn the EXISTS into a hashed
+# `IN (SELECT id …)` (measured: it did, on the dashboard), which is the subtree set again.
 READ_RULE = (
     "(SELECT xiehui_scope_bypass()) OR association_id = (SELECT xiehui_scope_root()) OR EXISTS ("
     "SELECT 1 FROM associations scope_association WHERE scope_association.id = association_id "
-    "AND starts_with(scope_association.path, (SELECT xiehui_scope_low())))"
+    "AND starts_with(scope_association.path, (SELECT xiehui_scope_low())) OFFSET 0)"
 )
 # The rule of revisions 0018_rls_wall to 0025, for 0026_scale_rls's downgrade only: it built the
 # whole subtree's set of ids for every statement (its cost grew with the subtree).
