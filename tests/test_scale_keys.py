@@ -1,6 +1,8 @@
 """64-bit keys (revision 0026_scale_keys): the tables that grow with members, activities,
 payments and logs count past 2^31, and the migration widens a populated database in place."""
 
+import importlib.util
+
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, text
@@ -130,3 +132,37 @@ def test_the_key_migration_widens_a_populated_database(pg):
         with server.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
+
+
+def test_every_column_referring_to_a_growing_table_is_64_bit(pg, app):
+    """A new table's migration that refers to members, activities, payments… with a plain
+    Integer column would stop at 2^31 there: use BigId in the model and sa.BigInteger in the
+    migration."""
+    from app import MIGRATIONS_DIR
+
+    spec = importlib.util.spec_from_file_location(
+        "scale_keys", MIGRATIONS_DIR / "versions" / "0026_scale_keys.py"
+    )
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    growing = revision.GROWING_TABLES
+    admin = _admin(app)
+    with admin.connect() as connection:
+        narrow = (
+            connection.execute(
+                text(
+                    "SELECT c.relname || '.' || a.attname FROM pg_constraint k "
+                    "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class r ON r.oid = k.confrelid "
+                    "JOIN LATERAL unnest(k.conkey, k.confkey) AS u(own, referred) ON true "
+                    "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.own "
+                    "JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = u.referred "
+                    "WHERE k.contype = 'f' AND r.relname = ANY(:growing) AND ra.attname = 'id' "
+                    "AND a.atttypid <> 'bigint'::regtype ORDER BY 1"
+                ),
+                {"growing": list(growing)},
+            )
+            .scalars()
+            .all()
+        )
+    admin.dispose()
+    assert narrow == []
