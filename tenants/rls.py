@@ -35,7 +35,21 @@ from tenants.tree import subtree_bounds
 APPEND_ONLY_TABLES = ("audit_log",)
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 PRIVATE_SCHEMA = "xiehui_private"
+# A row passes when the scope is a bypass, when it belongs to the scope's own association (no
+# lookup at all: most statements read one association), or when its association's path starts
+# with the scope's path: one primary-key probe of `associations` per row, so a statement costs
+# the same whether the viewer's subtree holds one association or a million. (`association_id`
+# inside the EXISTS is the tenant row's: `associations` has no such column, a test checks it.)
+# OFFSET 0 keeps the probe a probe: without it the planner may turn the EXISTS into a hashed
+# `IN (SELECT id …)` (measured: it did, on the dashboard), which is the subtree set again.
 READ_RULE = (
+    "(SELECT xiehui_scope_bypass()) OR association_id = (SELECT xiehui_scope_root()) OR EXISTS ("
+    "SELECT 1 FROM associations scope_association WHERE scope_association.id = association_id "
+    "AND starts_with(scope_association.path, (SELECT xiehui_scope_low())) OFFSET 0)"
+)
+# The rule of revisions 0018_rls_wall to 0025, for 0026_scale_rls's downgrade only: it built the
+# whole subtree's set of ids for every statement (its cost grew with the subtree).
+SUBTREE_SET_READ_RULE = (
     "(SELECT xiehui_scope_bypass()) OR association_id IN ("
     "SELECT id FROM associations WHERE path >= (SELECT xiehui_scope_low()) "
     "AND path < (SELECT xiehui_scope_high()))"
@@ -64,18 +78,25 @@ _SIGNATURE = (
     "|| (extract(epoch FROM transaction_timestamp()) * 1000000)::bigint, 'UTF8'))), 'hex'); END"
 )
 # A valid signature proves the scope was entered in this transaction; its serial must also be
-# the last one entered in this session (currval), or a ROLLBACK TO SAVEPOINT could bring back a
-# wider scope entered before the savepoint (a bypass) after the app has narrowed it.
+# the last one entered in this session (currval), or a ROLLBACK TO SAVEPOINT, or an injected
+# statement replaying a claim it read earlier in the transaction, could bring back a wider
+# scope (a bypass) after the app has narrowed it. A read-only transaction — and every
+# transaction on a hot standby — cannot take nextval(); it enters one scope only, so there is
+# no earlier, wider scope in it to bring back, and its claim is marked read-only: such a
+# claim counts only while the transaction is read-only (which cannot turn read-write again).
 _VERIFIED = (
     "DECLARE claim text[]; BEGIN "
     "IF current_setting('app.scope_signature', true) = "
     f"{PRIVATE_SCHEMA}.scope_signature(current_setting('app.scope', true)) THEN "
     "claim := string_to_array(current_setting('app.scope', true), '|'); "
-    f"IF claim[5]::bigint = currval('{PRIVATE_SCHEMA}.scope_serial') THEN RETURN claim; END IF; "
+    "IF claim[5] = 'read-only' THEN "
+    "IF current_setting('transaction_read_only') = 'on' THEN RETURN claim; END IF; "
+    f"ELSIF claim[5]::bigint = currval('{PRIVATE_SCHEMA}.scope_serial') THEN RETURN claim; "
+    "END IF; "
     "END IF; RETURN NULL; END"
 )
 _ENTER = (
-    "DECLARE claim text; BEGIN "
+    "DECLARE claim text; serial text; BEGIN "
     f"IF NOT EXISTS (SELECT 1 FROM {PRIVATE_SCHEMA}.app_keys "
     "WHERE key_hash = sha256(convert_to(app_key, 'UTF8'))) THEN "
     "RAISE EXCEPTION 'xiehui_enter_scope: not the app''s row-level security key' "
@@ -83,9 +104,15 @@ _ENTER = (
     "END IF; "
     "IF strpos(coalesce(low, '') || coalesce(high, ''), '|') > 0 THEN "
     "RAISE EXCEPTION 'xiehui_enter_scope: bad scope bounds'; END IF; "
+    "IF current_setting('transaction_read_only') = 'on' THEN serial := 'read-only'; "
+    f"ELSE serial := nextval('{PRIVATE_SCHEMA}.scope_serial')::text; END IF; "
     "claim := concat_ws('|', CASE WHEN bypass THEN 'on' ELSE 'off' END, coalesce(low, ''), "
-    "coalesce(high, ''), coalesce(write_association::text, ''), "
-    f"nextval('{PRIVATE_SCHEMA}.scope_serial')); "
+    "coalesce(high, ''), coalesce(write_association::text, ''), serial); "
+    # Entering the same scope again (after a savepoint) is harmless; any other is refused.
+    "IF serial = 'read-only' AND coalesce(current_setting('app.scope', true), '') "
+    "NOT IN ('', claim) THEN "
+    "RAISE EXCEPTION 'xiehui_enter_scope: a read-only transaction enters one scope' "
+    "USING ERRCODE = '25006'; END IF; "
     "PERFORM set_config('app.scope', claim, true); "
     f"PERFORM set_config('app.scope_signature', {PRIVATE_SCHEMA}.scope_signature(claim), true); "
     "END"
@@ -98,6 +125,8 @@ _READERS = {
     "xiehui_scope_low() RETURNS text": "NULLIF(claim[2], '')",
     "xiehui_scope_high() RETURNS text": "NULLIF(claim[3], '')",
     "xiehui_scope_write() RETURNS integer": "NULLIF(claim[4], '')::integer",
+    # The scope's own association: the last id of its path ("/1/5/23/" → 23).
+    "xiehui_scope_root() RETURNS integer": "substring(claim[2] from '([0-9]+)/$')::integer",
 }
 WALL_SQL = [
     f"CREATE SCHEMA IF NOT EXISTS {PRIVATE_SCHEMA}",
@@ -269,15 +298,30 @@ def _wanted_settings() -> tuple[bool, str | None, str | None, int | None]:
     return (False, None, None, None)
 
 
+# What a transaction starts with: nothing entered reads and writes no tenant row, exactly as
+# an entered empty scope does, so a request's first queries (its session, its user) enter
+# nothing.
+NOTHING_ENTERED = (False, None, None, None)
+
+
 def sync_settings(session: Session) -> None:
-    """Make the transaction's scope match the current tenant context (one round trip when it
-    changes, none otherwise)."""
+    """Make the transaction's scope match the current tenant context: one statement when it
+    changes, none otherwise. The same statement asks for custom plans: tenants differ in size
+    by four orders of magnitude (a village of 20 members, an association of 10,000, a province's
+    subtree), and the generic plan psycopg's prepared statements fall back to after five runs
+    suits none of them (the 10,000-member list: 21.9 ms generic against 0.24 ms custom). And no
+    JIT compilation: the policy's per-row probe raises a subtree scan's estimated cost past
+    jit_above_cost, and compiling (70 ms measured) costs more than such a statement runs."""
     wanted = _wanted_settings()
     connection = session.connection()  # begins the transaction first: after_begin resets info
     if session.info.get("rls_settings") == wanted:
         return
     connection.execute(
-        text("SELECT xiehui_enter_scope(:key, :bypass, :low, :high, :write)"),
+        text(
+            "SELECT xiehui_enter_scope(:key, :bypass, :low, :high, :write), "
+            "set_config('plan_cache_mode', 'force_custom_plan', true), "
+            "set_config('jit', 'off', true)"
+        ),
         {
             "key": scope_key(current_app.config),
             "bypass": wanted[0],
@@ -290,7 +334,11 @@ def sync_settings(session: Session) -> None:
 
 
 def _forget_settings(session: Session, transaction, connection) -> None:
-    session.info.pop("rls_settings", None)
+    if transaction.nested:
+        # Conservative: enter the scope again inside the savepoint.
+        session.info.pop("rls_settings", None)
+    else:
+        session.info["rls_settings"] = NOTHING_ENTERED
 
 
 def _forget_after_savepoint(session: Session, transaction) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -51,7 +51,7 @@ class Activity(TenantMixin, CreatedAtMixin, db.Model):
         CheckConstraint("participant_count >= 0", name="participant_count"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     held_on: Mapped[date] = mapped_column(Date)
     title: Mapped[str] = mapped_column(String(120))
     type: Mapped[ActivityType] = mapped_column(string_enum(ActivityType))
@@ -98,9 +98,9 @@ class ActivityPhoto(TenantMixin, CreatedAtMixin, db.Model):
         UniqueConstraint("association_id", "stored_file_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    activity_id: Mapped[int] = mapped_column(Integer, index=True)
-    stored_file_id: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(BigId, index=True)
+    stored_file_id: Mapped[int] = mapped_column(BigId)
 
     # Shown on the public page (居务公开) once the secretary marked it public, saying on what
     # basis (app/governance/public_photos.py); private otherwise.
@@ -129,7 +129,7 @@ class HardshipAid(TenantMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    activity_id: Mapped[int] = mapped_column(Integer, index=True)
+    activity_id: Mapped[int] = mapped_column(BigId, index=True)
     family: Mapped[str] = mapped_column(String(60))
     kind: Mapped[AidKind] = mapped_column(string_enum(AidKind))
     quantity: Mapped[str] = mapped_column(String(30), default="")

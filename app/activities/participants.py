@@ -1,9 +1,10 @@
 """Which registered members took part in an activity (links the activity log to the register)."""
 
-from sqlalchemy import ForeignKeyConstraint, Integer, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.activities.models import Activity
+from app.core.models import BigId
 from app.extensions import db
 from app.members.models import Member, MemberStatus
 from app.members.services import MemberFilters, member_search
@@ -30,9 +31,9 @@ class ActivityParticipant(TenantMixin, db.Model):
         UniqueConstraint("association_id", "activity_id", "member_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    activity_id: Mapped[int] = mapped_column(Integer, index=True)
-    member_id: Mapped[int] = mapped_column(Integer, index=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(BigId, index=True)
+    member_id: Mapped[int] = mapped_column(BigId, index=True)
 
 
 class UnknownMembers(ValueError):

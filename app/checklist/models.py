@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -101,7 +101,7 @@ class ChecklistEvidence(TenantMixin, CreatedAtMixin, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(Integer, index=True)
-    stored_file_id: Mapped[int] = mapped_column(Integer)
+    stored_file_id: Mapped[int] = mapped_column(BigId)
     version: Mapped[int] = mapped_column(Integer)
     round: Mapped[int] = mapped_column(Integer)  # the submission round it was uploaded for
     note: Mapped[str] = mapped_column(String(300), default="")

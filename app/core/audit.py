@@ -11,10 +11,10 @@ from datetime import datetime
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Integer, String, event
+from sqlalchemy import JSON, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.core.models import UTCDateTime, utcnow
+from app.core.models import BigId, UTCDateTime, utcnow
 from app.extensions import db
 from tenants.models import TenantMixin
 
@@ -26,7 +26,7 @@ class AuditLog(TenantMixin, db.Model):
     __table_args__ = {"implicit_returning": False}
     tenant_append_only = True
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Nullable: logins and platform actions belong to no association.
     association_id: Mapped[int | None] = mapped_column(
@@ -35,7 +35,7 @@ class AuditLog(TenantMixin, db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(40))
     target_type: Mapped[str | None] = mapped_column(String(60))
-    target_id: Mapped[int | None] = mapped_column(Integer)
+    target_id: Mapped[int | None] = mapped_column(BigId)
     outcome: Mapped[str] = mapped_column(String(20), default="ok")
     ip: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[dict | None] = mapped_column(JSON)

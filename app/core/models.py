@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -53,6 +53,12 @@ def string_enum(kind) -> Enum:
     return Enum(
         kind, native_enum=False, length=20, values_callable=lambda items: [i.value for i in items]
     )
+
+
+# Keys of the tables that grow with members, activities, payments and logs, and of whatever
+# refers to them (revision 0026_scale_keys): bigint on PostgreSQL; on SQLite an INTEGER PRIMARY
+# KEY is the 64-bit rowid already (and BIGINT would not be one).
+BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class UTCDateTime(TypeDecorator):

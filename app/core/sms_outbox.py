@@ -38,7 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core import crypto
 from app.core.clock import CHINA
 from app.core.jobs import job, periodic
-from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.core.sms import (
     SmsRejected,
     SmsRequest,
@@ -75,7 +75,7 @@ class SmsMessage(CreatedAtMixin, db.Model):
         Index("ix_sms_messages_status_next", "status", "next_attempt_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     association_id: Mapped[int | None] = mapped_column(
         ForeignKey("associations.id", ondelete="CASCADE")

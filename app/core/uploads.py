@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import FileStorage
 
-from app.core.models import CreatedAtMixin, after_transaction, utcnow
+from app.core.models import BigId, CreatedAtMixin, after_transaction, utcnow
 from app.core.views import require
 from app.extensions import db
 from tenants.access import Access
@@ -95,7 +95,7 @@ class StoredFile(TenantMixin, CreatedAtMixin, db.Model):
         UniqueConstraint("association_id", "storage_key"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     purpose: Mapped[str] = mapped_column(String(20))
     original_name: Mapped[str] = mapped_column(String(160))  # cleaned, for display only
     content_type: Mapped[str] = mapped_column(String(100))

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.extensions import db
 from tenants.models import TenantMixin
 
@@ -126,7 +126,7 @@ class Exemption(TenantMixin, CreatedAtMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_id: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(BigId)
     year: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -155,8 +155,8 @@ class Charge(TenantMixin, CreatedAtMixin, db.Model):
         Index("ix_dues_charges_association_year", "association_id", "year"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_id: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigId)
     year: Mapped[int] = mapped_column(Integer)
     amount_due_fen: Mapped[int] = mapped_column(Integer)
 
@@ -220,7 +220,7 @@ class Payment(TenantMixin, CreatedAtMixin, db.Model):
         Index("ix_dues_payments_association_paid_on", "association_id", "paid_on"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # The member the receipt is made out to.
     member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), index=True
@@ -275,9 +275,9 @@ class PaymentAllocation(TenantMixin, db.Model):
         Index("ix_dues_payment_allocations_charge", "association_id", "charge_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    payment_id: Mapped[int] = mapped_column(Integer)
-    charge_id: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(BigId)
+    charge_id: Mapped[int] = mapped_column(BigId)
     amount_fen: Mapped[int] = mapped_column(Integer)
 
 
@@ -307,8 +307,8 @@ class Reminder(TenantMixin, db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    charge_id: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    charge_id: Mapped[int] = mapped_column(BigId)
     stage: Mapped[ReminderStage] = mapped_column(string_enum(ReminderStage))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

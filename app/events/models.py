@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.extensions import db
 from tenants.models import TenantMixin
 
@@ -75,7 +75,7 @@ class Registration(TenantMixin, CreatedAtMixin, db.Model):
         Index("ix_event_registrations_event_status", "event_id", "status"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     event_id: Mapped[int] = mapped_column(Integer, index=True)
     # None for a walk-in added by name at the door.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

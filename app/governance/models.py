@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -73,7 +73,7 @@ class YearPlan(TenantMixin, CreatedAtMixin, db.Model):
     approved_on: Mapped[date | None] = mapped_column(Date)
     approved_by: Mapped[ApprovingBody | None] = mapped_column(string_enum(ApprovingBody))
     attendance: Mapped[int | None] = mapped_column(Integer)
-    minutes_file_id: Mapped[int | None] = mapped_column(Integer)
+    minutes_file_id: Mapped[int | None] = mapped_column(BigId)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     show_activities: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -159,7 +159,7 @@ class CommitmentUpdate(TenantMixin, CreatedAtMixin, db.Model):
     value: Mapped[int | None] = mapped_column(Integer)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
-    evidence_file_id: Mapped[int | None] = mapped_column(Integer)
+    evidence_file_id: Mapped[int | None] = mapped_column(BigId)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     commitment: Mapped[Commitment] = relationship(back_populates="updates", lazy="raise")
@@ -247,7 +247,7 @@ class SurveyCode(TenantMixin, db.Model):
         UniqueConstraint("association_id", "code_hash"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     survey_id: Mapped[int] = mapped_column(Integer, index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -269,7 +269,7 @@ class SurveyResponse(TenantMixin, db.Model):
         CheckConstraint("overall BETWEEN 1 AND 5", name="overall"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     survey_id: Mapped[int] = mapped_column(Integer, index=True)
     answered_on: Mapped[date] = mapped_column(Date)
     overall: Mapped[int] = mapped_column(Integer)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
 from app.core.soft_delete import SoftDeleteMixin
 from app.extensions import db
 from app.members.pinyin import initials_default
@@ -76,13 +76,13 @@ class Household(TenantMixin, SoftDeleteMixin, CreatedAtMixin, db.Model):
         Index("ix_households_association_address", "association_id", "address"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     address: Mapped[str] = mapped_column(String(200))
     grid: Mapped[str | None] = mapped_column(String(60))  # 网格
     building: Mapped[str | None] = mapped_column(String(60))  # 楼栋
     unit: Mapped[str | None] = mapped_column(String(60))  # 单元
     is_central: Mapped[bool] = mapped_column(Boolean, default=False)
-    central_household_id: Mapped[int | None] = mapped_column(Integer)
+    central_household_id: Mapped[int | None] = mapped_column(BigId)
     central_link: Mapped[bool | None] = mapped_column(Boolean)
     # While deleted: the links its deletion undid, put back on restore
     # ({"members": [ids], "central_household_id": id}).
@@ -113,7 +113,7 @@ class Member(TenantMixin, SoftDeleteMixin, CreatedAtMixin, db.Model):
         Index("ix_members_association_status", "association_id", "status"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
     name_initials: Mapped[str] = mapped_column(String(60), default=initials_default)  # "zs"
     gender: Mapped[Gender | None] = mapped_column(string_enum(Gender))
@@ -125,7 +125,7 @@ class Member(TenantMixin, SoftDeleteMixin, CreatedAtMixin, db.Model):
     phone_hash: Mapped[str | None] = mapped_column(String(64))
     phone_masked: Mapped[str | None] = mapped_column(String(11))
     phone_tail: Mapped[str | None] = mapped_column(String(4))
-    household_id: Mapped[int | None] = mapped_column(Integer)
+    household_id: Mapped[int | None] = mapped_column(BigId)
     joined_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[MemberStatus] = mapped_column(
         string_enum(MemberStatus), default=MemberStatus.ACTIVE
@@ -163,8 +163,8 @@ class CentralHouseholdVisit(TenantMixin, CreatedAtMixin, db.Model):
         Index("ix_visits_central", "association_id", "central_household_id", "visited_on"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    central_household_id: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    central_household_id: Mapped[int] = mapped_column(BigId)
     visited_on: Mapped[date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
     # Household ids visited (a snapshot: households can later move to another central one).
@@ -262,7 +262,7 @@ class MemberImportRow(TenantMixin, db.Model):
         Index("ix_member_import_rows_problems", "association_id", "import_id", "valid"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     import_id: Mapped[int] = mapped_column(Integer)
     row_number: Mapped[int] = mapped_column(Integer)
     values_encrypted: Mapped[str] = mapped_column(Text)
@@ -301,7 +301,7 @@ class PersonalDataRequest(TenantMixin, CreatedAtMixin, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Cleared when the request is carried out: the member row is then gone.
-    member_id: Mapped[int | None] = mapped_column(Integer)
+    member_id: Mapped[int | None] = mapped_column(BigId)
     member_name: Mapped[str] = mapped_column(String(60))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -346,7 +346,7 @@ class HouseholdMoveRequest(TenantMixin, CreatedAtMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_id: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(BigId)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     from_address: Mapped[str] = mapped_column(String(200), default="")
     new_address: Mapped[str] = mapped_column(String(200))

@@ -347,15 +347,34 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def member_page(filters: MemberFilters, *, page: int, per_page: int) -> Page:
-    """One page of members, in two queries; the total counts members alone (the household
-    join cannot change it, and counting through it costs SQLite a scan)."""
+@dataclass(frozen=True)
+class MemberPage(Page):
+    active_members: int = 0  # in the whole register, whatever the filters
+
+
+def member_page(filters: MemberFilters, *, page: int, per_page: int) -> MemberPage:
+    """One page of members, in two queries: one count that answers both the page's total and
+    the register's active members (one pass over a 10,000-member register, not two), then the
+    page. The total counts members alone (the household join cannot change it, and counting
+    through it costs SQLite a scan)."""
     page = max(1, page)
-    total = db.session.scalar(select(func.count(Member.id)).where(*member_conditions(filters)))
+    conditions = member_conditions(filters)
+    matching = func.count(Member.id)
+    if conditions:
+        matching = matching.filter(*conditions)
+    total, active = db.session.execute(
+        select(matching, func.count(Member.id).filter(Member.status == MemberStatus.ACTIVE))
+    ).one()
     rows = db.session.execute(
         member_search(filters).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total or 0)
+    return MemberPage(
+        items=list(rows),
+        page=page,
+        per_page=per_page,
+        total=total or 0,
+        active_members=active or 0,
+    )
 
 
 def tags_in_use() -> list[str]:
@@ -726,12 +745,15 @@ def household_choices() -> list[tuple[int, str]]:
 # ---- counts for other modules ---------------------------------------------------------------
 
 
-def register_counts() -> dict:
+def register_counts(*, active_members: int | None = None) -> dict:
     """Counts for the current tenant scope (the association, or its subtree inside
-    subtree_reads()): active members, households, central and linked households."""
-    members = db.session.scalar(
-        select(func.count(Member.id)).where(Member.status == MemberStatus.ACTIVE)
-    )
+    subtree_reads()): active members, households, central and linked households. A caller that
+    counted the active members already (member_page) passes them in."""
+    members = active_members
+    if members is None:
+        members = db.session.scalar(
+            select(func.count(Member.id)).where(Member.status == MemberStatus.ACTIVE)
+        )
     households = db.session.execute(
         select(
             func.count(Household.id),

@@ -78,7 +78,7 @@ def index():
         phones=phones,
         tags=services.tags_in_use(),
         statuses=list(MemberStatus),
-        counts=services.register_counts(),
+        counts=services.register_counts(active_members=page.active_members),
         pending_moves=moves.pending_count() if g.access.can_write else 0,
     )
 

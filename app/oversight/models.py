@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -123,7 +123,7 @@ class TaskEvidence(TenantMixin, CreatedAtMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(Integer, index=True)
     event_id: Mapped[int] = mapped_column(Integer)
-    stored_file_id: Mapped[int] = mapped_column(Integer)
+    stored_file_id: Mapped[int] = mapped_column(BigId)
 
     stored_file: Mapped[StoredFile] = relationship(lazy="joined", innerjoin=True)
 

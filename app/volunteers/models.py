@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
 from app.extensions import db
 from app.members.models import Member
 from tenants.models import TenantMixin
@@ -62,7 +62,7 @@ class Volunteer(TenantMixin, CreatedAtMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_id: Mapped[int | None] = mapped_column(Integer)
+    member_id: Mapped[int | None] = mapped_column(BigId)
     # The member's name for member volunteers (kept in step when the profile is saved).
     name: Mapped[str] = mapped_column(String(60))
     phone_encrypted: Mapped[str | None] = mapped_column(Text)
@@ -222,7 +222,7 @@ class Assignment(TenantMixin, CreatedAtMixin, db.Model):
         Index("ix_volunteer_assignments_association_served", "association_id", "served_on"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     shift_id: Mapped[int] = mapped_column(Integer, index=True)
     volunteer_id: Mapped[int] = mapped_column(Integer, index=True)
     status: Mapped[AssignmentStatus] = mapped_column(string_enum(AssignmentStatus))
@@ -240,7 +240,7 @@ class EventReminder(TenantMixin, CreatedAtMixin, db.Model):
     __tablename__ = "event_reminders"
     __table_args__ = (UniqueConstraint("association_id", "registration_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     registration_id: Mapped[int] = mapped_column(
         ForeignKey("event_registrations.id", ondelete="CASCADE")
     )

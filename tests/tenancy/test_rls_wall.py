@@ -243,3 +243,88 @@ def test_the_app_reads_on_after_rolling_back_a_savepoint_of_its_own(pg, world):
         savepoint.rollback()
         assert db.session.scalars(select(Membership.id)).all() == before
     db.session.rollback()
+
+
+def test_a_read_only_transaction_enters_a_scope_and_reads_its_subtree_only(pg, world):
+    """What a hot standby allows: no write at all, not even nextval(). A replica can then serve
+    the app's reads behind the same wall."""
+    key = str(scope_key(current_app.config))
+    village = subtree_bounds(world.village_a1.path)
+    read_only = "-c default_transaction_read_only=on"
+    with psycopg.connect(app_role_url(), options=read_only) as reader, reader.transaction():
+        assert reader.execute("SHOW transaction_read_only").fetchone()[0] == "on"
+        reader.execute("SELECT xiehui_enter_scope(%s, false, %s, %s, NULL)", (key, *village))
+        reader.execute("SELECT xiehui_enter_scope(%s, false, %s, %s, NULL)", (key, *village))
+        seen = reader.execute("SELECT DISTINCT association_id FROM memberships").fetchall()
+        assert seen == [(world.village_a1.id,)]
+
+
+def test_a_read_only_transaction_enters_no_second_scope(pg, world):
+    """Without a serial, a wider scope left earlier in the transaction could come back (by
+    ROLLBACK TO SAVEPOINT, or replayed from a copy): a read-only transaction has none."""
+    key = str(scope_key(current_app.config))
+    village = subtree_bounds(world.village_a1.path)
+    read_only = "-c default_transaction_read_only=on"
+    with (
+        psycopg.connect(app_role_url(), options=read_only) as reader,
+        reader.transaction(force_rollback=True),
+    ):
+        reader.execute("SELECT xiehui_enter_scope(%s, true, NULL, NULL, NULL)", (key,))
+        assert reader.execute("SELECT count(*) FROM memberships").fetchone()[0] > 1
+        refused(
+            reader,
+            "SELECT xiehui_enter_scope(%s, false, %s, %s, NULL)",
+            (key, *village),
+            match="enters one scope",
+        )
+
+
+def test_a_read_only_claim_opens_nothing_once_the_transaction_writes(pg, world):
+    """A claim made without a serial, copied into a read-write transaction, reads nothing."""
+    key = str(scope_key(current_app.config))
+    with psycopg.connect(app_role_url()) as connection:
+        with connection.transaction():
+            connection.execute("SET TRANSACTION READ ONLY")
+            connection.execute("SELECT xiehui_enter_scope(%s, true, NULL, NULL, NULL)", (key,))
+            claim = connection.execute("SELECT current_setting('app.scope')").fetchone()[0]
+            assert claim.endswith("|read-only")
+        with connection.transaction():
+            connection.execute("SELECT xiehui_enter_scope(%s, false, NULL, NULL, NULL)", (key,))
+            connection.execute("SELECT set_config('app.scope', %s, true)", (claim,))
+            assert connection.execute("SELECT count(*) FROM memberships").fetchone()[0] == 0
+
+
+def test_a_subtree_scope_reads_every_level_below_and_nothing_beside(pg, world):
+    """The policy's two ways in: the scope's own association without a lookup, every other
+    row through its association's path (the township reads its villages, not village B's)."""
+    key = str(scope_key(current_app.config))
+    township = subtree_bounds(world.township_a.path)
+    with psycopg.connect(app_role_url()) as connection, connection.transaction():
+        connection.execute("SELECT xiehui_enter_scope(%s, false, %s, %s, NULL)", (key, *township))
+        seen = {
+            row[0] for row in connection.execute("SELECT DISTINCT association_id FROM memberships")
+        }
+    with UNSCOPED_BYPASS("the test lists what the township should see"):
+        expected = set(
+            db.session.scalars(
+                select(Membership.association_id)
+                .join(Association)
+                .where(Association.path.startswith(world.township_a.path))
+            )
+        )
+    assert world.township_a.id in expected and world.village_a1.id in expected
+    assert world.village_b1.id not in expected
+    assert seen == expected
+
+
+def test_the_policy_reads_the_tenant_rows_association_id(pg):
+    """READ_RULE names `association_id` inside a subquery on `associations`: if that table
+    ever had such a column, the name would bind to it and the policy would compare the wrong
+    thing."""
+    columns = db.session.scalars(
+        text(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'associations' AND table_schema = current_schema()"
+        )
+    ).all()
+    assert "path" in columns and "association_id" not in columns
