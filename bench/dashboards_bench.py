@@ -413,7 +413,9 @@ def build(writer: Writer, scale: str, rng: random.Random) -> dict:
 # --- the measurements --------------------------------------------------------------------------
 
 
-def config_for(database: str, workdir: Path, reuse: bool = False) -> tuple[dict, str]:
+def config_for(
+    database: str, workdir: Path, reuse: bool = False, name: str = DATABASE
+) -> tuple[dict, str]:
     config = {
         "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
         "HUEY_IMMEDIATE": True,
@@ -436,10 +438,10 @@ def config_for(database: str, workdir: Path, reuse: bool = False) -> tuple[dict,
         if reuse:
             connection.execute(text("SELECT 1"))
         else:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     server.dispose()
-    admin = base.set(database=DATABASE)
+    admin = base.set(database=name)
     app_url = admin.set(username="xiehui_app", password=None)
     config["SQLALCHEMY_DATABASE_URI"] = app_url.render_as_string(hide_password=False)
     config["DATABASE_ADMIN_URL"] = admin.render_as_string(hide_password=False)
@@ -598,11 +600,19 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="PostgreSQL: time the pages on the set built before"
     )
+    parser.add_argument(
+        "--db-name",
+        default=DATABASE,
+        help="PostgreSQL: the bench's own database (dropped and rebuilt unless --reuse); give "
+        "each concurrent run its own, or one run's DROP … WITH (FORCE) ends the other's",
+    )
     args = parser.parse_args()
     scale = "province" if args.database == "postgresql" else "county"
     rng = random.Random(20261123)
     workdir = Path(tempfile.mkdtemp(prefix="dashboards-bench-"))
-    config, raw_url = config_for(args.database, workdir, args.reuse and args.database != "sqlite")
+    config, raw_url = config_for(
+        args.database, workdir, args.reuse and args.database != "sqlite", args.db_name
+    )
     app = create_app(config)
     lines = [f"dashboards benchmark · {args.database} · {scale} · {NOW:%Y-%m-%d %H:%M} UTC"]
 

@@ -1,9 +1,9 @@
-"""Reading the dashboards: a subtree's figures, its direct children's, and the problems list.
+"""Reading the dashboards: a subtree's figures, its direct children's, and the targets' rules.
 
 A subtree's figures are one stored row of sums (subtree_figures, kept by app/dashboards/
 totals.py), its children's one row each: a province dashboard reads 17 rows, not 20,000. The
-problems list is one query over the per-association figures joined to the tree (a path range
-scan). `naive_rollup` computes the same figures from the raw tables (the benchmark and the tests
+per-association lists (problems list, subtree sheet) are read in app/dashboards/reading.py.
+`naive_rollup` computes the same figures from the raw tables (the benchmark and the tests
 compare the two).
 """
 
@@ -12,7 +12,6 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from sqlalchemy import and_, func, literal, or_, select, text
-from sqlalchemy.orm import aliased
 
 from app.core.clock import china_today
 from app.dashboards import definitions
@@ -349,21 +348,12 @@ def children_rollup(association: Association, year: int, *, today: date | None =
     return read_dashboard(association, year, today=today).children
 
 
-# --- the problems list ----------------------------------------------------------------------
+# --- the targets' rules (the problems list and the subtree sheet read them: reading.py) -------
 
 
-@dataclass
-class Problem:
-    association: Association
-    parent_name: str | None
-    figures: Figures
-    missed: list[str]  # targets missed (red)
-    at_risk: list[str] = field(default_factory=list)  # targets at risk this period (amber)
-    activity: definitions.ActivityProgress | None = None
-
-
-def _problem_conditions(figures, year: int, today: date, targets: Targets) -> dict:
-    """The rules of `missed_targets` in SQL (exact: a share below a/b is part·b < whole·a)."""
+def target_conditions(figures, year: int, today: date, targets: Targets) -> dict:
+    """The rules of `missed_targets` in SQL over the figures columns `figures` (exact: a share
+    below a/b is part·b < whole·a)."""
     members = func.coalesce(figures.members, 0)
     ended, days_left = definitions.current_quarter(year, today)
     quarters = [func.coalesce(getattr(figures, f"activities_q{q}"), 0) for q in range(1, 5)]
@@ -393,60 +383,6 @@ def _problem_conditions(figures, year: int, today: date, targets: Targets) -> di
         ),
         "rectification": func.coalesce(figures.overdue_rectifications, 0) > 0,
     }
-
-
-def problems_query(
-    association: Association,
-    year: int,
-    *,
-    kind: str = "",
-    target: str = "",
-    today: date | None = None,
-    targets: Targets = DEFAULT_TARGETS,
-):
-    """Associations of the subtree behind on a target (or on `target` only). The register,
-    activity and 七有 targets are a grassroots association's; dues and overdue 整改 tasks can
-    fall behind at any level."""
-    today = today or china_today()
-    area = aliased(Association)
-    parent = aliased(Association)
-    figures = aliased(AssociationFigures)
-    on = and_(figures.association_id == area.id, figures.year == year)
-    conditions = _problem_conditions(figures, year, today, targets)
-    low, high = subtree_bounds(association.path)
-    query = (
-        select(area, parent.name, figures)
-        .select_from(area)
-        .outerjoin(figures, on)
-        .outerjoin(parent, parent.id == area.parent_id)
-        .where(area.path >= low, area.path < high)
-        .order_by(area.path)
-    )
-    if kind:
-        query = query.where(area.kind == kind)
-    grassroots = area.kind.in_(GRASSROOTS_KINDS)
-    for key in GRASSROOTS_TARGETS:
-        conditions[key] = and_(grassroots, conditions[key])
-    return query.where(conditions[target] if target else or_(*conditions.values()))
-
-
-def problem_from_row(
-    row, year: int, today: date | None = None, targets: Targets = DEFAULT_TARGETS
-) -> Problem:
-    today = today or china_today()
-    association, parent_name, stored = row
-    figures = figures_of_one(association, stored, year, today)
-    missed = missed_targets(figures, targets)
-    activity = figures.activity_progress(targets)
-    at_risk = ["activities"] if activity and activity.status == definitions.AT_RISK else []
-    return Problem(
-        association=association,
-        parent_name=parent_name,
-        figures=figures,
-        missed=missed,
-        at_risk=at_risk,
-        activity=activity,
-    )
 
 
 def missed_targets(figures: Figures, targets: Targets = DEFAULT_TARGETS) -> list[str]:
