@@ -61,10 +61,11 @@ class Period:
         return definitions.quarter_end(self.year, self.quarter) + timedelta(days=1)
 
 
-def period_shown(year: int, quarter: int | None = None) -> Period:
+def period_shown(year: int, quarter: int | None = None, closed: dict | None = None) -> Period:
     """The period a page shows for `year`: the closed quarter asked for, else the year's Q4
-    when the year is over and closed, else the live figures (`quarter=0` asks for them)."""
-    closed = periods.closed_quarters(year)
+    when the year is over and closed, else the live figures (`quarter=0` asks for them).
+    `closed`: the year's closed quarters ({quarter: closed_at}) when the caller has them."""
+    closed = periods.closed_quarters(year) if closed is None else closed
     if quarter is None and year < china_today().year and 4 in closed:
         quarter = 4
     if quarter in closed:

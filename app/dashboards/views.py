@@ -123,8 +123,10 @@ def _period(year: int) -> reading.Period:
 def _read(year: int):
     """(dashboard, closed period or None, closed quarters of the year, period) of the page: the
     frozen figures of a closed period, the live ones otherwise. Run inside subtree_reads()."""
-    period = _period(year)
     closed_quarters = periods.closed_quarters(year)
+    period = reading.period_shown(
+        year, request.args.get("quarter", type=int), closed=closed_quarters
+    )
     if period.frozen:
         closed = periods.read_period(g.association, year, period.quarter)
         if closed is not None:
