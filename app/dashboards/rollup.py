@@ -68,13 +68,19 @@ class Figures:
     today: date | None = None
     # The activity signatures of the subtree's grassroots associations (definitions.py).
     activity_keys: dict[str, int] = field(default_factory=dict)
+    _counts: dict = field(default_factory=dict, repr=False, compare=False)
 
     def activity_counts(self, targets: Targets = DEFAULT_TARGETS) -> dict[str, int]:
         """Grassroots associations of the subtree per activity status (met, on track, at
-        risk, missed) on `today`, against the targets."""
-        return definitions.activity_status_counts(
-            self.activity_keys, self.year, self.today, targets
-        )
+        risk, missed) on `today`, against the targets. Kept per targets: a page asks for
+        them for the colour and for the words of each row."""
+        cached = self._counts.get(id(targets))
+        if cached is None or cached[0] is not targets:
+            counts = definitions.activity_status_counts(
+                self.activity_keys, self.year, self.today, targets
+            )
+            cached = self._counts[id(targets)] = (targets, counts)
+        return cached[1]
 
     def activity_progress(
         self, targets: Targets = DEFAULT_TARGETS
@@ -135,7 +141,7 @@ class Figures:
 
     def comparable(self) -> dict:
         """Every figure, for comparing two computations."""
-        values = {k: v for k, v in self.__dict__.items()}
+        values = {k: v for k, v in self.__dict__.items() if k != "_counts"}
         values["by_kind"] = {k: v for k, v in self.by_kind.items() if v}
         values["checklist"] = {k: v for k, v in self.checklist.items() if v}
         return values

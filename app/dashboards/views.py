@@ -159,11 +159,12 @@ def index():
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORT_KEYS else "name"
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
-    with subtree_reads():
+    with subtree_reads():  # every read in one scope: one row-level-security round trip
         dashboard, closed, closed_quarters, _shown = _read(year)
+        targets = _targets(year)
+        breadcrumb = _breadcrumb()
     total, as_of = dashboard.total, dashboard.as_of
     children = _sorted_children(dashboard.children, sort, direction)
-    targets = _targets(year)
     return render(
         "dashboards/index.html",
         fragment="dashboards/_children.html",
@@ -173,7 +174,7 @@ def index():
         flags=total.flags(targets),
         targets=targets,
         children=children,
-        breadcrumb=_breadcrumb(),
+        breadcrumb=breadcrumb,
         as_of=as_of,
         sort=sort,
         direction=direction,
