@@ -26,8 +26,8 @@ def percent_filter(value) -> str:
     return definitions.percent_text(value)
 
 
-@bp.app_template_filter("count")
-def count_filter(value) -> str:
+@bp.app_template_filter("whole_number")
+def whole_number_filter(value) -> str:
     """A whole number as the `number` filter writes it ("12,345"), for the tables that show
     a few hundred counts a page: babel's pattern engine took a quarter of the county
     dashboard's rendering."""

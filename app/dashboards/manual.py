@@ -19,7 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, cast, func, select
 
 from app.core.models import utcnow
 from app.dashboards.definitions import percent_text, target_text
@@ -270,7 +270,10 @@ def evaluation_columns(year: int):
     return (
         select(
             SurveyResponse.association_id,
-            (satisfied * 10_000 // func.nullif(responses, 0)).label("value_centi"),
+            # An integer on both databases (PostgreSQL's floor division gives a numeric).
+            cast(func.floor(satisfied * 10_000 / func.nullif(responses, 0)), Integer).label(
+                "value_centi"
+            ),
             responses.label("responses"),
         )
         .join(

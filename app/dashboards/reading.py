@@ -283,10 +283,12 @@ def rows_of(result, src: Source, targets: Targets) -> list[AssociationRow]:
             evaluated = target.key == manual.FROM_EVALUATION and responses
             by_hand[target.key] = manual.ManualValue(
                 target,
-                None if centi is None else Fraction(centi, 100),
+                None if centi is None else Fraction(int(centi), 100),
                 None if centi is None else ("evaluation" if evaluated else "entered"),
                 responses=responses if evaluated else 0,
-                amended=None if amended is None or amended == centi else Fraction(amended, 100),
+                amended=None
+                if amended is None or amended == centi
+                else Fraction(int(amended), 100),
             )
         missed = rollup.missed_targets(figures, targets)
         if any(value.met is False for value in by_hand.values()):
