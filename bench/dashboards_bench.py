@@ -413,7 +413,9 @@ def build(writer: Writer, scale: str, rng: random.Random) -> dict:
 # --- the measurements --------------------------------------------------------------------------
 
 
-def config_for(database: str, workdir: Path, reuse: bool = False) -> tuple[dict, str]:
+def config_for(
+    database: str, workdir: Path, reuse: bool = False, name: str = DATABASE
+) -> tuple[dict, str]:
     config = {
         "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
         "HUEY_IMMEDIATE": True,
@@ -436,10 +438,10 @@ def config_for(database: str, workdir: Path, reuse: bool = False) -> tuple[dict,
         if reuse:
             connection.execute(text("SELECT 1"))
         else:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     server.dispose()
-    admin = base.set(database=DATABASE)
+    admin = base.set(database=name)
     app_url = admin.set(username="xiehui_app", password=None)
     config["SQLALCHEMY_DATABASE_URI"] = app_url.render_as_string(hide_password=False)
     config["DATABASE_ADMIN_URL"] = admin.render_as_string(hide_password=False)
@@ -598,11 +600,24 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="PostgreSQL: time the pages on the set built before"
     )
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="with --reuse: time only the county pages and the city export",
+    )
+    parser.add_argument(
+        "--db-name",
+        default=DATABASE,
+        help="PostgreSQL: the bench's own database (dropped and rebuilt unless --reuse); give "
+        "each concurrent run its own, or one run's DROP … WITH (FORCE) ends the other's",
+    )
     args = parser.parse_args()
     scale = "province" if args.database == "postgresql" else "county"
     rng = random.Random(20261123)
     workdir = Path(tempfile.mkdtemp(prefix="dashboards-bench-"))
-    config, raw_url = config_for(args.database, workdir, args.reuse and args.database != "sqlite")
+    config, raw_url = config_for(
+        args.database, workdir, args.reuse and args.database != "sqlite", args.db_name
+    )
     app = create_app(config)
     lines = [f"dashboards benchmark · {args.database} · {scale} · {NOW:%Y-%m-%d %H:%M} UTC"]
 
@@ -611,6 +626,9 @@ def main() -> None:
         lines.append(line)
 
     reuse = args.reuse and args.database != "sqlite"
+    # Only the county pages and the city export, on a set built before (no refresh, closing or
+    # checks): for repeated latency runs on a busy machine.
+    pages_only = args.pages_only and reuse
     if reuse:
         built = {"province": "p", "county": "k0", "counts": {}}
     county = built["county"] if reuse else None
@@ -618,75 +636,80 @@ def main() -> None:
     with app.app_context():
         upgrade(revision="heads")
         db.session.remove()
-        if not reuse:
+        naive_runs: list[float] = []
+        rollup_runs: list[float] = []
+        if not pages_only:
+            if not reuse:
+                started = time.perf_counter()
+                built = build(Writer(args.database, raw_url), scale, rng)
+                say(f"data set built in {time.perf_counter() - started:.0f} s: " + ", ".join(
+                    f"{table} {count:,}" for table, count in built["counts"].items()))  # fmt: skip
+                started = time.perf_counter()
+                for year in (YEAR, YEAR - 1):
+                    refresh.refresh_figures(year)
+                    db.session.commit()
+                say(f"figures table and subtree sums (nightly job, 2 years, every association): "
+                    f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+                county = built["county"]
+                top = built["province"] or county
+                add_auditor(county, "county.auditor@bench.cn")
+                if built["province"]:
+                    add_auditor(top, "province.auditor@bench.cn")
             started = time.perf_counter()
-            built = build(Writer(args.database, raw_url), scale, rng)
-            say(f"data set built in {time.perf_counter() - started:.0f} s: " + ", ".join(
-                f"{table} {count:,}" for table, count in built["counts"].items()))  # fmt: skip
-            started = time.perf_counter()
-            for year in (YEAR, YEAR - 1):
-                refresh.refresh_figures(year)
-                db.session.commit()
-            say(f"figures table and subtree sums (nightly job, 2 years, every association): "
-                f"{time.perf_counter() - started:.1f} s")  # fmt: skip
-            county = built["county"]
-            top = built["province"] or county
-            add_auditor(county, "county.auditor@bench.cn")
-            if built["province"]:
-                add_auditor(top, "province.auditor@bench.cn")
-        started = time.perf_counter()
-        rebuilt = sum(totals.rebuild(year) for year in (YEAR, YEAR - 1))
-        db.session.commit()
-        say(f"subtree sums rebuilt from the figures table (2 years, {rebuilt:,} rows): "
-            f"{time.perf_counter() - started:.1f} s")  # fmt: skip
-        ended = definitions.ended_quarters(YEAR, TODAY)
-        close_year, close_quarter = (YEAR, ended) if ended else (YEAR - 1, 4)
-        with UNSCOPED_BYPASS("the benchmark clears a period closed by an earlier run"):
-            db.session.execute(
-                text("DELETE FROM period_subtree_figures WHERE year = :y AND quarter = :q"),
-                {"y": close_year, "q": close_quarter},
-            )
-            db.session.execute(
-                text("DELETE FROM period_figures WHERE year = :y AND quarter = :q"),
-                {"y": close_year, "q": close_quarter},
-            )
-            db.session.execute(
-                text("DELETE FROM closed_periods WHERE year = :y AND quarter = :q"),
-                {"y": close_year, "q": close_quarter},
-            )
+            rebuilt = sum(totals.rebuild(year) for year in (YEAR, YEAR - 1))
             db.session.commit()
-        started = time.perf_counter()
-        frozen = periods.close_period(close_year, close_quarter)
-        db.session.commit()
-        say(
-            f"closing Q{close_quarter} {close_year} (figures as of its last day, frozen with "
-            f"the subtree sums): {frozen:,} associations in {time.perf_counter() - started:.1f} s"
-        )
-        end = definitions.quarter_end(close_year, close_quarter)
-        for slug in dict.fromkeys((top or built["province"] or built["county"], built["county"])):
-            live = independent_check(slug, stored_totals(slug, YEAR), YEAR, date(YEAR, 12, 31))
-            closed = independent_check(
-                slug, stored_totals(slug, close_year, close_quarter), close_year, end
-            )
+            say(f"subtree sums rebuilt from the figures table (2 years, {rebuilt:,} rows): "
+                f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+            ended = definitions.ended_quarters(YEAR, TODAY)
+            close_year, close_quarter = (YEAR, ended) if ended else (YEAR - 1, 4)
+            with UNSCOPED_BYPASS("the benchmark clears a period closed by an earlier run"):
+                db.session.execute(
+                    text("DELETE FROM period_subtree_figures WHERE year = :y AND quarter = :q"),
+                    {"y": close_year, "q": close_quarter},
+                )
+                db.session.execute(
+                    text("DELETE FROM period_figures WHERE year = :y AND quarter = :q"),
+                    {"y": close_year, "q": close_quarter},
+                )
+                db.session.execute(
+                    text("DELETE FROM closed_periods WHERE year = :y AND quarter = :q"),
+                    {"y": close_year, "q": close_quarter},
+                )
+                db.session.commit()
+            started = time.perf_counter()
+            frozen = periods.close_period(close_year, close_quarter)
+            db.session.commit()
             say(
-                f"stored sums of {slug!r} equal SQL written independently: live {YEAR} {live}, "
-                f"closed Q{close_quarter} {close_year} {closed}"
+                f"closing Q{close_quarter} {close_year} (figures as of its last day, frozen "
+                f"with the subtree sums): {frozen:,} associations in "
+                f"{time.perf_counter() - started:.1f} s"
             )
-            assert live and closed, "the stored sums disagree with the independent SQL"
-        years = len(refresh.years_to_refresh())
-        elapsed = change_and_refresh("g7")
-        say(
-            f"a change in one association, then its incremental refresh ({years} years, figures "
-            f"row and the sums of it and its ancestors): {elapsed:.0f} ms"
-        )
-        naive_runs, rollup_runs = [], []
-        for slug in dict.fromkeys((top, county)):
-            fast_ms, slow_ms, equal = compare(slug)
-            if slug == top:
-                naive_runs.append(slow_ms)
-                rollup_runs.append(fast_ms)
-            say(f"roll-up of {slug!r} equals the naive computation from the raw tables: {equal}")
-            assert equal, "the subtree sums disagree with the raw tables"
+            end = definitions.quarter_end(close_year, close_quarter)
+            checked = (top or built["province"] or built["county"], built["county"])
+            for slug in dict.fromkeys(checked):
+                live = independent_check(slug, stored_totals(slug, YEAR), YEAR, date(YEAR, 12, 31))
+                closed = independent_check(
+                    slug, stored_totals(slug, close_year, close_quarter), close_year, end
+                )
+                say(
+                    f"stored sums of {slug!r} equal SQL written independently: live {YEAR} {live}, "
+                    f"closed Q{close_quarter} {close_year} {closed}"
+                )
+                assert live and closed, "the stored sums disagree with the independent SQL"
+            years = len(refresh.years_to_refresh())
+            elapsed = change_and_refresh("g7")
+            say(
+                f"a change in one association, then its incremental refresh ({years} years, "
+                f"figures row and the sums of it and its ancestors): {elapsed:.0f} ms"
+            )
+            for slug in dict.fromkeys((top, county)):
+                fast_ms, slow_ms, equal = compare(slug)
+                if slug == top:
+                    naive_runs.append(slow_ms)
+                    rollup_runs.append(fast_ms)
+                say(f"roll-up of {slug!r} equals the naive computation from the raw tables: "
+                    f"{equal}")  # fmt: skip
+                assert equal, "the subtree sums disagree with the raw tables"
         db.session.remove()
 
     with app.app_context():
@@ -694,6 +717,7 @@ def main() -> None:
         cases = []
         if built["province"]:
             top_client = signed_in_client(app, "province.auditor@bench.cn")
+        if built["province"] and not pages_only:
             base = f"/a/{top}/dashboard"
             cases += [
                 ("province-root dashboard", top_client, f"{base}/", args.requests),
@@ -717,15 +741,16 @@ def main() -> None:
             p50, p95 = timed(get_ok(client, url), repeat)
             results[label] = p95
             say(f"  {label:<36} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({repeat} requests)")
-        for _ in range(2):
+        for _ in range(0 if pages_only else 2):
             fast_ms, slow_ms, _equal = compare(top)
             naive_runs.append(slow_ms)
             rollup_runs.append(fast_ms)
-        fast, slow = statistics.median(rollup_runs), statistics.median(naive_runs)
-        say(
-            f"{top!r} figures: roll-up query p50 {fast:.1f} ms; naive from the raw tables "
-            f"p50 {slow:.0f} ms ({slow / fast:.0f}x slower)"
-        )
+        if rollup_runs:
+            fast, slow = statistics.median(rollup_runs), statistics.median(naive_runs)
+            say(
+                f"{top!r} figures: roll-up query p50 {fast:.1f} ms; naive from the raw tables "
+                f"p50 {slow:.0f} ms ({slow / fast:.0f}x slower)"
+            )
         db.session.remove()
         db.engine.dispose()
     OUT.mkdir(parents=True, exist_ok=True)

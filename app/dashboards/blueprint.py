@@ -1,6 +1,7 @@
 """URL map of the dashboards."""
 
 from flask import Blueprint
+from flask_babel import get_locale
 
 from app.dashboards import definitions, views
 from app.dashboards.labels import ACTIVITY_STATUS_LABELS, progress_text
@@ -23,6 +24,14 @@ bp.add_url_rule("/manual", "save_manual_values", views.save_manual_values, metho
 def percent_filter(value) -> str:
     """A share as every page shows it (app/dashboards/definitions.py: `percent_text`)."""
     return definitions.percent_text(value)
+
+
+@bp.app_template_filter("whole_number")
+def whole_number_filter(value) -> str:
+    """A whole number as the `number` filter writes it ("12,345"), for the tables that show
+    a few hundred counts a page: babel's pattern engine took a quarter of the county
+    dashboard's rendering."""
+    return definitions.count_text(value, get_locale())
 
 
 @bp.app_template_filter("target")

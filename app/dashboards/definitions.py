@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import cache
+
+from babel.numbers import format_decimal, get_group_symbol
 
 PERCENT_STEP = Decimal("0.1")
 
@@ -63,6 +66,21 @@ def percent_text(value: Fraction | float | None) -> str:
     """ "7.9%", or "—" when there is no value: the text every page shows."""
     rounded = percent(value)
     return "—" if rounded is None else f"{rounded}%"
+
+
+@cache
+def _group_symbol(locale: str) -> str:
+    return get_group_symbol(locale)
+
+
+def count_text(value: int | None, locale) -> str:
+    """A count with the locale's digit grouping: the same text as babel's format_decimal
+    gives a whole number ("12,345"), without parsing its pattern each time."""
+    if value is None:
+        return ""
+    if not isinstance(value, int):
+        return format_decimal(value, locale=locale)
+    return f"{value:,}".replace(",", _group_symbol(str(locale)))
 
 
 def target_text(value: Fraction | float) -> str:

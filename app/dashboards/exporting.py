@@ -129,8 +129,9 @@ def dashboard_workbook(
     targets: Targets = DEFAULT_TARGETS,
     sheet_rows=(),
 ) -> bytes:
-    """`children`: ChildRows; `problems`: every Problem of the subtree; `sheet_rows`: a
-    SheetRow per grassroots association of the subtree (app/dashboards/sheet.py)."""
+    """`children`: ChildRows; `problems`: an AssociationRow per association of the subtree
+    behind on a target, `sheet_rows` one per grassroots association of the subtree
+    (app/dashboards/reading.py: the period's figures, frozen if it is closed)."""
     with force_locale("zh_Hans_CN"):
         labels = target_labels(targets)
         workbook = Workbook()
@@ -157,7 +158,7 @@ def dashboard_workbook(
                     safe_cell(problem.association.name),
                     str(KIND_LABELS[problem.association.kind]),
                     safe_cell(problem.parent_name or ""),
-                    "、".join(labels[t] for t in problem.missed),
+                    _missed_names(problem, labels, targets),
                 ]
             )
         _style(sheet)
@@ -168,6 +169,18 @@ def dashboard_workbook(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _missed_names(row, labels: dict, targets: Targets) -> str:
+    """The targets a row misses, those measured by hand by name ("群众满意率 ≥ 95%")."""
+    by_hand = {t.key: f"{t.label} {t.target_text}" for t in manual.manual_targets(targets)}
+    names = []
+    for key in row.missed:
+        if key == "manual":
+            names += [by_hand[target.key] for target in row.manual_missed]
+        else:
+            names.append(labels[key])
+    return "、".join(names)
 
 
 def _met(value: bool | None) -> str:
@@ -247,7 +260,7 @@ def _subtree_sheet(workbook, rows, targets: Targets) -> None:
                 _met(row.meets("dues")),
                 None if f.volunteer_minutes is None else round(f.volunteer_minutes / 60, 1),
                 f.overdue_rectifications,
-                "、".join(labels[t] for t in row.missed),
+                _missed_names(row, labels, targets),
                 *(cell for target in by_hand for cell in _manual_cells(row.manual.get(target.key))),
             ]
         )

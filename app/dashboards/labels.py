@@ -20,6 +20,8 @@ TARGET_LABELS = {
     "dues": _l("Dues collection"),
     # Oversight (app/oversight): a rectification task past its deadline and not closed.
     "rectification": _l("No overdue rectification task"),
+    # Values entered by hand (app/dashboards/manual.py): 满意率, 自治开展面, 知晓率, own ones.
+    "manual": _l("Values entered by hand"),
 }
 
 
@@ -49,6 +51,7 @@ def missed_labels(targets: Targets = DEFAULT_TARGETS) -> dict[str, str]:
         "checklist": _("七有 not qualified"),
         "dues": _("Dues collection below %(target)s", target=target_text(targets.collection_rate)),
         "rectification": _("A rectification task is overdue"),
+        "manual": _("Below target (entered by hand)"),
     }
 
 

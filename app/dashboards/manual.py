@@ -19,7 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Integer, case, cast, func, select
 
 from app.core.models import utcnow
 from app.dashboards.definitions import percent_text, target_text
@@ -89,6 +89,8 @@ class ManualValue:
     source: str | None
     responses: int = 0
     row: ManualTargetValue | None = None
+    # A closed period's value changed since it closed (the frozen value stays in `value`).
+    amended: Fraction | None = None
 
     @property
     def met(self) -> bool | None:
@@ -221,3 +223,90 @@ def save_values(
         changed.append(key)
     db.session.flush()
     return changed
+
+
+# --- the same values as SQL columns and frozen rows (app/dashboards/reading.py, periods.py) ------
+
+# Key of the frozen figures (period_figures.frozen) that holds the values entered by hand,
+# {target key: value × 100 in the target's unit}; and of the evaluation's answer count.
+FROZEN_KEY = "manual"
+RESPONSES_KEY = "evaluation_responses"
+
+
+def evaluation_centi(satisfied, responses):
+    """满意率 × 100 in per cent, rounded down to whole hundredths of a per cent: judged against a
+    target (a whole number of hundredths) and rounded to 0.1 % for display exactly as the
+    exact fraction would be (both thresholds are whole hundredths)."""
+    return satisfied * 10_000 // responses
+
+
+def entered_columns(year: int, keys: list[str]):
+    """A subquery: one row per association with values entered for `year`, one column per
+    key (`k0`, `k1` …, NULL where not entered)."""
+    return (
+        select(
+            ManualTargetValue.association_id,
+            *(
+                func.max(case((ManualTargetValue.key == key, ManualTargetValue.value_centi))).label(
+                    f"k{index}"
+                )
+                for index, key in enumerate(keys)
+            ),
+        )
+        .where(ManualTargetValue.year == year, ManualTargetValue.key.in_(keys))
+        .group_by(ManualTargetValue.association_id)
+        .subquery()
+    )
+
+
+def evaluation_columns(year: int):
+    """A subquery: per association with a residents' evaluation of `year` with answers, its
+    satisfaction (`value_centi`, as `evaluation_centi`) and its number of answers."""
+    from app.governance.models import Survey, SurveyResponse
+    from app.governance.services import SATISFIED
+
+    responses = func.count()
+    satisfied = func.count().filter(SurveyResponse.overall.in_(SATISFIED))
+    return (
+        select(
+            SurveyResponse.association_id,
+            # An integer on both databases (PostgreSQL's floor division gives a numeric).
+            cast(func.floor(satisfied * 10_000 / func.nullif(responses, 0)), Integer).label(
+                "value_centi"
+            ),
+            responses.label("responses"),
+        )
+        .join(
+            Survey,
+            (Survey.id == SurveyResponse.survey_id)
+            & (Survey.association_id == SurveyResponse.association_id),
+        )
+        .where(Survey.year == year)
+        .group_by(SurveyResponse.association_id)
+        .subquery()
+    )
+
+
+def values_to_freeze(year: int, association_ids: list[int] | None) -> dict[int, dict]:
+    """What a closing period freezes of the values entered by hand, per association:
+    {FROZEN_KEY: {key: value × 100}, RESPONSES_KEY: answers} — every value entered for the year
+    (whatever targets are in force: a page picks its own), 满意率 from the residents'
+    evaluation where there is one. Two queries. Run under UNSCOPED_BYPASS."""
+    query = select(
+        ManualTargetValue.association_id, ManualTargetValue.key, ManualTargetValue.value_centi
+    ).where(ManualTargetValue.year == year)
+    if association_ids is not None:
+        query = query.where(ManualTargetValue.association_id.in_(association_ids))
+    result: dict[int, dict] = {}
+    for association_id, key, centi in db.session.execute(query):
+        result.setdefault(association_id, {FROZEN_KEY: {}})[FROZEN_KEY][key] = centi
+    evaluated = evaluation_columns(year)
+    query = select(evaluated.c.association_id, evaluated.c.value_centi, evaluated.c.responses)
+    if association_ids is not None:
+        query = query.where(evaluated.c.association_id.in_(association_ids))
+    for association_id, centi, responses in db.session.execute(query):
+        if responses:
+            frozen = result.setdefault(association_id, {FROZEN_KEY: {}})
+            frozen[FROZEN_KEY][FROM_EVALUATION] = centi
+            frozen[RESPONSES_KEY] = responses
+    return result

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 
 from app.core.clock import china_today
 from app.core.models import utcnow
-from app.dashboards import definitions, rollup
+from app.dashboards import definitions, manual, rollup
 from app.dashboards.figures import compute_rows
 from app.dashboards.models import ClosedPeriod, PeriodFigures, PeriodSubtreeFigures
 from app.dashboards.rollup import add_into, contribution
@@ -62,7 +62,7 @@ def close_period(year: int, quarter: int) -> int:
         now = utcnow()
         db.session.add(ClosedPeriod(year=year, quarter=quarter, closed_at=now))
         db.session.flush()  # a second closing of the same period fails here (unique)
-        rows = compute_rows(year, None, as_of)
+        rows = period_rows(year, None, as_of)
         tree = db.session.execute(select(Association.id, Association.path, Association.kind))
         frozen, sums = [], defaultdict(dict)
         for association_id, path, kind in tree:
@@ -103,6 +103,18 @@ def close_period(year: int, quarter: int) -> int:
     return len(frozen)
 
 
+def period_rows(year: int, association_ids: list[int] | None, as_of: date) -> dict[int, dict]:
+    """What a period freezes of each association: its figures as of `as_of`
+    (app/dashboards/figures.py) and the values entered by hand for the year as they stand
+    (app/dashboards/manual.py), so that a value entered after the close is an amendment like
+    a back-dated activity."""
+    rows = compute_rows(year, association_ids, as_of)
+    for association_id, by_hand in manual.values_to_freeze(year, association_ids).items():
+        if association_id in rows:
+            rows[association_id].update(by_hand)
+    return rows
+
+
 def periods_to_close(today: date) -> list[tuple[int, int]]:
     """Ended quarters of this year and last year that are not closed yet."""
     ended = []
@@ -138,7 +150,7 @@ def _amend_period(year: int, quarter: int, association_ids: list[int]) -> None:
     )
     if not stored:
         return
-    now = compute_rows(year, [row.association_id for row in stored], rollup_end(year, quarter))
+    now = period_rows(year, [row.association_id for row in stored], rollup_end(year, quarter))
     deltas: dict[int, dict] = defaultdict(dict)
     for row in stored:
         current = now.get(row.association_id, row.frozen)

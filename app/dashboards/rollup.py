@@ -1,9 +1,9 @@
-"""Reading the dashboards: a subtree's figures, its direct children's, and the problems list.
+"""Reading the dashboards: a subtree's figures, its direct children's, and the targets' rules.
 
 A subtree's figures are one stored row of sums (subtree_figures, kept by app/dashboards/
 totals.py), its children's one row each: a province dashboard reads 17 rows, not 20,000. The
-problems list is one query over the per-association figures joined to the tree (a path range
-scan). `naive_rollup` computes the same figures from the raw tables (the benchmark and the tests
+per-association lists (problems list, subtree sheet) are read in app/dashboards/reading.py.
+`naive_rollup` computes the same figures from the raw tables (the benchmark and the tests
 compare the two).
 """
 
@@ -12,7 +12,6 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from sqlalchemy import and_, func, literal, or_, select, text
-from sqlalchemy.orm import aliased
 
 from app.core.clock import china_today
 from app.dashboards import definitions
@@ -69,13 +68,19 @@ class Figures:
     today: date | None = None
     # The activity signatures of the subtree's grassroots associations (definitions.py).
     activity_keys: dict[str, int] = field(default_factory=dict)
+    _counts: dict = field(default_factory=dict, repr=False, compare=False)
 
     def activity_counts(self, targets: Targets = DEFAULT_TARGETS) -> dict[str, int]:
         """Grassroots associations of the subtree per activity status (met, on track, at
-        risk, missed) on `today`, against the targets."""
-        return definitions.activity_status_counts(
-            self.activity_keys, self.year, self.today, targets
-        )
+        risk, missed) on `today`, against the targets. Kept per targets: a page asks for
+        them for the colour and for the words of each row."""
+        cached = self._counts.get(id(targets))
+        if cached is None or cached[0] is not targets:
+            counts = definitions.activity_status_counts(
+                self.activity_keys, self.year, self.today, targets
+            )
+            cached = self._counts[id(targets)] = (targets, counts)
+        return cached[1]
 
     def activity_progress(
         self, targets: Targets = DEFAULT_TARGETS
@@ -136,7 +141,7 @@ class Figures:
 
     def comparable(self) -> dict:
         """Every figure, for comparing two computations."""
-        values = {k: v for k, v in self.__dict__.items()}
+        values = {k: v for k, v in self.__dict__.items() if k != "_counts"}
         values["by_kind"] = {k: v for k, v in self.by_kind.items() if v}
         values["checklist"] = {k: v for k, v in self.checklist.items() if v}
         return values
@@ -349,21 +354,12 @@ def children_rollup(association: Association, year: int, *, today: date | None =
     return read_dashboard(association, year, today=today).children
 
 
-# --- the problems list ----------------------------------------------------------------------
+# --- the targets' rules (the problems list and the subtree sheet read them: reading.py) -------
 
 
-@dataclass
-class Problem:
-    association: Association
-    parent_name: str | None
-    figures: Figures
-    missed: list[str]  # targets missed (red)
-    at_risk: list[str] = field(default_factory=list)  # targets at risk this period (amber)
-    activity: definitions.ActivityProgress | None = None
-
-
-def _problem_conditions(figures, year: int, today: date, targets: Targets) -> dict:
-    """The rules of `missed_targets` in SQL (exact: a share below a/b is part·b < whole·a)."""
+def target_conditions(figures, year: int, today: date, targets: Targets) -> dict:
+    """The rules of `missed_targets` in SQL over the figures columns `figures` (exact: a share
+    below a/b is part·b < whole·a)."""
     members = func.coalesce(figures.members, 0)
     ended, days_left = definitions.current_quarter(year, today)
     quarters = [func.coalesce(getattr(figures, f"activities_q{q}"), 0) for q in range(1, 5)]
@@ -393,60 +389,6 @@ def _problem_conditions(figures, year: int, today: date, targets: Targets) -> di
         ),
         "rectification": func.coalesce(figures.overdue_rectifications, 0) > 0,
     }
-
-
-def problems_query(
-    association: Association,
-    year: int,
-    *,
-    kind: str = "",
-    target: str = "",
-    today: date | None = None,
-    targets: Targets = DEFAULT_TARGETS,
-):
-    """Associations of the subtree behind on a target (or on `target` only). The register,
-    activity and 七有 targets are a grassroots association's; dues and overdue 整改 tasks can
-    fall behind at any level."""
-    today = today or china_today()
-    area = aliased(Association)
-    parent = aliased(Association)
-    figures = aliased(AssociationFigures)
-    on = and_(figures.association_id == area.id, figures.year == year)
-    conditions = _problem_conditions(figures, year, today, targets)
-    low, high = subtree_bounds(association.path)
-    query = (
-        select(area, parent.name, figures)
-        .select_from(area)
-        .outerjoin(figures, on)
-        .outerjoin(parent, parent.id == area.parent_id)
-        .where(area.path >= low, area.path < high)
-        .order_by(area.path)
-    )
-    if kind:
-        query = query.where(area.kind == kind)
-    grassroots = area.kind.in_(GRASSROOTS_KINDS)
-    for key in GRASSROOTS_TARGETS:
-        conditions[key] = and_(grassroots, conditions[key])
-    return query.where(conditions[target] if target else or_(*conditions.values()))
-
-
-def problem_from_row(
-    row, year: int, today: date | None = None, targets: Targets = DEFAULT_TARGETS
-) -> Problem:
-    today = today or china_today()
-    association, parent_name, stored = row
-    figures = figures_of_one(association, stored, year, today)
-    missed = missed_targets(figures, targets)
-    activity = figures.activity_progress(targets)
-    at_risk = ["activities"] if activity and activity.status == definitions.AT_RISK else []
-    return Problem(
-        association=association,
-        parent_name=parent_name,
-        figures=figures,
-        missed=missed,
-        at_risk=at_risk,
-        activity=activity,
-    )
 
 
 def missed_targets(figures: Figures, targets: Targets = DEFAULT_TARGETS) -> list[str]:

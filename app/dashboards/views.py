@@ -7,7 +7,7 @@ or the province above. Only aggregates are shown here; people's records stay in 
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -19,7 +19,7 @@ from app.core import audit
 from app.core.clock import china_today
 from app.core.pagination import Page, paginate_rows
 from app.core.views import can_read_registers, private_download, render, secretary_only
-from app.dashboards import definitions, exporting, forms, manual, periods, refresh, rollup, sheet
+from app.dashboards import definitions, exporting, forms, manual, periods, reading, refresh, rollup
 from app.dashboards import targets as target_settings
 from app.dashboards.labels import (
     CHECKLIST_LABELS,
@@ -114,19 +114,24 @@ def _chart_data(year: int, total: rollup.Figures, children: list, targets: Targe
     }
 
 
+def _period(year: int) -> reading.Period:
+    """The period the page shows (reading.period_shown): ?quarter=N a closed quarter, ?quarter=0
+    the live figures, a past year whose Q4 is closed its frozen figures."""
+    return reading.period_shown(year, request.args.get("quarter", type=int))
+
+
 def _read(year: int):
-    """(dashboard, closed period or None, closed quarters of the year): a closed quarter asked
-    for with ?quarter=, or a past year whose Q4 is closed, reads the frozen figures; otherwise
-    the live ones. Run inside subtree_reads()."""
+    """(dashboard, closed period or None, closed quarters of the year, period) of the page: the
+    frozen figures of a closed period, the live ones otherwise. Run inside subtree_reads()."""
     closed_quarters = periods.closed_quarters(year)
-    quarter = request.args.get("quarter", type=int)
-    if quarter is None and year < china_today().year and 4 in closed_quarters:
-        quarter = 4
-    if quarter in closed_quarters:
-        closed = periods.read_period(g.association, year, quarter)
+    period = reading.period_shown(
+        year, request.args.get("quarter", type=int), closed=closed_quarters
+    )
+    if period.frozen:
+        closed = periods.read_period(g.association, year, period.quarter)
         if closed is not None:
-            return closed.dashboard, closed, closed_quarters
-    return rollup.read_dashboard(g.association, year), None, closed_quarters
+            return closed.dashboard, closed, closed_quarters, period
+    return rollup.read_dashboard(g.association, year), None, closed_quarters, period
 
 
 def _amendments(closed, total: rollup.Figures) -> list[tuple[str, str, str]]:
@@ -154,11 +159,12 @@ def index():
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORT_KEYS else "name"
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
-    with subtree_reads():
-        dashboard, closed, closed_quarters = _read(year)
+    with subtree_reads():  # every read in one scope: one row-level-security round trip
+        dashboard, closed, closed_quarters, _shown = _read(year)
+        targets = _targets(year)
+        breadcrumb = _breadcrumb()
     total, as_of = dashboard.total, dashboard.as_of
     children = _sorted_children(dashboard.children, sort, direction)
-    targets = _targets(year)
     return render(
         "dashboards/index.html",
         fragment="dashboards/_children.html",
@@ -168,7 +174,7 @@ def index():
         flags=total.flags(targets),
         targets=targets,
         children=children,
-        breadcrumb=_breadcrumb(),
+        breadcrumb=breadcrumb,
         as_of=as_of,
         sort=sort,
         direction=direction,
@@ -215,20 +221,19 @@ def problems():
     with subtree_reads():
         rollup.prefer_custom_plans()
         targets = _targets(year)
-        query = rollup.problems_query(
-            g.association, year, kind=kind, target=target, targets=targets
+        period = _period(year)
+        src, query = reading.problems_query(
+            g.association, period, targets, kind=kind, target=target
         )
         page = paginate_rows(query, page=page_number, per_page=PER_PAGE)
-    page = Page(
-        items=[rollup.problem_from_row(row, year, targets=targets) for row in page.items],
-        page=page.page,
-        per_page=page.per_page,
-        total=page.total,
-    )
+        rows = reading.rows_of(page.items, src, targets)
+    page = Page(items=rows, page=page.page, per_page=page.per_page, total=page.total)
     return render(
         "dashboards/problems.html",
         fragment="dashboards/_problems.html",
         year=year,
+        period=period,
+        quarter=request.args.get("quarter", type=int),
         targets=targets,
         years=_years(),
         kind=kind,
@@ -245,33 +250,13 @@ def export():
     year = _chosen_year()
     with subtree_reads():
         rollup.prefer_custom_plans()
-        dashboard, closed, _closed_quarters = _read(year)
+        dashboard, _closed, _closed_quarters, period = _read(year)
         targets = _targets(year)
-        if closed is None:
-            today = china_today()
-            query = rollup.problems_query(g.association, year, targets=targets)
-            problems = [
-                rollup.problem_from_row(row, year, targets=targets)
-                for row in db.session.execute(query).all()
-            ]
-            grassroots = db.session.execute(
-                sheet.sheet_query(g.association, year, today=today, targets=targets)
-            ).all()
-        else:  # a closed period: its frozen rows, judged as on the day after it ended
-            today = definitions.quarter_end(year, closed.quarter) + timedelta(days=1)
-            grassroots = db.session.execute(
-                sheet.closed_sheet_query(g.association, year, closed.quarter)
-            ).all()
-        sheet_rows = sheet.sheet_rows(grassroots, year, today=today, targets=targets)
-    if closed is not None:
-        problems = [
-            rollup.Problem(row.association, row.township or row.county, row.figures, row.missed)
-            for row in sheet_rows
-            if row.missed
-        ]
-    total, children = dashboard.total, dashboard.children
+        src, query = reading.problems_query(g.association, period, targets)
+        problems = reading.rows_of(db.session.execute(query), src, targets)
+        sheet_rows = reading.association_rows(g.association, period, targets)
     data = exporting.dashboard_workbook(
-        g.association, year, total, children, problems, targets, sheet_rows
+        g.association, year, dashboard.total, dashboard.children, problems, targets, sheet_rows
     )
     audit.record("export", association_id=g.association.id, what="dashboard", year=year)
     filename = f"dashboard-{g.association.slug}-{year}.xlsx"
@@ -282,7 +267,7 @@ def export():
 def report():
     year = _chosen_year()
     with subtree_reads():
-        dashboard, closed, _closed_quarters = _read(year)
+        dashboard, closed, _closed_quarters, _shown = _read(year)
     total, children, as_of = dashboard.total, dashboard.children, dashboard.as_of
     targets = _targets(year)
     audit.record("print_report", association_id=g.association.id, what="dashboard", year=year)
@@ -434,17 +419,16 @@ def associations():
     kind, target = _problem_filters()
     search = request.args.get("q", "").strip()[:40]
     sort = request.args.get("sort", "path")
-    sort = sort if sort in sheet.SORTS else "path"
+    sort = sort if sort in reading.SORTS else "path"
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
-    today = china_today()
     with subtree_reads():
         rollup.prefer_custom_plans()
         targets = _targets(year)
-        query = sheet.sheet_query(
+        period = _period(year)
+        src, query = reading.sheet_query(
             g.association,
-            year,
-            today=today,
-            targets=targets,
+            period,
+            targets,
             kind=kind,
             search=search,
             target=target,
@@ -452,12 +436,14 @@ def associations():
             direction=direction,
         )
         page = paginate_rows(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
-        rows = sheet.sheet_rows(page.items, year, today=today, targets=targets)
+        rows = reading.rows_of(page.items, src, targets)
     page = Page(items=rows, page=page.page, per_page=page.per_page, total=page.total)
     return render(
         "dashboards/associations.html",
         fragment="dashboards/_associations.html",
         year=year,
+        period=period,
+        quarter=request.args.get("quarter", type=int),
         years=_years(),
         kind=kind,
         target=target,
@@ -509,6 +495,7 @@ def _manual_page(year: int, *, form=None, status: int = 200):
         grassroots=grassroots,
         form=form if grassroots else None,
         entered_by=entered_by,
+        closed_quarters=periods.closed_quarters(year),
     )
 
 

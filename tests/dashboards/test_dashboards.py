@@ -172,6 +172,9 @@ def test_problems_list_is_paginated_with_a_fixed_number_of_queries(
     client = client_for(world.county_auditor.login)
 
     def queries_for_problems() -> int:
+        # A first request takes any once-a-minute session touch (the machine may be slow
+        # between the two counts); the counted one is the page's own queries.
+        client.get(url(world.county, "/problems"))
         with count_queries() as statements:
             response = client.get(url(world.county, "/problems"))
         assert response.status_code == 200
@@ -194,6 +197,7 @@ def test_dashboard_query_count_does_not_grow_with_children(world, client_for, co
     client = client_for(world.county_auditor.login)
 
     def queries() -> int:
+        client.get(url(world.county))  # takes any once-a-minute session touch
         with count_queries() as statements:
             assert client.get(url(world.county)).status_code == 200
         return len(statements)
