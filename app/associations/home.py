@@ -15,7 +15,7 @@ from app.accounts.models import Invitation
 from app.activities.models import Activity
 from app.checklist.models import Checklist, ChecklistItem, ItemState
 from app.core.clock import china_today
-from app.dashboards import rollup
+from app.dashboards import reading, rollup
 from app.dashboards.definitions import current_quarter
 from app.dashboards.targets import targets_in_force
 from app.dues import services as dues
@@ -233,7 +233,8 @@ def oversight_home(association: Association, user_id: int) -> OversightHome:
     targets = targets_in_force(association, year)
     with subtree_reads():
         rollup.prefer_custom_plans()
-        problems = rollup.problems_query(association, year, targets=targets, today=today)
+        # The same list as the problems page (dashboards.reading), frozen for a closed year.
+        _src, problems = reading.problems_query(association, reading.period_shown(year), targets)
         problem_count = _count(select(func.count()).select_from(problems.order_by(None).subquery()))
     queue = oversight.review_queue(association, user_id=user_id, page=1, per_page=1)
     overdue = oversight.overdue_task_counts(association, today=today)
