@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.extensions import db
 from tenants.models import TenantMixin
 
@@ -160,8 +160,8 @@ class AssessmentEntry(TenantMixin, db.Model):
     )
     claimed_tenths: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(Text, default="")
-    stored_file_id: Mapped[int | None] = mapped_column(Integer)
-    activity_id: Mapped[int | None] = mapped_column(Integer)
+    stored_file_id: Mapped[int | None] = mapped_column(BigId)
+    activity_id: Mapped[int | None] = mapped_column(BigId)
     awarded_tenths: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
 
@@ -225,6 +225,6 @@ class ResponsibilityStatement(TenantMixin, db.Model):
     upper_signed_on: Mapped[date] = mapped_column(Date)
     own_signatory: Mapped[str] = mapped_column(String(60))
     own_signed_on: Mapped[date] = mapped_column(Date)
-    stored_file_id: Mapped[int | None] = mapped_column(Integer)
+    stored_file_id: Mapped[int | None] = mapped_column(BigId)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

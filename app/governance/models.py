@@ -186,7 +186,7 @@ class PlannedActivity(TenantMixin, CreatedAtMixin, db.Model):
     title: Mapped[str] = mapped_column(String(120))
     # The activity of the log that fulfilled it: a plain reference, so the plan stays on record
     # if the activity is deleted later (the service checks it belongs to the association).
-    activity_id: Mapped[int | None] = mapped_column(Integer)
+    activity_id: Mapped[int | None] = mapped_column(BigId)
 
     plan: Mapped[YearPlan] = relationship(back_populates="planned_activities", lazy="raise")
 
