@@ -274,7 +274,8 @@ def guess_columns(headers: list[str]) -> dict[int, str]:
     if missing:
         raise BulkImportError(
             _l(
-                "The row of headings must name these columns, which were not found: %(fields)s. If the headings are on another row, choose it.",
+                "The row of headings must name these columns, which were not found: %(fields)s."
+                " If the headings are on another row, choose it.",
                 fields="、".join(str(FIELD_LABELS[name]) for name in missing),
             )
         )

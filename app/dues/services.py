@@ -8,14 +8,14 @@ the caller commits. Money is integer fen throughout.
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import audit
-from app.core.clock import china_today
+from app.core.clock import china_today, utcnow
 from app.core.dates import date_problem
 from app.dues.models import (
     OFFLINE_METHODS,
@@ -350,7 +350,7 @@ def void_payment(payment: Payment, *, reason: str, voided_by_id: int | None) -> 
         raise DuesInvalid({"": _l("Online payments are refunded through Stripe, not voided.")})
     if not reason:
         raise DuesInvalid({"reason": _l("Give the reason for voiding the payment.")})
-    payment.voided_at = datetime.now(UTC)
+    payment.voided_at = utcnow()
     payment.void_reason = reason[:200]
     payment.voided_by_id = voided_by_id
     db.session.flush()

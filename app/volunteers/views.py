@@ -1,13 +1,12 @@
 """Volunteers: the home page with the gaps, profiles, teams, shifts with one-tap sign-up,
 hours confirmed by those allowed, the certificate, the ranking and the member's own page."""
 
-from datetime import UTC, datetime
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.audit import record_denial
+from app.core.clock import utcnow
 from app.core.views import can_read, can_read_registers, can_write, render, require
 from app.volunteers import services
 from app.volunteers.forms import (
@@ -27,12 +26,8 @@ from app.volunteers.forms import (
 has_role = require(lambda access: access.own_role is not None, "own role")
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _year() -> int:
-    current = now().astimezone(services.CHINA).year
+    current = utcnow().astimezone(services.CHINA).year
     year = request.args.get("year", type=int) or current
     if not 2000 <= year <= 2100:
         abort(404)
@@ -48,7 +43,7 @@ def _my_volunteer():
 
 @can_read
 def index():
-    current = now()
+    current = utcnow()
     volunteer = _my_volunteer()
     shifts = services.shift_rows(now=current, limit=30)
     return render(
@@ -64,7 +59,7 @@ def index():
 
 @can_read
 def gaps():
-    current = now()
+    current = utcnow()
     volunteer = _my_volunteer()
     shifts = services.shift_rows(now=current, gaps_only=True)
     return render(
@@ -86,7 +81,7 @@ def me():
         history=services.history_of(volunteer) if volunteer else [],
         minutes=services.confirmed_minutes_of(volunteer.id, year) if volunteer else 0,
         year=year,
-        now=now(),
+        now=utcnow(),
     )
 
 
@@ -172,7 +167,7 @@ def record_past_hours(volunteer_id: int):
             title=form.title.data,
             association=g.association,
             recorded_by_id=current_user.id,
-            now=now(),
+            now=utcnow(),
         )
     except services.VolunteerInvalid as invalid:
         show_problems(form, invalid.problems)
@@ -224,7 +219,7 @@ def certificate(volunteer_id: int):
             for s in services.history_of(volunteer, limit=500)
             if s.assignment.confirmed_at and s.assignment.served_on.year == year
         ],
-        issued_on=now(),
+        issued_on=utcnow(),
     )
 
 
@@ -289,7 +284,7 @@ def edit_team(team_id: int):
 
 
 def _team_page(team, form, *, status=200):
-    current = now()
+    current = utcnow()
     form.volunteer_id.choices = _volunteer_choices()
     members = services.team_members(team)
     leader = next((v for row, v in members if row.is_leader), None)
@@ -346,7 +341,7 @@ def _shift_or_404(shift_id: int):
 
 def _shift_form_page(form, *, shift=None, status=200):
     form.team_id.choices = [(0, _("No team"))] + [(t.id, t.name) for t in services.all_teams()]
-    form.event_id.choices = [(0, _("No event"))] + services.event_choices(now=now())
+    form.event_id.choices = [(0, _("No event"))] + services.event_choices(now=utcnow())
     return render("volunteers/shift_form.html", status=status, form=form, shift=shift)
 
 
@@ -359,7 +354,9 @@ def new_shift():
     if not form.validate():
         return _shift_form_page(form, status=422)
     try:
-        shifts = services.create_shifts(form.to_input(), created_by_id=current_user.id, now=now())
+        shifts = services.create_shifts(
+            form.to_input(), created_by_id=current_user.id, now=utcnow()
+        )
     except services.VolunteerInvalid as invalid:
         show_problems(form, invalid.problems)
         return _shift_form_page(form, status=422)
@@ -379,7 +376,7 @@ def edit_shift(shift_id: int):
     if not form.validate():
         return _shift_form_page(form, shift=shift, status=422)
     try:
-        services.update_shift(shift, form.to_input(), now=now())
+        services.update_shift(shift, form.to_input(), now=utcnow())
     except services.VolunteerInvalid as invalid:
         show_problems(form, invalid.problems)
         return _shift_form_page(form, shift=shift, status=422)
@@ -395,7 +392,7 @@ def _manages(shift) -> bool:
 
 
 def _shift_page(shift, *, status=200, assign_form=None, hours_form=None, hours_for=None):
-    current = now()
+    current = utcnow()
     people = services.shift_people(shift)
     on_shift = [(a, v) for a, v in people if a.status.value == "signed_up"]
     volunteer = _my_volunteer()
@@ -436,7 +433,7 @@ def shift(shift_id: int):
 def signup(shift_id: int):
     shift = _shift_or_404(shift_id)
     try:
-        services.sign_up(shift, volunteer=_my_volunteer(), association=g.association, now=now())
+        services.sign_up(shift, volunteer=_my_volunteer(), association=g.association, now=utcnow())
     except services.VolunteerRefused as refused:
         flash(str(refused.message), "error")
         return _shift_page(shift, status=422)
@@ -448,7 +445,7 @@ def signup(shift_id: int):
 def cancel(shift_id: int):
     shift = _shift_or_404(shift_id)
     try:
-        services.cancel(shift, volunteer=_my_volunteer(), association=g.association, now=now())
+        services.cancel(shift, volunteer=_my_volunteer(), association=g.association, now=utcnow())
     except services.VolunteerRefused as refused:
         flash(str(refused.message), "error")
         return _shift_page(shift, status=422)
@@ -475,7 +472,7 @@ def assign(shift_id: int):
             form.volunteer_id.data,
             association=g.association,
             assigned_by_id=current_user.id,
-            now=now(),
+            now=utcnow(),
         )
     except services.VolunteerRefused as refused:
         flash(str(refused.message), "error")
@@ -513,7 +510,7 @@ def confirm_hours(shift_id: int, volunteer_id: int):
             form.hours.data,
             association=g.association,
             confirmed_by_id=current_user.id,
-            now=now(),
+            now=utcnow(),
         )
     except services.VolunteerInvalid as invalid:
         show_problems(form, invalid.problems)
