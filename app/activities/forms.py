@@ -1,8 +1,5 @@
 """The activity form: quick to fill on a phone, with aid rows for hardship visits."""
 
-import re
-from decimal import Decimal, InvalidOperation
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -23,23 +20,7 @@ from app.activities.labels import ACTIVITY_TYPE_LABELS, AID_KIND_LABELS
 from app.activities.models import ActivityType, AidKind
 from app.activities.services import ActivityInput, AidInput
 from app.core.forms import SensibleDate
-
-YUAN = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
-
-
-def yuan_to_fen(text: str) -> int:
-    """ "12.5" → 1250. Only plain amounts with at most two decimals; never a float."""
-    text = (text or "").strip().replace(",", "").replace("¥", "").replace("元", "")
-    if not YUAN.match(text):
-        raise ValueError(text)
-    try:
-        return int(Decimal(text) * 100)
-    except InvalidOperation as error:
-        raise ValueError(text) from error
-
-
-def fen_to_yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
+from app.core.money import parse_yuan
 
 
 class AidForm(Form):
@@ -61,7 +42,7 @@ class AidForm(Form):
     def validate_value(self, field) -> None:
         if field.data and field.data.strip():
             try:
-                yuan_to_fen(field.data)
+                parse_yuan(field.data)
             except ValueError:
                 raise ValidationError(_l("Enter an amount in yuan, e.g. 200 or 35.50.")) from None
 
@@ -104,7 +85,7 @@ class ActivityForm(FlaskForm):
                 family=row.family.data.strip(),
                 kind=AidKind(row.kind.data),
                 quantity=(row.quantity.data or "").strip(),
-                value_fen=yuan_to_fen(row.value.data) if (row.value.data or "").strip() else 0,
+                value_fen=parse_yuan(row.value.data) if (row.value.data or "").strip() else 0,
             )
             for row in self.aid
             if not row.is_blank

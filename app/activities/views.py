@@ -6,9 +6,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.activities import participants, services
-from app.activities.forms import ActivityForm, fen_to_yuan
+from app.activities.forms import ActivityForm
 from app.activities.models import ActivityPhoto, ActivityType
 from app.core.clock import china_today
+from app.core.money import yuan_input
 from app.core.uploads import MB
 from app.core.views import can_read_registers, can_write, render
 from app.extensions import db
@@ -145,7 +146,7 @@ def edit(activity_id: int):
         form.type.data = activity.type.value
         for row, aid in zip(form.aid, activity.aid, strict=False):
             row.family.data, row.kind.data = aid.family, aid.kind.value
-            row.quantity.data, row.value.data = aid.quantity, fen_to_yuan(aid.value_fen)
+            row.quantity.data, row.value.data = aid.quantity, yuan_input(aid.value_fen)
         form.member_ids.data = [m.id for m in participants.participants_of(activity.id)]
         for aid in activity.aid[len(form.aid) :]:
             form.aid.append_entry(
@@ -153,7 +154,7 @@ def edit(activity_id: int):
                     "family": aid.family,
                     "kind": aid.kind.value,
                     "quantity": aid.quantity,
-                    "value": fen_to_yuan(aid.value_fen),
+                    "value": yuan_input(aid.value_fen),
                 }
             )
         return _form_page(form, activity=activity)

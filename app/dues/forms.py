@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.activities.forms import fen_to_yuan, yuan_to_fen
 from app.core.forms import SensibleDate
+from app.core.money import parse_yuan, yuan_input
 from app.dues.models import JoinRule, PaymentMethod
 
 JOIN_RULE_LABELS = {
@@ -29,12 +29,12 @@ class YuanField(StringField):
     @property
     def fen(self) -> int | None:
         try:
-            return yuan_to_fen(self.data or "")
+            return parse_yuan(self.data or "")
         except ValueError:
             return None
 
     def set_fen(self, fen: int | None) -> None:
-        self.data = fen_to_yuan(fen) if fen else ""
+        self.data = yuan_input(fen) if fen else ""
 
 
 def _positive_yuan(form, field) -> None:

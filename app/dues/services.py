@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core import audit
 from app.core.clock import china_today, utcnow
 from app.core.dates import date_problem
+from app.core.money import yuan_text
 from app.dues.models import (
     OFFLINE_METHODS,
     Charge,
@@ -301,10 +302,6 @@ def _allocate(payment: Payment, charge: Charge, amount_fen: int) -> None:
     db.session.add(
         PaymentAllocation(payment_id=payment.id, charge_id=locked.id, amount_fen=amount_fen)
     )
-
-
-def yuan_text(fen: int) -> str:
-    return f"¥{fen // 100}.{fen % 100:02d}"
 
 
 def record_offline_payment(

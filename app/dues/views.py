@@ -10,9 +10,9 @@ from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from app.activities.forms import fen_to_yuan, yuan_to_fen
 from app.core import audit
 from app.core.clock import china_today
+from app.core.money import parse_yuan, yuan_input, yuan_text
 from app.core.pagination import paginate_rows
 from app.core.spreadsheets import safe_cell
 from app.core.views import (
@@ -170,7 +170,7 @@ def _member_page(member, *, payment_form=None, exemption_form=None, status=200):
         if open_charges:
             payment_form.amount.set_fen(open_charges[-1].open_fen)
     payment_form.charge_id.choices = [
-        (c.id, _("%(year)d (open %(open)s)", year=c.year, open=services.yuan_text(c.open_fen)))
+        (c.id, _("%(year)d (open %(open)s)", year=c.year, open=yuan_text(c.open_fen)))
         for c in sorted(open_charges, key=lambda c: c.year)
     ]
     return render(
@@ -436,9 +436,7 @@ def _load_central(household_id: int) -> Household:
 def _collect_page(household, year, form, *, status=200, amounts=None):
     rows = services.group_charges(household, year)
     if amounts is None:
-        amounts = {
-            charge.id: fen_to_yuan(charge.open_fen) for charge, _m in rows if charge.open_fen
-        }
+        amounts = {charge.id: yuan_input(charge.open_fen) for charge, _m in rows if charge.open_fen}
     return render(
         "dues/collect.html",
         status=status,
@@ -474,7 +472,7 @@ def collect(central_household_id: int):
         if not (text or "").strip():
             continue
         try:
-            fen = yuan_to_fen(text)
+            fen = parse_yuan(text)
         except ValueError:
             bad = True
             continue
