@@ -101,11 +101,3 @@ class ActivityForm(FlaskForm):
             aid=aid,
             member_ids=list(self.member_ids.data or []),
         )
-
-    def show_problems(self, problems: dict) -> None:
-        for name, message in problems.items():
-            target = getattr(self, name, None)
-            if target is None or name == "aid":
-                self.form_errors.append(message)
-            else:
-                target.errors = [*target.errors, message]

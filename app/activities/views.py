@@ -10,6 +10,7 @@ from app.activities.forms import ActivityForm
 from app.activities.models import ActivityPhoto, ActivityType
 from app.core.clock import china_today
 from app.core.money import yuan_input
+from app.core.problems import show_problems
 from app.core.uploads import MB
 from app.core.views import can_read_registers, can_write, render
 from app.extensions import db
@@ -103,7 +104,7 @@ def new():
             form.to_input(), recorded_by_id=current_user.id, today=today()
         )
     except services.ActivityInvalid as invalid:
-        form.show_problems(invalid.problems)
+        show_problems(form, invalid, aliases={"aid": ""})
         return _form_page(form, status=422)
     added, failures = services.add_photos(
         activity,
@@ -163,7 +164,7 @@ def edit(activity_id: int):
     try:
         services.update_activity(activity, form.to_input(), today=today())
     except services.ActivityInvalid as invalid:
-        form.show_problems(invalid.problems)
+        show_problems(form, invalid, aliases={"aid": ""})
         return _form_page(form, activity=activity, status=422)
     flash(_("Activity saved."), "success")
     return redirect(url_for("activities.detail", activity_id=activity.id), 303)

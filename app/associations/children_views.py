@@ -13,6 +13,7 @@ from app.associations.forms import (
     kind_choices_below,
 )
 from app.core.notifications import mask_recipient
+from app.core.problems import show_problems
 from app.core.views import render, secretary_only
 from tenants.models import AssociationKind
 
@@ -65,8 +66,7 @@ def create_child():
     )
     onboarding.check_child(parent, spec, onboarding.siblings_of([parent.id])[parent.id])
     if spec.errors:
-        for name, message in spec.errors.items():
-            form[name].errors = [*form[name].errors, message]
+        show_problems(form, spec.errors)
         return _children_page(form, status=422)
     try:
         child = onboarding.create_child(parent, spec, _actor())

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import FileStorage
 
 from app.core.models import CreatedAtMixin, after_transaction, utcnow
+from app.core.problems import Problem
 from app.core.views import require
 from app.extensions import db
 from tenants.access import Access
@@ -77,13 +78,11 @@ LOGO = UploadPolicy("logo", IMAGE_TYPES, 2 * MB, max_side=1024, may_read=lambda 
 POLICIES = {policy.purpose: policy for policy in (PHOTO, EVIDENCE, LOGO)}
 
 
-class UploadRejected(Exception):
+class UploadRejected(Problem):
     """A file that is not kept, with a translated reason and the HTTP status that fits it."""
 
     def __init__(self, message, status: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, status=status)
 
 
 class StoredFile(TenantMixin, CreatedAtMixin, db.Model):
@@ -330,6 +329,8 @@ def _reencode_image(data: bytes, content_type: str, policy: UploadPolicy) -> _Pr
             image = image.convert(mode)
     except Image.DecompressionBombError as error:
         raise too_many_pixels from error
+    except UploadRejected:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise UploadRejected(_l("The picture could not be read.")) from error
     image.thumbnail((policy.max_side, policy.max_side))

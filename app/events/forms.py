@@ -85,14 +85,6 @@ class EventForm(FlaskForm):
         self.scope.data = event.scope.value
         self.description.data = event.description
 
-    def show_problems(self, problems: dict) -> None:
-        for name, message in problems.items():
-            target = getattr(self, name, None)
-            if target is None:
-                self.form_errors.append(message)
-            else:
-                target.errors = [*target.errors, message]
-
 
 class WalkInForm(FlaskForm):
     name = StringField(

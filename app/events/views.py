@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.activities.models import ActivityType
 from app.core.clock import utcnow
+from app.core.problems import show_problems
 from app.core.views import can_read, can_write, render, require
 from app.events import services
 from app.events.forms import SCOPE_LABELS, EventForm, WalkInForm
@@ -96,7 +97,7 @@ def new():
             form.to_input(), association=g.association, created_by_id=current_user.id, now=utcnow()
         )
     except services.EventInvalid as invalid:
-        form.show_problems(invalid.problems)
+        show_problems(form, invalid)
         return _form_page(form, status=422)
     flash(_("Event published."), "success")
     return redirect(url_for("events.detail", event_id=event.id), 303)
@@ -116,7 +117,7 @@ def edit(event_id: int):
             event, form.to_input(), association=g.association, now=utcnow()
         )
     except services.EventInvalid as invalid:
-        form.show_problems(invalid.problems)
+        show_problems(form, invalid)
         return _form_page(form, event=event, status=422)
     flash(_("Event saved."), "success")
     if promoted:

@@ -20,6 +20,7 @@ from app.core import audit
 from app.core.i18n import local_date, local_datetime, money
 from app.core.models import utcnow
 from app.core.notifications import notify
+from app.core.problems import Problem
 from app.core.spreadsheets import safe_cell
 from app.dues.models import Charge, Payment
 from app.events.models import Event, Registration, RegistrationStatus
@@ -44,7 +45,7 @@ REGISTRATION_STATUS_LABELS = {
 }
 
 
-class DataRequestError(ValueError):
+class DataRequestError(Problem):
     """A request that can't be made or decided; the message is shown to the user."""
 
 

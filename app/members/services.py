@@ -15,6 +15,7 @@ from app.core import audit, crypto
 from app.core.clock import china_today
 from app.core.dates import date_problem
 from app.core.pagination import Page, paginate_rows
+from app.core.problems import Problem
 from app.extensions import db
 from app.members.idnumbers import (
     birth_date_of,
@@ -36,14 +37,9 @@ from app.members.pinyin import pinyin_initials
 from tenants.context import TenantScope, current_scope, tenant_context
 
 
-class RegisterError(ValueError):
+class RegisterError(Problem):
     """A rule of the registers refused an action; `message` is translated, `field` names the
     form field it belongs to (None: the whole form)."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 # ---- members --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core.clock import china_today
+from app.core.problems import show_problems
 from app.core.spreadsheets import SpreadsheetError, chosen_layout
 from app.core.views import (
     can_read_registers,
@@ -127,18 +128,10 @@ def new():
     try:
         member = services.create_member(_member_input(form))
     except services.RegisterError as error:
-        _attach(form, error)
+        show_problems(form, error)
         return _form_page(form, status=422)
     flash(_("%(name)s has been added.", name=member.name), "success")
     return redirect(url_for("members.show", member_id=member.id), 303)
-
-
-def _attach(form, error: services.RegisterError) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @can_read_registers
@@ -185,7 +178,7 @@ def edit(member_id: int):
     try:
         services.update_member(member, _member_input(form))
     except services.RegisterError as error:
-        _attach(form, error)
+        show_problems(form, error)
         return _form_page(form, member, status=422)
     flash(_("The changes have been saved."), "success")
     return redirect(url_for("members.show", member_id=member.id), 303)
@@ -250,7 +243,7 @@ def me():
     try:
         services.update_contact_details(member, phone=form.phone.data)
     except services.RegisterError as error:
-        _attach(form, error)
+        show_problems(form, error)
         return my_details_page(member, form, status=422)
     flash(_("Your details have been saved."), "success")
     return redirect(url_for("members.me"), 303)
@@ -632,7 +625,7 @@ def household_link(household_id: int):
             )
         services.link_household(household, central)
     except services.RegisterError as error:
-        _attach(form, error)
+        show_problems(form, error)
         return _household_page(household, link_form=form, status=422)
     flash(_("Linked to %(address)s.", address=central.address), "success")
     return redirect(url_for("households.show", household_id=household.id), 303)
@@ -662,7 +655,7 @@ def household_visit(household_id: int):
             recorded_by_id=current_user.id,
         )
     except services.RegisterError as error:
-        _attach(form, error)
+        show_problems(form, error)
         return _household_page(household, visit_form=form, status=422)
     flash(_("The visit has been logged."), "success")
     return redirect(url_for("households.show", household_id=household.id), 303)

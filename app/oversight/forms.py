@@ -48,14 +48,6 @@ class TaskForm(FlaskForm):
             activity_id=self.activity_id.data,
         )
 
-    def show_problems(self, problems: dict) -> None:
-        for name, message in problems.items():
-            field = getattr(self, name, None)
-            if field is not None:
-                field.errors = [*field.errors, message]
-            else:
-                self.form_errors.append(message)
-
 
 class AnswerForm(FlaskForm):
     note = TextAreaField(

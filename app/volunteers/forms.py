@@ -44,15 +44,6 @@ def to_local(instant: datetime | None) -> datetime | None:
     return None if instant is None else instant.astimezone(CHINA).replace(tzinfo=None)
 
 
-def show_problems(form: FlaskForm, problems: dict) -> None:
-    for name, message in problems.items():
-        target = getattr(form, name, None)
-        if target is None:
-            form.form_errors.append(message)
-        else:
-            target.errors = [*target.errors, message]
-
-
 class VolunteerForm(FlaskForm):
     member_id = SelectField(_l("Member"), coerce=_optional_int, validate_choice=False)
     name = StringField(

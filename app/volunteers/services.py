@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core import audit, crypto
 from app.core.clock import CHINA
 from app.core.dates import date_problem
+from app.core.problems import Problem
 from app.events.models import Event
 from app.extensions import db
 from app.members.idnumbers import mask_phone
@@ -41,20 +42,12 @@ MAX_REPEATS = 12
 PAST_DAYS = 366  # how far back a shift or hours may be recorded after the fact
 
 
-class VolunteerRefused(ValueError):
+class VolunteerRefused(Problem):
     """An action the rules refuse; `message` is translated (lazy)."""
 
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
-
-class VolunteerInvalid(ValueError):
+class VolunteerInvalid(Problem):
     """The input breaks a rule; `problems` maps a field name to a translated message."""
-
-    def __init__(self, problems: dict):
-        super().__init__(", ".join(problems))
-        self.problems = problems
 
 
 def _writable(association: Association):

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.core.audit import record_denial
 from app.core.clock import utcnow
+from app.core.problems import show_problems
 from app.core.views import can_read, can_read_registers, can_write, render, require
 from app.volunteers import services
 from app.volunteers.forms import (
@@ -20,7 +21,6 @@ from app.volunteers.forms import (
     TeamForm,
     TeamMemberForm,
     VolunteerForm,
-    show_problems,
 )
 
 has_role = require(lambda access: access.own_role is not None, "own role")
@@ -124,7 +124,7 @@ def new_volunteer():
     try:
         volunteer = services.create_volunteer(form.to_input())
     except services.VolunteerInvalid as invalid:
-        show_problems(form, invalid.problems)
+        show_problems(form, invalid)
         return _volunteer_form_page(form, status=422)
     flash(_("Volunteer profile saved."), "success")
     return redirect(url_for("volunteers.volunteer", volunteer_id=volunteer.id), 303)
@@ -170,7 +170,7 @@ def record_past_hours(volunteer_id: int):
             now=utcnow(),
         )
     except services.VolunteerInvalid as invalid:
-        show_problems(form, invalid.problems)
+        show_problems(form, invalid)
         return _volunteer_page(volunteer, past_hours_form=form, status=422)
     except services.VolunteerRefused as refused:
         flash(str(refused.message), "error")
@@ -191,7 +191,7 @@ def edit_volunteer(volunteer_id: int):
     try:
         services.update_volunteer(volunteer, form.to_input())
     except services.VolunteerInvalid as invalid:
-        show_problems(form, invalid.problems)
+        show_problems(form, invalid)
         return _volunteer_form_page(form, volunteer=volunteer, status=422)
     flash(_("Volunteer profile saved."), "success")
     return redirect(url_for("volunteers.volunteer", volunteer_id=volunteer.id), 303)
@@ -258,7 +258,7 @@ def new_team():
     try:
         team = services.create_team(form.to_input())
     except services.VolunteerInvalid as invalid:
-        show_problems(form, invalid.problems)
+        show_problems(form, invalid)
         return _team_form_page(form, status=422)
     flash(_("Team saved."), "success")
     return redirect(url_for("volunteers.team", team_id=team.id), 303)
@@ -277,7 +277,7 @@ def edit_team(team_id: int):
     try:
         services.update_team(team, form.to_input())
     except services.VolunteerInvalid as invalid:
-        show_problems(form, invalid.problems)
+        show_problems(form, invalid)
         return _team_form_page(form, team=team, status=422)
     flash(_("Team saved."), "success")
     return redirect(url_for("volunteers.team", team_id=team.id), 303)
@@ -314,7 +314,7 @@ def add_team_member(team_id: int):
     try:
         services.add_team_member(team, form.volunteer_id.data, duty=form.duty.data or "")
     except services.VolunteerInvalid as invalid:
-        show_problems(form, invalid.problems)
+        show_problems(form, invalid)
         return _team_page(team, form, status=422)
     flash(_("Added to the team."), "success")
     return redirect(url_for("volunteers.team", team_id=team.id), 303)
@@ -358,7 +358,7 @@ def new_shift():
             form.to_input(), created_by_id=current_user.id, now=utcnow()
         )
     except services.VolunteerInvalid as invalid:
-        show_problems(form, invalid.problems)
+        show_problems(form, invalid)
         return _shift_form_page(form, status=422)
     flash(
         _("%(n)d shifts saved.", n=len(shifts)) if len(shifts) > 1 else _("Shift saved."), "success"
@@ -378,7 +378,7 @@ def edit_shift(shift_id: int):
     try:
         services.update_shift(shift, form.to_input(), now=utcnow())
     except services.VolunteerInvalid as invalid:
-        show_problems(form, invalid.problems)
+        show_problems(form, invalid)
         return _shift_form_page(form, shift=shift, status=422)
     flash(_("Shift saved."), "success")
     return redirect(url_for("volunteers.shift", shift_id=shift.id), 303)
@@ -513,7 +513,7 @@ def confirm_hours(shift_id: int, volunteer_id: int):
             now=utcnow(),
         )
     except services.VolunteerInvalid as invalid:
-        show_problems(form, invalid.problems)
+        show_problems(form, invalid)
         return _shift_page(shift, status=422, hours_form=form, hours_for=volunteer_id)
     except services.VolunteerRefused as refused:
         flash(str(refused.message), "error")
