@@ -14,6 +14,7 @@ from app.core import audit
 from app.core.clock import china_today
 from app.core.money import parse_yuan, yuan_input, yuan_text
 from app.core.pagination import paginate_rows
+from app.core.problems import show_problems
 from app.core.spreadsheets import safe_cell
 from app.core.views import (
     can_read,
@@ -55,15 +56,6 @@ def _status_labels() -> dict:
 def _year_arg() -> int:
     year = request.args.get("year", type=int)
     return year if year is not None and 2000 <= year <= 2100 else services.today().year
-
-
-def _problems_to_form(form, problems: dict) -> None:
-    for name, message in problems.items():
-        field = getattr(form, name, None) if name else None
-        if field is not None:
-            field.errors = [*field.errors, str(message)]
-        else:
-            form.form_errors.append(str(message))
 
 
 # --- the year at a glance --------------------------------------------------------------------
@@ -120,7 +112,7 @@ def plan():
             created_by_id=current_user.id,
         )
     except services.DuesInvalid as invalid:
-        _problems_to_form(form, invalid.problems)
+        show_problems(form, invalid)
         return _plan_page(form, status=422, charges=services.charge_count(form.year.data))
     flash(_("The dues plan for %(year)d is saved.", year=form.year.data), "success")
     return redirect(url_for("dues.index", year=form.year.data), 303)
@@ -214,8 +206,7 @@ def record_payment(member_id: int):
             recorded_by_id=current_user.id,
         )
     except services.DuesInvalid as invalid:
-        db.session.rollback()
-        _problems_to_form(form, invalid.problems)
+        show_problems(form, invalid)
         return _member_page(member, payment_form=form, status=422)
     flash(_("Payment recorded: receipt %(number)s.", number=payment.receipt_number), "success")
     return redirect(url_for("dues.member", member_id=member.id), 303)
@@ -232,7 +223,7 @@ def add_exemption(member_id: int):
             member, year=form.year.data, reason=form.reason.data, created_by_id=current_user.id
         )
     except services.DuesInvalid as invalid:
-        _problems_to_form(form, invalid.problems)
+        show_problems(form, invalid)
         return _member_page(member, exemption_form=form, status=422)
     flash(_("%(name)s is exempt for %(year)d.", name=member.name, year=form.year.data), "success")
     return redirect(url_for("dues.member", member_id=member.id), 303)
@@ -296,7 +287,7 @@ def void(payment_id: int):
     try:
         services.void_payment(payment, reason=form.reason.data, voided_by_id=current_user.id)
     except services.DuesInvalid as invalid:
-        _problems_to_form(form, invalid.problems)
+        show_problems(form, invalid)
         return _void_page(payment, form, status=422)
     flash(_("Receipt %(number)s is void.", number=payment.receipt_number), "success")
     if payment.member_id:
@@ -492,8 +483,7 @@ def collect(central_household_id: int):
             recorded_by_id=current_user.id,
         )
     except services.DuesInvalid as invalid:
-        db.session.rollback()
-        _problems_to_form(form, invalid.problems)
+        show_problems(form, invalid)
         return _collect_page(household, year, form, status=422, amounts=amounts)
     flash(
         _(
