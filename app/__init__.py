@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cli, extensions
+from app import cli, extensions, registry
 from app.accounts import session as account_sessions
 from app.accounts.blueprint import bp as accounts_bp
 from app.activities.blueprint import bp as activities_bp
@@ -104,6 +104,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     jobs.init_app(app)
     notifications.init_app(app)
+    registry.load()
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     cli.register_commands(app)
