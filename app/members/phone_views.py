@@ -4,7 +4,6 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.accounts import phone_sign_in
 from app.accounts.forms import ClaimMemberForm, PhoneCodeForm, PhoneForm
 from app.accounts.services import AccountError
 from app.accounts.session import end_session, start_session
@@ -13,6 +12,7 @@ from app.core.clock import utcnow
 from app.core.sms_outbox import dispatch
 from app.core.views import invalid_form, render
 from app.extensions import db, limiter
+from app.members import phone_sign_in
 
 # {"phone": encrypted phone, "at": unix time}: a code was asked for this number.
 PENDING = "sms_sign_in_pending"
