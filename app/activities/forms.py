@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from app.activities.labels import ACTIVITY_TYPE_LABELS, AID_KIND_LABELS
 from app.activities.models import ActivityType, AidKind
 from app.activities.services import ActivityInput, AidInput
-from app.core.forms import SensibleDate
+from app.core.forms import SensibleDate, options
 from app.core.money import parse_yuan
 
 
@@ -27,7 +27,7 @@ class AidForm(Form):
     family = StringField(_l("Family"), validators=[Optional(), Length(max=60)])
     kind = SelectField(
         _l("Aid"),
-        choices=[(kind.value, label) for kind, label in AID_KIND_LABELS.items()],
+        choices=options([(kind.value, label) for kind, label in AID_KIND_LABELS.items()]),
         default=AidKind.CASH.value,
     )
     quantity = StringField(_l("Quantity"), validators=[Optional(), Length(max=30)])
@@ -62,7 +62,7 @@ class ActivityForm(FlaskForm):
     )
     type = SelectField(
         _l("Type"),
-        choices=[(kind.value, label) for kind, label in ACTIVITY_TYPE_LABELS.items()],
+        choices=options([(kind.value, label) for kind, label in ACTIVITY_TYPE_LABELS.items()]),
         default=ActivityType.PUBLICITY.value,
     )
     place = StringField(_l("Place"), validators=[Optional(), Length(max=120)])

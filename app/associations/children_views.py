@@ -12,6 +12,7 @@ from app.associations.forms import (
     SecretaryInvitationForm,
     kind_choices_below,
 )
+from app.core.forms import options
 from app.core.notifications import mask_recipient
 from app.core.problems import show_problems
 from app.core.views import render, secretary_only
@@ -24,7 +25,7 @@ def _actor():
 
 def _child_form(**kwargs) -> ChildAssociationForm:
     form = ChildAssociationForm(**kwargs)
-    form.kind.choices = kind_choices_below(g.association)
+    form.kind.choices = options(kind_choices_below(g.association))
     return form
 
 

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 from app.associations import group_sms
 from app.associations.group_sms import GROUP_LABELS, Group
 from app.core import sms_outbox
+from app.core.forms import options
 from app.core.sms_outbox import SmsStatus, dispatch
 from app.core.views import invalid_form, render, secretary_only
 from app.extensions import db
@@ -43,7 +44,8 @@ def sms_usage():
 
 class GroupMessageForm(FlaskForm):
     group = SelectField(
-        _l("Send to"), choices=[(group.value, label) for group, label in GROUP_LABELS.items()]
+        _l("Send to"),
+        choices=options([(group.value, label) for group, label in GROUP_LABELS.items()]),
     )
     body = TextAreaField(
         _l("Message"),

@@ -8,7 +8,7 @@ from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, 
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.core.clock import CHINA
-from app.core.forms import SensibleDate
+from app.core.forms import SensibleDate, options
 from app.events.models import EventScope
 from app.events.services import EventInput
 
@@ -58,7 +58,7 @@ class EventForm(FlaskForm):
     )
     scope = SelectField(
         _l("Who may sign up"),
-        choices=[(scope.value, label) for scope, label in SCOPE_LABELS.items()],
+        choices=options([(scope.value, label) for scope, label in SCOPE_LABELS.items()]),
         default=EventScope.ASSOCIATION.value,
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])

@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core.forms import options
 from app.core.problems import show_problems
 from app.core.views import can_write, render, require
 from app.members import moves, services
@@ -48,8 +49,8 @@ def _list_page(approval=None, decline=None, *, failed_id=None, status: int = 200
     keeps its input and messages (`failed_id`)."""
     if approval is None:
         approval = MoveApprovalForm(formdata=None)
-    approval.household_id.choices = [(0, _("A new household at this address"))] + (
-        services.household_choices()
+    approval.household_id.choices = options(
+        [(0, _("A new household at this address"))] + (services.household_choices())
     )
     return render(
         "members/moves.html",

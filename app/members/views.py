@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core.clock import china_today
+from app.core.forms import options
 from app.core.problems import show_problems
 from app.core.spreadsheets import SpreadsheetError, chosen_layout
 from app.core.views import (
@@ -31,7 +32,7 @@ from app.members.forms import (
     VisitForm,
 )
 from app.members.labels import FIELD_LABELS
-from app.members.models import ImportStatus, MemberImport, MemberStatus
+from app.members.models import BACKBONE_TAGS, ImportStatus, MemberImport, MemberStatus
 from tenants.models import Membership
 
 PER_PAGE = 30
@@ -85,15 +86,15 @@ def index():
 
 
 def _member_form_choices(form: MemberForm) -> None:
-    form.household_id.choices = [(0, _("No household"))] + services.household_choices()
+    form.household_id.choices = options([(0, _("No household"))] + services.household_choices())
     accounts = db.session.execute(
         select(User.id, User.name, User.login)
         .join(Membership, Membership.user_id == User.id)
         .order_by(User.name)
     ).all()
-    form.user_id.choices = [(0, _("No account"))] + [
-        (row.id, f"{row.name} ({row.login})") for row in accounts
-    ]
+    form.user_id.choices = options(
+        [(0, _("No account"))] + [(row.id, f"{row.name} ({row.login})") for row in accounts]
+    )
 
 
 def _member_input(form: MemberForm) -> services.MemberInput:
@@ -166,10 +167,8 @@ def edit(member_id: int):
         form.id_number.data = services.id_number_of(member)
         form.gender.data = member.gender.value if member.gender else ""
         form.status.data = member.status.value
-        form.backbone.data = [tag for tag in member.tags if tag in dict(form.backbone.choices)]
-        form.other_tags.data = ", ".join(
-            tag for tag in member.tags if tag not in dict(form.backbone.choices)
-        )
+        form.backbone.data = [tag for tag in member.tags if tag in BACKBONE_TAGS]
+        form.other_tags.data = ", ".join(tag for tag in member.tags if tag not in BACKBONE_TAGS)
         return _form_page(form, member)
     form = MemberForm()
     _member_form_choices(form)
@@ -563,13 +562,15 @@ def _household_page(household, *, link_form=None, visit_form=None, status: int =
     )
     linked = services.linked_households(household.id) if household.is_central else []
     link_form = link_form or LinkForm(formdata=None)
-    link_form.central_household_id.choices = [
-        (other.id, f"{other.address} ({count}/{services.linkage_limit()})")
-        for other, count in services.central_households()
-        if other.id != household.id
-    ]
+    link_form.central_household_id.choices = options(
+        [
+            (other.id, f"{other.address} ({count}/{services.linkage_limit()})")
+            for other, count in services.central_households()
+            if other.id != household.id
+        ]
+    )
     visit_form = visit_form or VisitForm(formdata=None, visited_on=china_today())
-    visit_form.households.choices = [(other.id, other.address) for other in linked]
+    visit_form.households.choices = options([(other.id, other.address) for other in linked])
     visits = services.visits_of(household.id) if household.is_central else []
     visited = services.households_by_id(
         household_id for visit in visits for household_id in visit.visited_household_ids
@@ -643,7 +644,9 @@ def household_unlink(household_id: int):
 def household_visit(household_id: int):
     household = _household_or_404(household_id)
     form = VisitForm()
-    form.households.choices = [(h.id, h.address) for h in services.linked_households(household.id)]
+    form.households.choices = options(
+        [(h.id, h.address) for h in services.linked_households(household.id)]
+    )
     if not form.validate_on_submit():
         return _household_page(household, visit_form=form, status=422)
     try:

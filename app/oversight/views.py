@@ -11,6 +11,7 @@ from app.checklist.models import Checklist, ChecklistItem
 from app.checklist.services import SPECS
 from app.core.audit import record_denial
 from app.core.clock import china_today
+from app.core.forms import options
 from app.core.problems import show_problems
 from app.core.uploads import MB
 from app.core.views import can_read_registers, render, require, secretary_only
@@ -281,9 +282,10 @@ def decide_task(task_id: int):
 
 def _draw_form(form: DrawForm | None = None) -> DrawForm:
     form = form or DrawForm(formdata=None, year=china_today().year, size=5)
-    form.child_id.choices = [("", _("All associations below"))] + [
-        (str(child.id), child.name) for child in services.children_of(g.association)
-    ]
+    form.child_id.choices = options(
+        [("", _("All associations below"))]
+        + [(str(child.id), child.name) for child in services.children_of(g.association)]
+    )
     return form
 
 

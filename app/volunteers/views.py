@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.core.audit import record_denial
 from app.core.clock import utcnow
+from app.core.forms import options
 from app.core.problems import show_problems
 from app.core.views import can_read, can_read_registers, can_write, render, require
 from app.volunteers import services
@@ -109,7 +110,7 @@ def _volunteer_or_404(volunteer_id: int):
 
 def _volunteer_form_page(form, *, volunteer=None, status=200):
     if volunteer is None:
-        form.member_id.choices = [(0, _("— not a member —"))] + services.member_choices()
+        form.member_id.choices = options([(0, _("— not a member —"))] + services.member_choices())
     return render("volunteers/volunteer_form.html", status=status, form=form, volunteer=volunteer)
 
 
@@ -244,7 +245,7 @@ def _volunteer_choices():
 
 
 def _team_form_page(form, *, team=None, status=200):
-    form.leader_id.choices = _volunteer_choices()
+    form.leader_id.choices = options(_volunteer_choices())
     return render("volunteers/team_form.html", status=status, form=form, team=team)
 
 
@@ -285,7 +286,7 @@ def edit_team(team_id: int):
 
 def _team_page(team, form, *, status=200):
     current = utcnow()
-    form.volunteer_id.choices = _volunteer_choices()
+    form.volunteer_id.choices = options(_volunteer_choices())
     members = services.team_members(team)
     leader = next((v for row, v in members if row.is_leader), None)
     return render(
@@ -340,8 +341,10 @@ def _shift_or_404(shift_id: int):
 
 
 def _shift_form_page(form, *, shift=None, status=200):
-    form.team_id.choices = [(0, _("No team"))] + [(t.id, t.name) for t in services.all_teams()]
-    form.event_id.choices = [(0, _("No event"))] + services.event_choices(now=utcnow())
+    form.team_id.choices = options(
+        [(0, _("No team"))] + [(t.id, t.name) for t in services.all_teams()]
+    )
+    form.event_id.choices = options([(0, _("No event"))] + services.event_choices(now=utcnow()))
     return render("volunteers/shift_form.html", status=status, form=form, shift=shift)
 
 
@@ -401,8 +404,11 @@ def _shift_page(shift, *, status=200, assign_form=None, hours_form=None, hours_f
     form = assign_form or AssignForm()
     if manage:
         taken = {v.id for _, v in on_shift}
-        form.volunteer_id.choices = [(0, "—")] + services.volunteer_choices(
-            [v for v in services.active_volunteers() if v.id not in taken]
+        form.volunteer_id.choices = options(
+            [(0, "—")]
+            + services.volunteer_choices(
+                [v for v in services.active_volunteers() if v.id not in taken]
+            )
         )
     team = services.load_team(shift.team_id) if shift.team_id else None
     return render(
