@@ -2,20 +2,17 @@
 payments and voids, receipts, arrears (with .xlsx export), central-household collection and
 the member's own dues page."""
 
-import io
-
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.core import audit
 from app.core.clock import china_today
+from app.core.forms import options
 from app.core.money import parse_yuan, yuan_input, yuan_text
 from app.core.pagination import paginate_rows
 from app.core.problems import show_problems
-from app.core.spreadsheets import safe_cell
 from app.core.views import (
     can_read,
     can_read_registers,
@@ -24,7 +21,7 @@ from app.core.views import (
     render,
     require,
 )
-from app.dues import receipts, services
+from app.dues import exporting, receipts, services
 from app.dues.forms import (
     JOIN_RULE_LABELS,
     METHOD_LABELS,
@@ -161,10 +158,12 @@ def _member_page(member, *, payment_form=None, exemption_form=None, status=200):
         payment_form = PaymentForm(paid_on=services.today(), payer_name=member.name)
         if open_charges:
             payment_form.amount.set_fen(open_charges[-1].open_fen)
-    payment_form.charge_id.choices = [
-        (c.id, _("%(year)d (open %(open)s)", year=c.year, open=yuan_text(c.open_fen)))
-        for c in sorted(open_charges, key=lambda c: c.year)
-    ]
+    payment_form.charge_id.choices = options(
+        [
+            (c.id, _("%(year)d (open %(open)s)", year=c.year, open=yuan_text(c.open_fen)))
+            for c in sorted(open_charges, key=lambda c: c.year)
+        ]
+    )
     return render(
         "dues/member.html",
         status=status,
@@ -190,7 +189,7 @@ def record_payment(member_id: int):
     member = _load_member(member_id)
     form = PaymentForm()
     charges = {c.id: c for c in services.charges_of(member.id)}
-    form.charge_id.choices = [(c_id, str(c_id)) for c_id in charges]
+    form.charge_id.choices = options([(c_id, str(c_id)) for c_id in charges])
     if not form.validate():
         return _member_page(member, payment_form=form, status=422)
     try:
@@ -364,38 +363,7 @@ def arrears_export():
     year = _year_arg()
     central_id = _central_filter()
     rows = services.arrears(year, central_household_id=central_id)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Arrears %(year)d", year=year)[:31]
-    sheet.append(
-        [
-            _("Member name"),
-            _("Household address"),
-            _("Dues year"),
-            _("Due (yuan)"),
-            _("Paid (yuan)"),
-            _("Open (yuan)"),
-            _("Payment status"),
-        ]
-    )
-    labels = _status_labels()
-    for charge, member_row, household in rows:
-        sheet.append(
-            [
-                safe_cell(member_row.name),
-                safe_cell(household.address if household else ""),
-                charge.year,
-                charge.amount_due_fen / 100,
-                charge.paid_fen / 100,
-                charge.open_fen / 100,
-                str(labels[charge.status]),
-            ]
-        )
-    for column in ("D", "E", "F"):
-        for cell in sheet[column][1:]:
-            cell.number_format = "0.00"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    data = exporting.arrears_workbook(year, rows, _status_labels())
     audit.record(
         "export",
         association_id=g.association.id,
@@ -405,7 +373,7 @@ def arrears_export():
         rows=len(rows),
     )
     filename = f"arrears-{g.association.slug}-{year}-{china_today():%Y%m%d}.xlsx"
-    return private_download(buffer.getvalue(), filename)
+    return private_download(data, filename)
 
 
 # --- central households (中心户) ------------------------------------------------------------
