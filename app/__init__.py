@@ -20,13 +20,13 @@ from app.core import audit, errors, i18n, jobs, notifications, security, static_
 from app.core.converters import BoundedIntegerConverter
 from app.core.sms_views import bp as sms_bp
 from app.core.sms_views import callbacks as sms_callbacks_bp
-from app.core.uploads import bp as files_bp
 from app.dashboards import refresh as dashboard_figures
 from app.dashboards.blueprint import bp as dashboards_bp
 from app.dues.blueprint import bp as dues_bp
 from app.dues.stripe_blueprint import bp as dues_stripe_bp
 from app.dues.stripe_blueprint import webhook_bp as stripe_webhook_bp
 from app.events.blueprint import bp as events_bp
+from app.files.blueprint import bp as files_bp
 from app.governance.blueprint import bp as governance_bp
 from app.governance.blueprint import public_bp as governance_public_bp
 from app.members.blueprint import bp as members_bp
