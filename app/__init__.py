@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cli, extensions
+from app import cli, extensions, registry
 from app.accounts import session as account_sessions
 from app.accounts.blueprint import bp as accounts_bp
 from app.activities.blueprint import bp as activities_bp
@@ -31,13 +31,13 @@ from app.core import (
 from app.core.converters import BoundedIntegerConverter
 from app.core.sms_views import bp as sms_bp
 from app.core.sms_views import callbacks as sms_callbacks_bp
-from app.core.uploads import bp as files_bp
 from app.dashboards import refresh as dashboard_figures
 from app.dashboards.blueprint import bp as dashboards_bp
 from app.dues.blueprint import bp as dues_bp
 from app.dues.stripe_blueprint import bp as dues_stripe_bp
 from app.dues.stripe_blueprint import webhook_bp as stripe_webhook_bp
 from app.events.blueprint import bp as events_bp
+from app.files.blueprint import bp as files_bp
 from app.governance.blueprint import bp as governance_bp
 from app.governance.blueprint import public_bp as governance_public_bp
 from app.members.blueprint import bp as members_bp
@@ -119,6 +119,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     jobs.init_app(app)
     notifications.init_app(app)
+    registry.load()
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     cli.register_commands(app)

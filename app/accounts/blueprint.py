@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.accounts import phone_views, second_factor_views, session_views, views
+from app.accounts import second_factor_views, session_views, views
 
 bp = Blueprint("accounts", __name__)
 bp.add_url_rule("/", "index", views.index)
@@ -31,16 +31,6 @@ bp.add_url_rule(
 )
 bp.add_url_rule(
     "/account/sessions/end-all", "end_all_sessions", session_views.end_everywhere, methods=["POST"]
-)
-bp.add_url_rule("/login/phone", "phone_login", phone_views.phone_login, methods=["GET", "POST"])
-bp.add_url_rule(
-    "/login/phone/code",
-    "phone_login_code",
-    phone_views.phone_login_code,
-    methods=["GET", "POST"],
-)
-bp.add_url_rule(
-    "/login/phone/claim", "claim_member", phone_views.claim_member, methods=["GET", "POST"]
 )
 bp.add_url_rule(
     "/login/code", "sign_in_code", second_factor_views.sign_in_code, methods=["GET", "POST"]

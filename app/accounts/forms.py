@@ -6,6 +6,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from app.accounts.services import is_valid_login, normalise_login
+from app.core.forms import options
 from app.core.labels import ROLE_LABELS
 from tenants.models import Role
 
@@ -55,9 +56,9 @@ class InvitationForm(FlaskForm):
     )
     role = SelectField(
         _l("Role"),
-        choices=[
-            (role.value, ROLE_LABELS[role]) for role in (Role.STAFF, Role.MEMBER, Role.SECRETARY)
-        ],
+        choices=options(
+            [(role.value, ROLE_LABELS[role]) for role in (Role.STAFF, Role.MEMBER, Role.SECRETARY)]
+        ),
         validators=[DataRequired()],
     )
 

@@ -127,7 +127,7 @@ class Invitation(TenantMixin, CreatedAtMixin, db.Model):
 
 
 class PhoneSignInCode(CreatedAtMixin, db.Model):
-    """A six-digit code sent by SMS to sign a member in (app/accounts/phone_sign_in.py). The
+    """A six-digit code sent by SMS to sign a member in (app/members/phone_sign_in.py). The
     phone is kept as its keyed hash and the code as a salted keyed hash: a database leak
     yields neither the numbers nor working codes."""
 

@@ -26,6 +26,7 @@ from app.accounts.passwords import verify_password
 from app.accounts.services import end_all_sessions
 from app.core import audit, crypto
 from app.core.models import utcnow
+from app.core.problems import Problem
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import OVERSIGHT_ROLES, Association, AssociationKind, Membership, Role
@@ -43,7 +44,7 @@ REQUIRED_KINDS = tuple(
 )
 
 
-class SecondFactorError(ValueError):
+class SecondFactorError(Problem):
     """A refused second-factor action; the message is translated and shown to the user."""
 
 

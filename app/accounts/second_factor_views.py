@@ -1,8 +1,6 @@
 """The second factor in the browser: the code step of signing in, enrolment (forced where
 required), recovery codes, and turning the optional second factor off."""
 
-from datetime import UTC, datetime
-
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
@@ -14,6 +12,7 @@ from app.accounts.models import User
 from app.accounts.services import holds_staff_role
 from app.accounts.session import end_session, start_session
 from app.core import crypto
+from app.core.clock import utcnow
 from app.core.views import invalid_form, private_download, render
 from app.extensions import db, htmx, limiter
 
@@ -37,7 +36,7 @@ ENROLMENT_EXEMPT = frozenset(
 
 
 def _now() -> float:
-    return datetime.now(UTC).timestamp()
+    return utcnow().timestamp()
 
 
 # ---- sign-in, second step -----------------------------------------------------------------

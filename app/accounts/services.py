@@ -18,6 +18,7 @@ from app.accounts.session_records import EndReason
 from app.core import audit
 from app.core.models import utcnow
 from app.core.notifications import notify_after_commit
+from app.core.problems import Problem
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Association, Membership, Role
@@ -26,7 +27,7 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class AccountError(ValueError):
+class AccountError(Problem):
     """A refused account action; the message is translated and shown to the user."""
 
 

@@ -1,8 +1,5 @@
 """The activity form: quick to fill on a phone, with aid rows for hardship visits."""
 
-import re
-from decimal import Decimal, InvalidOperation
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,31 +19,15 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from app.activities.labels import ACTIVITY_TYPE_LABELS, AID_KIND_LABELS
 from app.activities.models import ActivityType, AidKind
 from app.activities.services import ActivityInput, AidInput
-from app.core.forms import SensibleDate
-
-YUAN = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
-
-
-def yuan_to_fen(text: str) -> int:
-    """ "12.5" → 1250. Only plain amounts with at most two decimals; never a float."""
-    text = (text or "").strip().replace(",", "").replace("¥", "").replace("元", "")
-    if not YUAN.match(text):
-        raise ValueError(text)
-    try:
-        return int(Decimal(text) * 100)
-    except InvalidOperation as error:
-        raise ValueError(text) from error
-
-
-def fen_to_yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
+from app.core.forms import SensibleDate, options
+from app.core.money import parse_yuan
 
 
 class AidForm(Form):
     family = StringField(_l("Family"), validators=[Optional(), Length(max=60)])
     kind = SelectField(
         _l("Aid"),
-        choices=[(kind.value, label) for kind, label in AID_KIND_LABELS.items()],
+        choices=options([(kind.value, label) for kind, label in AID_KIND_LABELS.items()]),
         default=AidKind.CASH.value,
     )
     quantity = StringField(_l("Quantity"), validators=[Optional(), Length(max=30)])
@@ -61,7 +42,7 @@ class AidForm(Form):
     def validate_value(self, field) -> None:
         if field.data and field.data.strip():
             try:
-                yuan_to_fen(field.data)
+                parse_yuan(field.data)
             except ValueError:
                 raise ValidationError(_l("Enter an amount in yuan, e.g. 200 or 35.50.")) from None
 
@@ -81,7 +62,7 @@ class ActivityForm(FlaskForm):
     )
     type = SelectField(
         _l("Type"),
-        choices=[(kind.value, label) for kind, label in ACTIVITY_TYPE_LABELS.items()],
+        choices=options([(kind.value, label) for kind, label in ACTIVITY_TYPE_LABELS.items()]),
         default=ActivityType.PUBLICITY.value,
     )
     place = StringField(_l("Place"), validators=[Optional(), Length(max=120)])
@@ -104,7 +85,7 @@ class ActivityForm(FlaskForm):
                 family=row.family.data.strip(),
                 kind=AidKind(row.kind.data),
                 quantity=(row.quantity.data or "").strip(),
-                value_fen=yuan_to_fen(row.value.data) if (row.value.data or "").strip() else 0,
+                value_fen=parse_yuan(row.value.data) if (row.value.data or "").strip() else 0,
             )
             for row in self.aid
             if not row.is_blank
@@ -120,11 +101,3 @@ class ActivityForm(FlaskForm):
             aid=aid,
             member_ids=list(self.member_ids.data or []),
         )
-
-    def show_problems(self, problems: dict) -> None:
-        for name, message in problems.items():
-            target = getattr(self, name, None)
-            if target is None or name == "aid":
-                self.form_errors.append(message)
-            else:
-                target.errors = [*target.errors, message]

@@ -12,6 +12,7 @@ from app.activities import participants
 from app.activities.models import Activity, ActivityPhoto, ActivityType, AidKind, HardshipAid
 from app.core import uploads
 from app.core.pagination import Page, paginate_rows
+from app.core.problems import Problem
 from app.extensions import db
 
 ACTIVITIES_PER_YEAR = 4  # 一个季度开展一次活动,一年不少于四次
@@ -75,12 +76,8 @@ class ActivityInput:
     member_ids: list[int] = field(default_factory=list)
 
 
-class ActivityInvalid(ValueError):
+class ActivityInvalid(Problem):
     """The input breaks a rule; `problems` maps a field name to a translated message."""
-
-    def __init__(self, problems: dict):
-        super().__init__(", ".join(problems))
-        self.problems = problems
 
 
 def activity_problems(data: ActivityInput, *, today: date) -> dict:

@@ -6,9 +6,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.activities import participants, services
-from app.activities.forms import ActivityForm, fen_to_yuan
+from app.activities.forms import ActivityForm
 from app.activities.models import ActivityPhoto, ActivityType
 from app.core.clock import china_today
+from app.core.money import yuan_input
+from app.core.problems import show_problems
 from app.core.uploads import MB
 from app.core.views import can_read_registers, can_write, render
 from app.extensions import db
@@ -102,7 +104,7 @@ def new():
             form.to_input(), recorded_by_id=current_user.id, today=today()
         )
     except services.ActivityInvalid as invalid:
-        form.show_problems(invalid.problems)
+        show_problems(form, invalid, aliases={"aid": ""})
         return _form_page(form, status=422)
     added, failures = services.add_photos(
         activity,
@@ -145,7 +147,7 @@ def edit(activity_id: int):
         form.type.data = activity.type.value
         for row, aid in zip(form.aid, activity.aid, strict=False):
             row.family.data, row.kind.data = aid.family, aid.kind.value
-            row.quantity.data, row.value.data = aid.quantity, fen_to_yuan(aid.value_fen)
+            row.quantity.data, row.value.data = aid.quantity, yuan_input(aid.value_fen)
         form.member_ids.data = [m.id for m in participants.participants_of(activity.id)]
         for aid in activity.aid[len(form.aid) :]:
             form.aid.append_entry(
@@ -153,7 +155,7 @@ def edit(activity_id: int):
                     "family": aid.family,
                     "kind": aid.kind.value,
                     "quantity": aid.quantity,
-                    "value": fen_to_yuan(aid.value_fen),
+                    "value": yuan_input(aid.value_fen),
                 }
             )
         return _form_page(form, activity=activity)
@@ -162,7 +164,7 @@ def edit(activity_id: int):
     try:
         services.update_activity(activity, form.to_input(), today=today())
     except services.ActivityInvalid as invalid:
-        form.show_problems(invalid.problems)
+        show_problems(form, invalid, aliases={"aid": ""})
         return _form_page(form, activity=activity, status=422)
     flash(_("Activity saved."), "success")
     return redirect(url_for("activities.detail", activity_id=activity.id), 303)

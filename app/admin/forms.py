@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app.core.forms import options
 from app.core.labels import KIND_LABELS
 from tenants.models import AssociationKind
 
@@ -24,10 +25,12 @@ class TopAssociationForm(FlaskForm):
     )
     kind = SelectField(
         _l("Level"),
-        choices=[
-            (kind.value, KIND_LABELS[kind])
-            for kind in (AssociationKind.PROVINCE, AssociationKind.CITY, AssociationKind.COUNTY)
-        ],
+        choices=options(
+            [
+                (kind.value, KIND_LABELS[kind])
+                for kind in (AssociationKind.PROVINCE, AssociationKind.CITY, AssociationKind.COUNTY)
+            ]
+        ),
     )
     division_code = StringField(_l("Division code"), validators=[Optional(), Length(max=12)])
     served_population = IntegerField(

@@ -34,6 +34,7 @@ from app.core import audit
 from app.core.clock import china_today
 from app.core.labels import KIND_LABELS
 from app.core.models import utcnow
+from app.core.problems import Problem
 from app.core.spreadsheets import Table, normalise_header, normalise_text, read_table
 from app.extensions import db
 from tenants import tree
@@ -112,12 +113,8 @@ KIND_WORDS = {
 }
 
 
-class BulkImportError(ValueError):
+class BulkImportError(Problem):
     """The file as a whole cannot be imported; `message` is translated."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass

@@ -12,7 +12,9 @@ from app.associations.forms import (
     SecretaryInvitationForm,
     kind_choices_below,
 )
+from app.core.forms import options
 from app.core.notifications import mask_recipient
+from app.core.problems import show_problems
 from app.core.views import render, secretary_only
 from tenants.models import AssociationKind
 
@@ -23,7 +25,7 @@ def _actor():
 
 def _child_form(**kwargs) -> ChildAssociationForm:
     form = ChildAssociationForm(**kwargs)
-    form.kind.choices = kind_choices_below(g.association)
+    form.kind.choices = options(kind_choices_below(g.association))
     return form
 
 
@@ -65,8 +67,7 @@ def create_child():
     )
     onboarding.check_child(parent, spec, onboarding.siblings_of([parent.id])[parent.id])
     if spec.errors:
-        for name, message in spec.errors.items():
-            form[name].errors = [*form[name].errors, message]
+        show_problems(form, spec.errors)
         return _children_page(form, status=422)
     try:
         child = onboarding.create_child(parent, spec, _actor())

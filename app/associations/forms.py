@@ -16,6 +16,7 @@ from wtforms.validators import (
 from app.accounts.forms import validate_login_shape
 from app.accounts.services import EMAIL
 from app.core.clock import china_today
+from app.core.forms import options
 from app.core.labels import KIND_LABELS, ROLE_LABELS
 from tenants.models import Association, AssociationKind, Role
 
@@ -62,7 +63,7 @@ class SecretaryInvitationForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = SelectField(
         _l("Role"),
-        choices=[(role.value, ROLE_LABELS[role]) for role in Role],
+        choices=options([(role.value, ROLE_LABELS[role]) for role in Role]),
         validators=[DataRequired()],
     )
 

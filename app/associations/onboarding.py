@@ -21,6 +21,7 @@ from app.associations.models import PopulationRecord
 from app.core.audit import record
 from app.core.clock import china_today
 from app.core.pagination import Page, paginate_rows
+from app.core.problems import Problem
 from app.extensions import db
 from tenants import tree
 from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context
@@ -29,7 +30,7 @@ from tenants.models import Association, AssociationKind, Membership, Role
 MAX_POPULATION = 200_000_000
 
 
-class OnboardingError(ValueError):
+class OnboardingError(Problem):
     """A refused set-up action; the message is translated and shown to the user."""
 
 

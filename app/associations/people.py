@@ -11,13 +11,14 @@ from app.accounts.services import end_all_sessions
 from app.accounts.session_records import EndReason
 from app.core.audit import record
 from app.core.models import utcnow
+from app.core.problems import Problem
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import OVERSIGHT_ROLES, Association, Membership, Role
 from tenants.tree import subtree_filter
 
 
-class PeopleError(ValueError):
+class PeopleError(Problem):
     """A refused change to someone's access; the message is shown to the user."""
 
 

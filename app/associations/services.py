@@ -51,13 +51,12 @@ def subtree_size(association: Association) -> int:
 
 
 def people(association: Association) -> list[tuple[Membership, User]]:
-    return list(
-        db.session.execute(
-            select(Membership, User)
-            .join(User, User.id == Membership.user_id)
-            .order_by(Membership.role, User.name)
-        ).tuples()
+    rows = db.session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .order_by(Membership.role, User.name)
     )
+    return [(membership, user) for membership, user in rows]
 
 
 def invitations() -> list[Invitation]:

@@ -8,16 +8,13 @@ from app.associations.models import AssociationSettings, PopulationRecord
 from app.core import uploads
 from app.core.audit import record
 from app.core.clock import china_today
+from app.core.problems import Problem
 from app.extensions import db
 from tenants.models import Association
 
 
-class SettingsError(ValueError):
+class SettingsError(Problem):
     """A refused settings change; `field` names the form field the message belongs to."""
-
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.field = field
 
 
 def settings_of(association: Association) -> AssociationSettings:

@@ -6,6 +6,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.core.forms import options
+
 YEAR = [InputRequired(), NumberRange(min=2000, max=2100)]
 NUMBER = [InputRequired(), NumberRange(min=1, max=7)]
 
@@ -30,7 +32,7 @@ class SubmitForm(FlaskForm):
 class ReviewForm(FlaskForm):
     decision = RadioField(
         _l("Decision"),
-        choices=[("accept", _l("Accept")), ("return", _l("Send back"))],
+        choices=options([("accept", _l("Accept")), ("return", _l("Send back"))]),
         validators=[InputRequired(message=_l("Choose accept or send back."))],
     )
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])

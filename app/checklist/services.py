@@ -23,6 +23,7 @@ from app.checklist.models import (
 )
 from app.core import uploads
 from app.core.models import utcnow
+from app.core.problems import Problem
 from app.extensions import db
 from tenants.access import access_for
 from tenants.context import scope_for, tenant_context
@@ -65,13 +66,11 @@ TRANSITIONS = {
 EDITABLE = frozenset({ItemState.DRAFT, ItemState.RETURNED, ItemState.WITHDRAWN})
 
 
-class ChecklistError(ValueError):
+class ChecklistError(Problem):
     """A step the rules do not allow; `message` is translated for the user."""
 
     def __init__(self, message, status: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, status=status)
 
 
 class IllegalTransition(ChecklistError):

@@ -1,7 +1,10 @@
 """Form helpers shared by every domain's forms."""
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
+from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
 from app.core.clock import china_today
@@ -27,3 +30,9 @@ class SensibleDate:
         day = value.date() if isinstance(value, datetime) else value
         if self.not_future and day > today:
             raise ValidationError(self.future_message)
+
+
+def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as the choices of a SelectField or a group of checkboxes: WTForms
+    3.3 deprecates tuples (gone in 3.4) in favour of `SelectChoice`."""
+    return [SelectChoice(value, label) for value, label in pairs]

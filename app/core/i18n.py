@@ -1,16 +1,16 @@
 """Locale choice, catalogue compilation and the locale-aware Jinja filters (dates, money)."""
 
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from app.core.labels import INVITATION_STATUS_LABELS, KIND_LABELS, ROLE_LABELS
+from app.core.money import money  # the Jinja filter; also imported from here
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 LOCALE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -44,16 +44,6 @@ def compile_catalogues() -> None:
 
 def html_lang() -> str:
     return {"zh_Hans_CN": "zh-CN"}.get(str(get_locale()), str(get_locale()).replace("_", "-"))
-
-
-def money(fen: int | None) -> str:
-    """Integer fen → "¥1,234.50" in the user's locale. The only place fen become yuan."""
-    if fen is None:
-        return ""
-    yuan_text = (
-        f"{fen // 100}.{fen % 100:02d}" if fen >= 0 else f"-{(-fen) // 100}.{(-fen) % 100:02d}"
-    )
-    return format_currency(Decimal(yuan_text), "CNY")
 
 
 def local_date(value: date | datetime | None, style: str = "medium") -> str:

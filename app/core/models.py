@@ -6,6 +6,8 @@ from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from app.core.clock import utcnow  # also imported from here by older modules
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -41,10 +43,6 @@ def after_transaction(session_class: type[Session], *, committed, rolled_back) -
 
     event.listen(session_class, "after_commit", on_commit)
     event.listen(session_class, "after_rollback", on_rollback)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def string_enum(kind) -> Enum:

@@ -22,6 +22,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from python_calamine import CalamineError, CalamineWorkbook
 
+from app.core.problems import Problem
 from app.core.sheet_layout import (
     COMMON_HEADINGS,
     SkippedRow,
@@ -86,12 +87,8 @@ class Table:
         return len(self.sheets) > 1
 
 
-class SpreadsheetError(ValueError):
+class SpreadsheetError(Problem):
     """The file cannot be read as a table; `message` is translated for the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 NOT_A_SPREADSHEET = _l(

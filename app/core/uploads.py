@@ -1,29 +1,27 @@
-"""Checked, tenant-owned file uploads: sniffing, caps, image re-encoding, storage and serving.
+"""Checked, tenant-owned file uploads: policies, sniffing, caps, image re-encoding, keeping.
 
 Every upload goes through `store_upload(file, policy)`: the type is read from the content (never
 the name or the browser's claim) and must be on the policy's allow-list; size, pixel count and
 the association's quota are capped; images are decoded and re-encoded (EXIF/GPS and anything
 appended to them is dropped) with a thumbnail; files get server-made names under
 `<association_id>/` in a storage backend outside the web root (local disk by default, or an
-S3-compatible bucket). A `StoredFile` row (tenant-owned) records what was kept; files are read
-back only through the `files` blueprint, after the association's access check.
+S3-compatible bucket: `app.core.storage`). A `StoredFile` row (tenant-owned) records what was
+kept; files are read back only through the `files` blueprint (`app/files/`), after the
+association's access check.
 """
 
 import errno
 import hashlib
 import io
-import os
 import re
 import secrets
 import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Protocol
-from urllib.parse import quote
+from typing import BinaryIO
 
-from flask import Blueprint, Response, abort, current_app, g
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import (
@@ -35,11 +33,12 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
-from app.core.models import BigId, CreatedAtMixin, after_transaction, utcnow
-from app.core.views import require
+from app.core.models import BigId, CreatedAtMixin, utcnow
+from app.core.problems import Problem
+from app.core.storage import delete_after_commit, get_storage, remember_written
 from app.extensions import db
 from tenants.access import Access
 from tenants.models import TenantMixin
@@ -77,13 +76,11 @@ LOGO = UploadPolicy("logo", IMAGE_TYPES, 2 * MB, max_side=1024, may_read=lambda 
 POLICIES = {policy.purpose: policy for policy in (PHOTO, EVIDENCE, LOGO)}
 
 
-class UploadRejected(Exception):
+class UploadRejected(Problem):
     """A file that is not kept, with a translated reason and the HTTP status that fits it."""
 
     def __init__(self, message, status: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, status=status)
 
 
 class StoredFile(TenantMixin, CreatedAtMixin, db.Model):
@@ -110,140 +107,6 @@ class StoredFile(TenantMixin, CreatedAtMixin, db.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type in IMAGE_TYPES
-
-
-# --- storage backends -------------------------------------------------------------------------
-
-SAFE_KEY = re.compile(r"^[0-9]+(/[0-9A-Za-z_-]+)*/[0-9A-Za-z_-]+\.[a-z]{2,5}$")
-
-
-def _checked_key(key: str) -> str:
-    if not SAFE_KEY.match(key) or ".." in key:
-        raise ValueError(f"unsafe storage key: {key!r}")
-    return key
-
-
-class Storage(Protocol):
-    def save(self, key: str, data: bytes) -> None: ...
-    def read(self, key: str) -> bytes: ...
-    def delete(self, key: str) -> None: ...
-    def delete_prefix(self, prefix: str) -> int: ...
-
-
-class LocalStorage:
-    """Files under a directory outside the web root (default: instance/uploads)."""
-
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-
-    def _path(self, key: str) -> Path:
-        return self.root / _checked_key(key)
-
-    def save(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-        try:
-            with partial.open("xb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            partial.replace(path)  # atomic: a full disk leaves no half-written file behind
-        finally:
-            partial.unlink(missing_ok=True)
-
-    def read(self, key: str) -> bytes:
-        try:
-            return self._path(key).read_bytes()
-        except FileNotFoundError:
-            raise KeyError(key) from None
-
-    def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
-
-    def delete_prefix(self, prefix: str) -> int:
-        if not re.fullmatch(r"[0-9]+/", prefix):
-            raise ValueError(f"unsafe storage prefix: {prefix!r}")
-        folder = self.root / prefix
-        count = 0
-        if folder.is_dir():
-            for path in sorted(folder.rglob("*"), reverse=True):
-                if path.is_dir():
-                    path.rmdir()
-                else:
-                    path.unlink()
-                    count += 1
-            folder.rmdir()
-        return count
-
-
-class S3Storage:
-    """An S3-compatible bucket (AWS, MinIO, Aliyun OSS, Tencent COS) through a boto3 client.
-
-    `pip install 'xiehui[s3]'`; set UPLOAD_STORAGE=s3, UPLOAD_S3_BUCKET and, for non-AWS
-    services, UPLOAD_S3_ENDPOINT. Credentials come from boto3's usual environment variables.
-    """
-
-    def __init__(self, bucket: str, client):
-        self.bucket = bucket
-        self.client = client
-
-    @classmethod
-    def from_config(cls, config) -> "S3Storage":
-        import boto3  # optional dependency, only needed when this backend is chosen
-
-        client = boto3.client("s3", endpoint_url=config.get("UPLOAD_S3_ENDPOINT") or None)
-        return cls(config["UPLOAD_S3_BUCKET"], client)
-
-    def save(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=_checked_key(key), Body=data)
-
-    def read(self, key: str) -> bytes:
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=_checked_key(key))
-        except self.client.exceptions.NoSuchKey:
-            raise KeyError(key) from None
-        return response["Body"].read()
-
-    def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=_checked_key(key))
-
-    def delete_prefix(self, prefix: str) -> int:
-        if not re.fullmatch(r"[0-9]+/", prefix):
-            raise ValueError(f"unsafe storage prefix: {prefix!r}")
-        count = 0
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-            if keys:
-                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
-                count += len(keys)
-        return count
-
-
-def get_storage() -> Storage:
-    """The app's storage backend, built once from its configuration."""
-    storage = current_app.extensions.get("uploads_storage")
-    if storage is None:
-        config = current_app.config
-        kind = config.get("UPLOAD_STORAGE") or os.environ.get("UPLOAD_STORAGE", "local")
-        if kind == "s3":
-            settings = {
-                "UPLOAD_S3_BUCKET": config.get("UPLOAD_S3_BUCKET")
-                or os.environ["UPLOAD_S3_BUCKET"],
-                "UPLOAD_S3_ENDPOINT": config.get("UPLOAD_S3_ENDPOINT")
-                or os.environ.get("UPLOAD_S3_ENDPOINT"),
-            }
-            storage = S3Storage.from_config(settings)
-        else:
-            root = (
-                config.get("UPLOAD_ROOT")
-                or os.environ.get("UPLOAD_ROOT")
-                or Path(current_app.instance_path) / "uploads"
-            )
-            storage = LocalStorage(root)
-        current_app.extensions["uploads_storage"] = storage
-    return storage
 
 
 # --- checking ---------------------------------------------------------------------------------
@@ -330,6 +193,8 @@ def _reencode_image(data: bytes, content_type: str, policy: UploadPolicy) -> _Pr
             image = image.convert(mode)
     except Image.DecompressionBombError as error:
         raise too_many_pixels from error
+    except UploadRejected:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise UploadRejected(_l("The picture could not be read.")) from error
     image.thumbnail((policy.max_side, policy.max_side))
@@ -419,7 +284,7 @@ def store_upload(
         for key, data in pieces:
             storage.save(key, data)
             written.append(key)
-            _remember_written(key)
+            remember_written(key)
     except OSError as error:
         if error.errno not in DISK_FULL:
             raise
@@ -446,7 +311,7 @@ def delete_stored_file(stored: StoredFile) -> None:
     keys = [key for key in (stored.storage_key, stored.thumbnail_key) if key]
     db.session.delete(stored)
     db.session.flush()
-    db.session.info.setdefault("uploads_delete_on_commit", []).extend(keys)
+    delete_after_commit(keys)
 
 
 def delete_association_files(association_id: int) -> int:
@@ -457,88 +322,3 @@ def delete_association_files(association_id: int) -> int:
         StoredFile.__table__.delete().where(StoredFile.association_id == association_id)
     )
     return get_storage().delete_prefix(f"{association_id}/")
-
-
-# Bytes written in a transaction that is then rolled back are removed again, so a failed
-# request leaves no orphan files; deletions wait for the commit so a rollback loses nothing.
-
-
-def _remember_written(key: str) -> None:
-    _install_session_hooks()
-    db.session.info.setdefault("uploads_written", []).append(key)
-
-
-def _after_commit(session: Session) -> None:
-    session.info.pop("uploads_written", None)
-    doomed = session.info.pop("uploads_delete_on_commit", None)
-    if doomed:
-        storage = get_storage()
-        for key in doomed:
-            storage.delete(key)
-
-
-def _after_rollback(session: Session) -> None:
-    # Only the whole transaction's rollback gets here (after_transaction): a savepoint's keeps
-    # the files written before it, which the outer transaction may still commit.
-    session.info.pop("uploads_delete_on_commit", None)
-    written = session.info.pop("uploads_written", None)
-    if written:
-        storage = get_storage()
-        for key in written:
-            storage.delete(key)
-
-
-def _install_session_hooks() -> None:
-    after_transaction(
-        db.session.session_factory.class_, committed=_after_commit, rolled_back=_after_rollback
-    )
-
-
-# --- serving ----------------------------------------------------------------------------------
-
-bp = Blueprint("files", __name__, url_prefix="/a/<slug>/files")
-
-
-def _served(stored: StoredFile, *, thumbnail: bool) -> Response:
-    try:
-        body = read_file(stored, thumbnail=thumbnail)
-    except KeyError:
-        abort(404)
-    content_type = "image/jpeg" if thumbnail and stored.thumbnail_key else stored.content_type
-    response = Response(body, mimetype=content_type)
-    # Pictures show inline; documents always download, so the browser never renders them here.
-    disposition = "inline" if stored.is_image else "attachment"
-    ascii_name = stored.original_name.encode("ascii", "ignore").decode() or "file"
-    ascii_name = re.sub(r'["\\]', "", ascii_name)
-    response.headers["Content-Disposition"] = (
-        f'{disposition}; filename="{ascii_name}"; '
-        f"filename*=UTF-8''{quote(stored.original_name, safe='')}"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-def _load_readable(file_id: int) -> StoredFile:
-    stored = db.session.scalar(select(StoredFile).where(StoredFile.id == file_id))
-    if stored is None:
-        abort(404)
-    policy = POLICIES.get(stored.purpose)
-    if policy is None or not policy.may_read(g.access):
-        abort(403)
-    return stored
-
-
-@require(lambda access: access.can_read, "read")
-def download(file_id: int):
-    return _served(_load_readable(file_id), thumbnail=False)
-
-
-@require(lambda access: access.can_read, "read")
-def thumbnail(file_id: int):
-    return _served(_load_readable(file_id), thumbnail=True)
-
-
-bp.add_url_rule("/<int:file_id>", "download", download)
-bp.add_url_rule("/<int:file_id>/thumbnail", "thumbnail", thumbnail)

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.dues import reminders, views  # noqa: F401  (reminders: the scheduled job registers)
+from app.dues import views
 
 bp = Blueprint("dues", __name__, url_prefix="/a/<slug>/dues")
 bp.add_url_rule("/", "index", views.index)

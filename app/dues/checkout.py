@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from stripe import StripeError
 
+from app.core.problems import Problem
 from app.dues.models import Charge, DuesSettings
 from app.dues.stripe_connect import (
     StripeUnavailable,
@@ -26,12 +27,8 @@ from tenants.models import Association
 log = logging.getLogger("xiehui.dues.stripe")
 
 
-class CheckoutRefused(Exception):
+class CheckoutRefused(Problem):
     """The charge cannot be paid online now; `message` says why (for the user)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def own_charge(charge_id: int, user_id: int) -> Charge | None:

@@ -7,8 +7,8 @@ from flask.cli import AppGroup
 from stripe import StripeError
 
 from app.core.dates import is_sensible_date
+from app.core.money import yuan_text
 from app.dues.reconcile import MISSING_LOCALLY, reconcile, repair_missing
-from app.dues.services import yuan_text
 from app.dues.stripe_connect import stripe_configured
 
 dues_cli = AppGroup("dues", help="Dues: reconciliation with Stripe.")

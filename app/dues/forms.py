@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.activities.forms import fen_to_yuan, yuan_to_fen
-from app.core.forms import SensibleDate
+from app.core.forms import SensibleDate, options
+from app.core.money import parse_yuan, yuan_input
 from app.dues.models import JoinRule, PaymentMethod
 
 JOIN_RULE_LABELS = {
@@ -29,12 +29,12 @@ class YuanField(StringField):
     @property
     def fen(self) -> int | None:
         try:
-            return yuan_to_fen(self.data or "")
+            return parse_yuan(self.data or "")
         except ValueError:
             return None
 
     def set_fen(self, fen: int | None) -> None:
-        self.data = fen_to_yuan(fen) if fen else ""
+        self.data = yuan_input(fen) if fen else ""
 
 
 def _positive_yuan(form, field) -> None:
@@ -65,7 +65,7 @@ class PlanForm(FlaskForm):
     )
     join_rule = SelectField(
         _l("Members who join during the year pay"),
-        choices=[(rule.value, label) for rule, label in JOIN_RULE_LABELS.items()],
+        choices=options([(rule.value, label) for rule, label in JOIN_RULE_LABELS.items()]),
         default=JoinRule.FULL.value,
     )
 
@@ -92,7 +92,7 @@ class PaymentForm(FlaskForm):
     )
     method = SelectField(
         _l("Method"),
-        choices=[(method.value, label) for method, label in OFFLINE_METHOD_LABELS.items()],
+        choices=options([(method.value, label) for method, label in OFFLINE_METHOD_LABELS.items()]),
         default=PaymentMethod.CASH.value,
     )
     payer_name = StringField(
@@ -142,6 +142,6 @@ class CollectionForm(FlaskForm):
     )
     method = SelectField(
         _l("Method"),
-        choices=[(method.value, label) for method, label in OFFLINE_METHOD_LABELS.items()],
+        choices=options([(method.value, label) for method, label in OFFLINE_METHOD_LABELS.items()]),
         default=PaymentMethod.CASH.value,
     )

@@ -8,57 +8,9 @@ from reportlab.lib.pagesizes import A5, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
+from app.core.money import amount_in_words, yuan_text
 from app.core.printing import FONT_NAME, register_cjk_font
 from app.dues.models import Payment, PaymentMethod
-
-DIGITS = "零壹贰叁肆伍陆柒捌玖"
-SMALL_UNITS = ("", "拾", "佰", "仟")
-BIG_UNITS = ("", "万", "亿")
-
-
-def _four_digits(number: int) -> str:
-    text, zero = "", False
-    for position in range(3, -1, -1):
-        digit = number // 10**position % 10
-        if digit:
-            if zero and text:
-                text += "零"
-            text += DIGITS[digit] + SMALL_UNITS[position]
-            zero = False
-        else:
-            zero = True
-    return text
-
-
-def amount_in_words(fen: int) -> str:
-    """Fen as the capital-numeral amount receipts carry (大写金额): 3050 → 叁拾元伍角."""
-    yuan, jiao, fen_part = fen // 100, fen // 10 % 10, fen % 10
-    text = ""
-    if yuan:
-        groups = []
-        while yuan:
-            groups.append(yuan % 10000)
-            yuan //= 10000
-        for index in range(len(groups) - 1, -1, -1):
-            group = groups[index]
-            if group:
-                if text and group < 1000:
-                    text += "零"
-                text += _four_digits(group) + BIG_UNITS[index]
-        text += "元"
-    if not jiao and not fen_part:
-        return (text or "零元") + "整"
-    if jiao:
-        text += DIGITS[jiao] + "角"
-    elif text:
-        text += "零"
-    if fen_part:
-        text += DIGITS[fen_part] + "分"
-    return text
-
-
-def _yuan(fen: int) -> str:
-    return f"¥{fen // 100:,}.{fen % 100:02d}"
 
 
 def method_label(method: PaymentMethod) -> str:
@@ -101,17 +53,22 @@ def receipt_pdf(
         lines = [
             (_("Member"), member_name),
             (_("Paid by"), payment.payer_name),
-            (_("Amount"), f"{_yuan(payment.amount_fen)}  ({amount_in_words(payment.amount_fen)})"),
+            (
+                _("Amount"),
+                f"{yuan_text(payment.amount_fen)}  ({amount_in_words(payment.amount_fen)})",
+            ),
             (_("Method"), method_label(payment.method)),
             (
                 _("For"),
-                "; ".join(_("%(year)d dues %(amount)s", year=y, amount=_yuan(a)) for y, a in years),
+                "; ".join(
+                    _("%(year)d dues %(amount)s", year=y, amount=yuan_text(a)) for y, a in years
+                ),
             ),
         ]
         if collected_via:
             lines.append((_("Collected by central household"), collected_via))
         if payment.refunded_fen:
-            lines.append((_("Refunded"), _yuan(payment.refunded_fen)))
+            lines.append((_("Refunded"), yuan_text(payment.refunded_fen)))
         if payment.note and not collected_via:
             lines.append((_("Note"), payment.note))
         y = height - 46 * mm

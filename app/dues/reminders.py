@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import User
 from app.core import crypto
 from app.core.jobs import periodic
+from app.core.money import yuan_text
 from app.core.notifications import Person, channel_for, notify_person
 from app.dues.models import Charge, DuesPlan, Reminder, ReminderStage
 from app.dues.services import today
@@ -46,7 +47,7 @@ def _pay_link(association: Association) -> str:
 
 
 def _message(stage: ReminderStage, association: Association, plan: DuesPlan, open_fen: int):
-    amount = f"¥{open_fen // 100}.{open_fen % 100:02d}"
+    amount = yuan_text(open_fen)
     due = plan.due_on.strftime("%Y-%m-%d")
     link = _pay_link(association)
     with force_locale("zh_Hans_CN"):

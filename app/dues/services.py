@@ -8,15 +8,17 @@ the caller commits. Money is integer fen throughout.
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import audit
-from app.core.clock import china_today
+from app.core.clock import china_today, utcnow
 from app.core.dates import date_problem
+from app.core.money import yuan_text
+from app.core.problems import Problem
 from app.dues.models import (
     OFFLINE_METHODS,
     Charge,
@@ -41,12 +43,8 @@ def today() -> date:
     return china_today()
 
 
-class DuesInvalid(Exception):
+class DuesInvalid(Problem):
     """Input that breaks a rule: {field name: translated message} (field "" for the form)."""
-
-    def __init__(self, problems: dict):
-        super().__init__(problems)
-        self.problems = problems
 
 
 # --- settings and plans ----------------------------------------------------------------------
@@ -276,9 +274,10 @@ def _check_payment(data: PaymentInput, *, on: date) -> None:
         raise DuesInvalid(problems)
 
 
-def _allocate(payment: Payment, charge: Charge, amount_fen: int) -> None:
-    """Give part of a payment to a charge, refusing exempt charges and overpayment. The charge
-    row is locked (PostgreSQL) so two payments cannot both take the same open amount."""
+def _open_charge(charge: Charge, amount_fen: int) -> Charge:
+    """The charge, locked (PostgreSQL) so two payments cannot both take the same open amount,
+    once it is known to take `amount_fen`: not exempt, not paid, not overpaid. Nothing is
+    written before this check, so a refusal leaves the session clean."""
     locked = load_charge(charge.id, for_update=True)
     if locked is None:
         raise DuesInvalid({"": _l("That charge does not exist.")})
@@ -298,13 +297,7 @@ def _allocate(payment: Payment, charge: Charge, amount_fen: int) -> None:
                 )
             }
         )
-    db.session.add(
-        PaymentAllocation(payment_id=payment.id, charge_id=locked.id, amount_fen=amount_fen)
-    )
-
-
-def yuan_text(fen: int) -> str:
-    return f"¥{fen // 100}.{fen % 100:02d}"
+    return locked
 
 
 def record_offline_payment(
@@ -318,6 +311,7 @@ def record_offline_payment(
     """Cash, bank transfer or other money for one member's charge; partial payments are fine,
     more than is open is refused. The payment gets the next receipt number."""
     _check_payment(data, on=on or today())
+    locked = _open_charge(charge, data.amount_fen)
     payment = Payment(
         member_id=charge.member_id,
         paid_on=data.paid_on,
@@ -334,7 +328,9 @@ def record_offline_payment(
     )
     db.session.add(payment)
     db.session.flush()
-    _allocate(payment, charge, data.amount_fen)
+    db.session.add(
+        PaymentAllocation(payment_id=payment.id, charge_id=locked.id, amount_fen=data.amount_fen)
+    )
     db.session.flush()
     db.session.expire(charge)
     return payment
@@ -350,7 +346,7 @@ def void_payment(payment: Payment, *, reason: str, voided_by_id: int | None) -> 
         raise DuesInvalid({"": _l("Online payments are refunded through Stripe, not voided.")})
     if not reason:
         raise DuesInvalid({"reason": _l("Give the reason for voiding the payment.")})
-    payment.voided_at = datetime.now(UTC)
+    payment.voided_at = utcnow()
     payment.void_reason = reason[:200]
     payment.voided_by_id = voided_by_id
     db.session.flush()
@@ -472,7 +468,7 @@ def record_collection(
 ) -> tuple[CollectionBatch, list[Payment]]:
     """Money a central household collected from its group, handed over at once: one payment
     (with its own receipt) per member, grouped by a batch. All or nothing: a share that breaks
-    a rule refuses the whole collection (the request rolls back)."""
+    a rule refuses the whole collection, before anything is written."""
     on = on or today()
     collector_name = (collector_name or "").strip()
     problems = {}
@@ -494,6 +490,17 @@ def record_collection(
     in_group = {
         charge.id: (charge, member) for charge, member in group_charges(central_household, year)
     }
+    for share in shares:
+        if share.charge_id not in in_group:
+            raise DuesInvalid({"": _l("That charge does not belong to this central household.")})
+        charge, member = in_group[share.charge_id]
+        try:
+            _check_payment(
+                _share_payment(share, member, collected_on, method, collector_name), on=on
+            )
+            _open_charge(charge, share.amount_fen)
+        except DuesInvalid as invalid:
+            raise DuesInvalid({"": f"{member.name}: {invalid.message}"}) from None
     batch = CollectionBatch(
         central_household_id=central_household.id,
         collected_on=collected_on,
@@ -504,28 +511,26 @@ def record_collection(
     db.session.flush()
     payments = []
     for share in shares:
-        if share.charge_id not in in_group:
-            raise DuesInvalid({"": _l("That charge does not belong to this central household.")})
         charge, member = in_group[share.charge_id]
-        try:
-            payment = record_offline_payment(
-                charge,
-                PaymentInput(
-                    paid_on=collected_on,
-                    amount_fen=share.amount_fen,
-                    method=method,
-                    payer_name=member.name,
-                    note=collector_name,
-                ),
-                recorded_by_id=recorded_by_id,
-                on=on,
-                collection_batch=batch,
-            )
-        except DuesInvalid as invalid:
-            message = next(iter(invalid.problems.values()))
-            raise DuesInvalid({"": f"{member.name}: {message}"}) from None
+        payment = record_offline_payment(
+            charge,
+            _share_payment(share, member, collected_on, method, collector_name),
+            recorded_by_id=recorded_by_id,
+            on=on,
+            collection_batch=batch,
+        )
         payments.append(payment)
     return batch, payments
+
+
+def _share_payment(share, member, collected_on, method, collector_name) -> PaymentInput:
+    return PaymentInput(
+        paid_on=collected_on,
+        amount_fen=share.amount_fen,
+        method=method,
+        payer_name=member.name,
+        note=collector_name,
+    )
 
 
 @dataclass

@@ -2,11 +2,7 @@
 
 from flask import Blueprint
 
-from app.dues import (
-    stripe_events,  # noqa: F401  (the event store is part of the metadata)
-    stripe_views,
-    webhooks,
-)
+from app.dues import stripe_views, webhooks
 from app.dues.stripe_connect import online_payment_blocker
 from app.extensions import csrf
 

@@ -2,19 +2,17 @@
 payments and voids, receipts, arrears (with .xlsx export), central-household collection and
 the member's own dues page."""
 
-import io
-
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl import Workbook
 from sqlalchemy import select
 
-from app.activities.forms import fen_to_yuan, yuan_to_fen
 from app.core import audit
 from app.core.clock import china_today
+from app.core.forms import options
+from app.core.money import parse_yuan, yuan_input, yuan_text
 from app.core.pagination import paginate_rows
-from app.core.spreadsheets import safe_cell
+from app.core.problems import show_problems
 from app.core.views import (
     can_read,
     can_read_registers,
@@ -23,7 +21,7 @@ from app.core.views import (
     render,
     require,
 )
-from app.dues import receipts, services
+from app.dues import exporting, receipts, services
 from app.dues.forms import (
     JOIN_RULE_LABELS,
     METHOD_LABELS,
@@ -55,15 +53,6 @@ def _status_labels() -> dict:
 def _year_arg() -> int:
     year = request.args.get("year", type=int)
     return year if year is not None and 2000 <= year <= 2100 else services.today().year
-
-
-def _problems_to_form(form, problems: dict) -> None:
-    for name, message in problems.items():
-        field = getattr(form, name, None) if name else None
-        if field is not None:
-            field.errors = [*field.errors, str(message)]
-        else:
-            form.form_errors.append(str(message))
 
 
 # --- the year at a glance --------------------------------------------------------------------
@@ -120,7 +109,7 @@ def plan():
             created_by_id=current_user.id,
         )
     except services.DuesInvalid as invalid:
-        _problems_to_form(form, invalid.problems)
+        show_problems(form, invalid)
         return _plan_page(form, status=422, charges=services.charge_count(form.year.data))
     flash(_("The dues plan for %(year)d is saved.", year=form.year.data), "success")
     return redirect(url_for("dues.index", year=form.year.data), 303)
@@ -169,10 +158,12 @@ def _member_page(member, *, payment_form=None, exemption_form=None, status=200):
         payment_form = PaymentForm(paid_on=services.today(), payer_name=member.name)
         if open_charges:
             payment_form.amount.set_fen(open_charges[-1].open_fen)
-    payment_form.charge_id.choices = [
-        (c.id, _("%(year)d (open %(open)s)", year=c.year, open=services.yuan_text(c.open_fen)))
-        for c in sorted(open_charges, key=lambda c: c.year)
-    ]
+    payment_form.charge_id.choices = options(
+        [
+            (c.id, _("%(year)d (open %(open)s)", year=c.year, open=yuan_text(c.open_fen)))
+            for c in sorted(open_charges, key=lambda c: c.year)
+        ]
+    )
     return render(
         "dues/member.html",
         status=status,
@@ -198,7 +189,7 @@ def record_payment(member_id: int):
     member = _load_member(member_id)
     form = PaymentForm()
     charges = {c.id: c for c in services.charges_of(member.id)}
-    form.charge_id.choices = [(c_id, str(c_id)) for c_id in charges]
+    form.charge_id.choices = options([(c_id, str(c_id)) for c_id in charges])
     if not form.validate():
         return _member_page(member, payment_form=form, status=422)
     try:
@@ -214,8 +205,7 @@ def record_payment(member_id: int):
             recorded_by_id=current_user.id,
         )
     except services.DuesInvalid as invalid:
-        db.session.rollback()
-        _problems_to_form(form, invalid.problems)
+        show_problems(form, invalid)
         return _member_page(member, payment_form=form, status=422)
     flash(_("Payment recorded: receipt %(number)s.", number=payment.receipt_number), "success")
     return redirect(url_for("dues.member", member_id=member.id), 303)
@@ -232,7 +222,7 @@ def add_exemption(member_id: int):
             member, year=form.year.data, reason=form.reason.data, created_by_id=current_user.id
         )
     except services.DuesInvalid as invalid:
-        _problems_to_form(form, invalid.problems)
+        show_problems(form, invalid)
         return _member_page(member, exemption_form=form, status=422)
     flash(_("%(name)s is exempt for %(year)d.", name=member.name, year=form.year.data), "success")
     return redirect(url_for("dues.member", member_id=member.id), 303)
@@ -296,7 +286,7 @@ def void(payment_id: int):
     try:
         services.void_payment(payment, reason=form.reason.data, voided_by_id=current_user.id)
     except services.DuesInvalid as invalid:
-        _problems_to_form(form, invalid.problems)
+        show_problems(form, invalid)
         return _void_page(payment, form, status=422)
     flash(_("Receipt %(number)s is void.", number=payment.receipt_number), "success")
     if payment.member_id:
@@ -373,38 +363,7 @@ def arrears_export():
     year = _year_arg()
     central_id = _central_filter()
     rows = services.arrears(year, central_household_id=central_id)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Arrears %(year)d", year=year)[:31]
-    sheet.append(
-        [
-            _("Member name"),
-            _("Household address"),
-            _("Dues year"),
-            _("Due (yuan)"),
-            _("Paid (yuan)"),
-            _("Open (yuan)"),
-            _("Payment status"),
-        ]
-    )
-    labels = _status_labels()
-    for charge, member_row, household in rows:
-        sheet.append(
-            [
-                safe_cell(member_row.name),
-                safe_cell(household.address if household else ""),
-                charge.year,
-                charge.amount_due_fen / 100,
-                charge.paid_fen / 100,
-                charge.open_fen / 100,
-                str(labels[charge.status]),
-            ]
-        )
-    for column in ("D", "E", "F"):
-        for cell in sheet[column][1:]:
-            cell.number_format = "0.00"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    data = exporting.arrears_workbook(year, rows, _status_labels())
     audit.record(
         "export",
         association_id=g.association.id,
@@ -414,7 +373,7 @@ def arrears_export():
         rows=len(rows),
     )
     filename = f"arrears-{g.association.slug}-{year}-{china_today():%Y%m%d}.xlsx"
-    return private_download(buffer.getvalue(), filename)
+    return private_download(data, filename)
 
 
 # --- central households (中心户) ------------------------------------------------------------
@@ -436,9 +395,7 @@ def _load_central(household_id: int) -> Household:
 def _collect_page(household, year, form, *, status=200, amounts=None):
     rows = services.group_charges(household, year)
     if amounts is None:
-        amounts = {
-            charge.id: fen_to_yuan(charge.open_fen) for charge, _m in rows if charge.open_fen
-        }
+        amounts = {charge.id: yuan_input(charge.open_fen) for charge, _m in rows if charge.open_fen}
     return render(
         "dues/collect.html",
         status=status,
@@ -474,7 +431,7 @@ def collect(central_household_id: int):
         if not (text or "").strip():
             continue
         try:
-            fen = yuan_to_fen(text)
+            fen = parse_yuan(text)
         except ValueError:
             bad = True
             continue
@@ -494,8 +451,7 @@ def collect(central_household_id: int):
             recorded_by_id=current_user.id,
         )
     except services.DuesInvalid as invalid:
-        db.session.rollback()
-        _problems_to_form(form, invalid.problems)
+        show_problems(form, invalid)
         return _collect_page(household, year, form, status=422, amounts=amounts)
     flash(
         _(

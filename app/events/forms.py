@@ -8,7 +8,7 @@ from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, 
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.core.clock import CHINA
-from app.core.forms import SensibleDate
+from app.core.forms import SensibleDate, options
 from app.events.models import EventScope
 from app.events.services import EventInput
 
@@ -58,7 +58,7 @@ class EventForm(FlaskForm):
     )
     scope = SelectField(
         _l("Who may sign up"),
-        choices=[(scope.value, label) for scope, label in SCOPE_LABELS.items()],
+        choices=options([(scope.value, label) for scope, label in SCOPE_LABELS.items()]),
         default=EventScope.ASSOCIATION.value,
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -84,14 +84,6 @@ class EventForm(FlaskForm):
         self.capacity.data = event.capacity
         self.scope.data = event.scope.value
         self.description.data = event.description
-
-    def show_problems(self, problems: dict) -> None:
-        for name, message in problems.items():
-            target = getattr(self, name, None)
-            if target is None:
-                self.form_errors.append(message)
-            else:
-                target.errors = [*target.errors, message]
 
 
 class WalkInForm(FlaskForm):

@@ -24,6 +24,7 @@ from app.activities.models import ActivityType
 from app.core.clock import CHINA
 from app.core.dates import date_problem
 from app.core.notifications import Person, notify_person
+from app.core.problems import Problem
 from app.events.checkin_card import read_card
 from app.events.models import Event, EventScope, Registration, RegistrationStatus
 from app.extensions import db
@@ -35,20 +36,12 @@ from tenants.models import Association, Membership
 MAX_CAPACITY = 100_000
 
 
-class EventRefused(ValueError):
+class EventRefused(Problem):
     """A sign-up, cancellation or conversion the rules refuse; `message` is translated (lazy)."""
 
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
-
-class EventInvalid(ValueError):
+class EventInvalid(Problem):
     """The input breaks a rule; `problems` maps a field name to a translated message."""
-
-    def __init__(self, problems: dict):
-        super().__init__(", ".join(problems))
-        self.problems = problems
 
 
 @dataclass

@@ -1,14 +1,14 @@
 """Events: the list members see on their phone, sign-up in one tap, the door list, the
 activity record and the calendar file."""
 
-from datetime import UTC, datetime
-
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.activities.models import ActivityType
+from app.core.clock import utcnow
+from app.core.problems import show_problems
 from app.core.views import can_read, can_write, render, require
 from app.events import services
 from app.events.forms import SCOPE_LABELS, EventForm, WalkInForm
@@ -18,13 +18,9 @@ from app.extensions import db, htmx
 has_role = require(lambda access: access.own_role is not None, "own role")
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 @can_read
 def index():
-    current = now()
+    current = utcnow()
     events = services.upcoming_events(g.association, now=current)
     past = services.past_events(now=current) if g.access.can_write else []
     return render(
@@ -53,7 +49,7 @@ def _own(event_id: int):
 
 
 def _detail_page(event, *, status: int = 200):
-    current = now()
+    current = utcnow()
     mine = services.my_registrations(current_user.id, [event]).get(event.id)
     host = services.event_association(event)
     manage = g.access.can_write and event.association_id == g.association.id
@@ -98,10 +94,10 @@ def new():
         return _form_page(form, status=422)
     try:
         event = services.publish_event(
-            form.to_input(), association=g.association, created_by_id=current_user.id, now=now()
+            form.to_input(), association=g.association, created_by_id=current_user.id, now=utcnow()
         )
     except services.EventInvalid as invalid:
-        form.show_problems(invalid.problems)
+        show_problems(form, invalid)
         return _form_page(form, status=422)
     flash(_("Event published."), "success")
     return redirect(url_for("events.detail", event_id=event.id), 303)
@@ -118,10 +114,10 @@ def edit(event_id: int):
         return _form_page(form, event=event, status=422)
     try:
         promoted = services.update_event(
-            event, form.to_input(), association=g.association, now=now()
+            event, form.to_input(), association=g.association, now=utcnow()
         )
     except services.EventInvalid as invalid:
-        form.show_problems(invalid.problems)
+        show_problems(form, invalid)
         return _form_page(form, event=event, status=422)
     flash(_("Event saved."), "success")
     if promoted:
@@ -133,7 +129,7 @@ def edit(event_id: int):
 def signup(event_id: int):
     event = _load(event_id)
     try:
-        registration = services.sign_up(event, user=current_user, home=g.association, now=now())
+        registration = services.sign_up(event, user=current_user, home=g.association, now=utcnow())
     except services.EventRefused as refused:
         flash(str(refused.message), "error")
         return _detail_page(event, status=422)
@@ -151,7 +147,7 @@ def signup(event_id: int):
 def cancel(event_id: int):
     event = _load(event_id)
     try:
-        services.cancel(event, user=current_user, now=now())
+        services.cancel(event, user=current_user, now=utcnow())
     except services.EventRefused as refused:
         flash(str(refused.message), "error")
         return _detail_page(event, status=422)
@@ -192,7 +188,7 @@ def scan(event_id: int):
     """A member's check-in code, read by the camera (static/js/checkin.js) or typed in."""
     event = _own(event_id)
     try:
-        result = services.check_in_by_card(event, request.form.get("token", ""), now=now())
+        result = services.check_in_by_card(event, request.form.get("token", ""), now=utcnow())
     except services.EventRefused as refused:
         message, category, status = str(refused.message), "error", 422
     else:
@@ -230,7 +226,7 @@ def toggle_checkin(event_id: int, registration_id: int):
     )
     if registration is None:
         abort(404)
-    services.set_checked_in(registration, registration.checked_in_at is None, now=now())
+    services.set_checked_in(registration, registration.checked_in_at is None, now=utcnow())
     if request.headers.get("HX-Request"):
         return render("events/_checkin_row.html", registration=registration, event=event)
     return redirect(url_for("events.checkin", event_id=event.id), 303)
@@ -243,7 +239,7 @@ def walk_in(event_id: int):
     if not form.validate():
         return _door_page(event, form, status=422)
     try:
-        services.add_walk_in(event, form.name.data, now=now())
+        services.add_walk_in(event, form.name.data, now=utcnow())
     except services.EventInvalid as invalid:
         form.name.errors = [*form.name.errors, *invalid.problems.values()]
         return _door_page(event, form, status=422)
@@ -261,7 +257,7 @@ def record(event_id: int):
             event,
             recorded_by_id=current_user.id,
             organiser=g.association.name,
-            now=now(),
+            now=utcnow(),
             type=kind,
         )
     except services.EventRefused as refused:
@@ -275,7 +271,7 @@ def record(event_id: int):
 def calendar(event_id: int):
     event = _load(event_id)
     body = services.calendar_file(
-        event, url=url_for("events.detail", event_id=event.id, _external=True), now=now()
+        event, url=url_for("events.detail", event_id=event.id, _external=True), now=utcnow()
     )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="event-{event.id}.ics"'

@@ -2,13 +2,8 @@
 
 from flask import Blueprint
 
-from app.members import (  # noqa: F401  (purge: the scheduled job registers)
-    cli,
-    move_views,
-    personal_data_views,
-    purge,
-    views,
-)
+from app.accounts.blueprint import bp as accounts_bp
+from app.members import cli, move_views, personal_data_views, phone_views, views
 from app.members.labels import (
     DATA_REQUEST_STATUS_LABELS,
     GENDER_LABELS,
@@ -124,3 +119,17 @@ def register_helpers() -> dict:
         "data_request_status_label": DATA_REQUEST_STATUS_LABELS.get,
         "move_status_label": MOVE_STATUS_LABELS.get,
     }
+
+
+# Signing in by mobile number claims a record of the register, so its pages live here; they
+# keep their place among the account pages (/login/phone…, endpoints accounts.*), which this
+# package may extend because accounts sits below members.
+accounts_bp.add_url_rule(
+    "/login/phone", "phone_login", phone_views.phone_login, methods=["GET", "POST"]
+)
+accounts_bp.add_url_rule(
+    "/login/phone/code", "phone_login_code", phone_views.phone_login_code, methods=["GET", "POST"]
+)
+accounts_bp.add_url_rule(
+    "/login/phone/claim", "claim_member", phone_views.claim_member, methods=["GET", "POST"]
+)

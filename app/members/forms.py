@@ -21,7 +21,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.core.forms import SensibleDate
+from app.core.forms import SensibleDate, options
 from app.members.idnumbers import IdNumberProblem, validate_id_number, validate_phone
 from app.members.labels import GENDER_LABELS, ID_NUMBER_PROBLEMS, PHONE_PROBLEM, STATUS_LABELS
 from app.members.models import BACKBONE_TAGS, Gender, MemberStatus
@@ -66,7 +66,9 @@ class MemberForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
     gender = SelectField(
         _l("Gender"),
-        choices=[("", _l("From the ID number"))] + [(g.value, GENDER_LABELS[g]) for g in Gender],
+        choices=options(
+            [("", _l("From the ID number"))] + [(g.value, GENDER_LABELS[g]) for g in Gender]
+        ),
         validators=[Optional()],
     )
     phone = StringField(_l("Mobile number"), validators=[Length(max=20), check_phone])
@@ -75,14 +77,16 @@ class MemberForm(FlaskForm):
     joined_on = DateField(_l("Joined on"), validators=[Optional(), SensibleDate(not_future=True)])
     status = SelectField(
         _l("Status"),
-        choices=[(s.value, STATUS_LABELS[s]) for s in MemberStatus],
+        choices=options([(s.value, STATUS_LABELS[s]) for s in MemberStatus]),
         default=MemberStatus.ACTIVE.value,
     )
     status_on = DateField(
         _l("Status since"), validators=[Optional(), SensibleDate(not_future=True)]
     )
     backbone = CheckboxesField(
-        _l("五老 backbone"), choices=[(tag, tag) for tag in BACKBONE_TAGS], validate_choice=False
+        _l("五老 backbone"),
+        choices=options([(tag, tag) for tag in BACKBONE_TAGS]),
+        validate_choice=False,
     )
     other_tags = StringField(
         _l("Other tags (separated by commas)"), validators=[Optional(), Length(max=200)]
@@ -181,7 +185,7 @@ class DeletionRequestForm(FlaskForm):
 class DataRequestDecisionForm(FlaskForm):
     action = SelectField(
         _l("Decision"),
-        choices=[("carry_out", _l("Delete the record")), ("refuse", _l("Refuse"))],
+        choices=options([("carry_out", _l("Delete the record")), ("refuse", _l("Refuse"))]),
     )
     note = TextAreaField(
         _l("Note to the member"), validators=[Optional(), Length(max=500)], filters=[_strip]

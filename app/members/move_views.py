@@ -5,20 +5,14 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core.forms import options
+from app.core.problems import show_problems
 from app.core.views import can_write, render, require
 from app.members import moves, services
 from app.members.forms import MoveApprovalForm, MoveDeclineForm, MoveRequestForm
 from app.members.views import my_details_page
 
 has_own_role = require(lambda access: access.own_role is not None, "own role")
-
-
-def _attach(form, error: moves.MoveRequestError) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @has_own_role
@@ -36,7 +30,7 @@ def request_move():
                 note=form.note.data or "",
             )
         except moves.MoveRequestError as refused:
-            _attach(form, refused)
+            show_problems(form, refused)
         else:
             flash(_("Your request has been sent to the secretary."), "success")
             return redirect(url_for("members.me"), 303)
@@ -55,8 +49,8 @@ def _list_page(approval=None, decline=None, *, failed_id=None, status: int = 200
     keeps its input and messages (`failed_id`)."""
     if approval is None:
         approval = MoveApprovalForm(formdata=None)
-    approval.household_id.choices = [(0, _("A new household at this address"))] + (
-        services.household_choices()
+    approval.household_id.choices = options(
+        [(0, _("A new household at this address"))] + (services.household_choices())
     )
     return render(
         "members/moves.html",
@@ -86,7 +80,7 @@ def approve_move(move_id: int):
                 new_household_address=form.address.data or "",
             )
         except moves.MoveRequestError as refused:
-            _attach(form, refused)
+            show_problems(form, refused)
         else:
             flash(_("Moved to %(address)s.", address=household.address), "success")
             return redirect(url_for("members.moves"), 303)
@@ -101,7 +95,7 @@ def decline_move(move_id: int):
         try:
             moves.decline_move(move, by_id=current_user.id, reason=form.reason.data)
         except moves.MoveRequestError as refused:
-            _attach(form, refused)
+            show_problems(form, refused)
         else:
             flash(_("The request has been declined; the member is told why."), "success")
             return redirect(url_for("members.moves"), 303)

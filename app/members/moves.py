@@ -18,6 +18,7 @@ from app.accounts.models import User
 from app.core import audit
 from app.core.models import utcnow
 from app.core.notifications import notify_after_commit
+from app.core.problems import Problem
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.members import services
@@ -32,14 +33,9 @@ from tenants.context import TenantScope, current_scope, tenant_context
 from tenants.models import Association, Membership, Role
 
 
-class MoveRequestError(ValueError):
+class MoveRequestError(Problem):
     """A request that can't be made or decided; `message` is translated and shown, `field`
     names the form field it belongs to (None: the whole form)."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def open_move_of(member: Member) -> HouseholdMoveRequest | None:

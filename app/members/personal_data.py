@@ -1,29 +1,27 @@
 """A person's rights over their data (PIPL arts. 44–47): see everything the association holds
 about them, download it, and ask for it to be deleted.
 
-`SECTIONS` is the one list of where a member's personal data lives; a domain that stores
-personal data about members adds its section here, so the download stays complete.
+Each domain that stores personal data about members registers its section of the download
+(and what to erase on deletion) with `app.core.personal_data`; the member record and the
+household moves are registered here.
 """
 
 import io
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app.accounts.models import User
-from app.activities.models import Activity
-from app.activities.participants import ActivityParticipant
-from app.core import audit
-from app.core.i18n import local_date, local_datetime, money
+from app.core import audit, personal_data
+from app.core.i18n import local_date, local_datetime
 from app.core.models import utcnow
 from app.core.notifications import notify
+from app.core.personal_data import Section
+from app.core.problems import Problem
 from app.core.soft_delete import INCLUDE_DELETED
 from app.core.spreadsheets import safe_cell
-from app.dues.models import Charge, Payment
-from app.events.models import Event, Registration, RegistrationStatus
 from app.extensions import db
 from app.members import services
 from app.members.labels import GENDER_LABELS, MOVE_STATUS_LABELS, STATUS_LABELS
@@ -34,28 +32,15 @@ from app.members.models import (
     Member,
     PersonalDataRequest,
 )
-from app.volunteers.models import Assignment, Shift, Volunteer
 from tenants.context import TenantScope, current_scope, tenant_context
 from tenants.models import Membership, Role
 
-REGISTRATION_STATUS_LABELS = {
-    RegistrationStatus.CONFIRMED: _l("Signed up"),
-    RegistrationStatus.WAITLISTED: _l("On the waitlist"),
-    RegistrationStatus.CANCELLED: _l("Cancelled"),
-}
 
-
-class DataRequestError(ValueError):
+class DataRequestError(Problem):
     """A request that can't be made or decided; the message is shown to the user."""
 
 
-@dataclass(frozen=True)
-class Section:
-    title: str
-    headers: list[str]
-    rows: list[list]
-
-
+@personal_data.section(10)
 def _register_record(member: Member) -> Section:
     household = db.session.get(Household, member.household_id) if member.household_id else None
     rows = [
@@ -75,93 +60,7 @@ def _register_record(member: Member) -> Section:
     )
 
 
-def _activities(member: Member) -> Section:
-    activities = db.session.scalars(
-        select(Activity)
-        .join(ActivityParticipant, ActivityParticipant.activity_id == Activity.id)
-        .where(ActivityParticipant.member_id == member.id)
-        .order_by(Activity.held_on, Activity.id)
-    ).all()
-    return Section(
-        str(_l("Activities taken part in")),
-        [str(_l("Date")), str(_l("Title")), str(_l("Place"))],
-        [[local_date(a.held_on), a.title, a.place] for a in activities],
-    )
-
-
-def _event_registrations(member: Member) -> Section:
-    rows = []
-    if member.user_id is not None:
-        found = db.session.execute(
-            select(Event, Registration)
-            .join(Registration, Registration.event_id == Event.id)
-            .where(Registration.user_id == member.user_id)
-            .order_by(Event.starts_at, Event.id)
-        ).all()
-        rows = [
-            [
-                local_datetime(event.starts_at),
-                event.title,
-                str(REGISTRATION_STATUS_LABELS.get(registration.status, registration.status)),
-            ]
-            for event, registration in found
-        ]
-    return Section(
-        str(_l("Event sign-ups")), [str(_l("Starts")), str(_l("Event")), str(_l("Status"))], rows
-    )
-
-
-def _dues(member: Member) -> Section:
-    charges = db.session.scalars(
-        select(Charge).where(Charge.member_id == member.id).order_by(Charge.year)
-    ).all()
-    payments = db.session.scalars(
-        select(Payment).where(Payment.member_id == member.id).order_by(Payment.paid_on, Payment.id)
-    ).all()
-    rows = [[_l("Dues %(year)d", year=c.year), money(c.amount_due_fen), "", ""] for c in charges]
-    rows += [
-        [
-            local_date(p.paid_on),
-            money(p.amount_fen),
-            p.receipt_number,
-            _l("Void") if p.voided_at else "",
-        ]
-        for p in payments
-    ]
-    return Section(
-        str(_l("Dues and payments")),
-        [str(_l("Dues or date paid")), str(_l("Amount")), str(_l("Receipt")), ""],
-        rows,
-    )
-
-
-def _volunteering(member: Member) -> Section:
-    volunteer = db.session.scalar(select(Volunteer).where(Volunteer.member_id == member.id))
-    rows = []
-    if volunteer is not None:
-        rows.append([_l("Skills"), volunteer.skills, ""])
-        rows.append([_l("Availability"), volunteer.availability, ""])
-        shifts = db.session.execute(
-            select(Shift, Assignment)
-            .join(Assignment, Assignment.shift_id == Shift.id)
-            .where(Assignment.volunteer_id == volunteer.id)
-            .order_by(Shift.starts_at, Shift.id)
-        ).all()
-        rows += [
-            [
-                local_datetime(shift.starts_at),
-                shift.title,
-                f"{assignment.minutes / 60:g}" if assignment.minutes else "",
-            ]
-            for shift, assignment in shifts
-        ]
-    return Section(
-        str(_l("Volunteering")),
-        [str(_l("Item or shift")), str(_l("Details")), str(_l("Hours"))],
-        rows,
-    )
-
-
+@personal_data.section(60)
 def _household_moves(member: Member) -> Section:
     moves = db.session.scalars(
         select(HouseholdMoveRequest)
@@ -183,18 +82,8 @@ def _household_moves(member: Member) -> Section:
     )
 
 
-SECTIONS: list[Callable[[Member], Section]] = [
-    _register_record,
-    _activities,
-    _event_registrations,
-    _dues,
-    _volunteering,
-    _household_moves,
-]
-
-
 def sections_for(member: Member) -> list[Section]:
-    return [section(member) for section in SECTIONS]
+    return personal_data.sections_for(member)
 
 
 def export_workbook(member: Member) -> bytes:
@@ -293,8 +182,8 @@ def carry_out(request: PersonalDataRequest, *, by_id: int, note: str = "") -> No
     if member is None:
         return
     login = None
+    personal_data.erase(member)
     if member.user_id is not None:
-        db.session.execute(delete(Registration).where(Registration.user_id == member.user_id))
         membership = db.session.scalar(
             select(Membership).where(
                 Membership.user_id == member.user_id, Membership.role == Role.MEMBER

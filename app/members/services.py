@@ -16,6 +16,7 @@ from app.core.clock import china_today
 from app.core.dates import date_problem
 from app.core.models import utcnow
 from app.core.pagination import Page, paginate_rows
+from app.core.problems import Problem
 from app.core.soft_delete import INCLUDE_DELETED, RESTORABLE_FOR
 from app.extensions import db
 from app.members.idnumbers import (
@@ -38,14 +39,9 @@ from app.members.pinyin import pinyin_initials
 from tenants.context import TenantScope, current_scope, tenant_context
 
 
-class RegisterError(ValueError):
+class RegisterError(Problem):
     """A rule of the registers refused an action; `message` is translated, `field` names the
     form field it belongs to (None: the whole form)."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 # ---- members --------------------------------------------------------------------------------

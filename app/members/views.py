@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core.clock import china_today
+from app.core.forms import options
+from app.core.problems import show_problems
 from app.core.spreadsheets import SpreadsheetError, chosen_layout
 from app.core.views import (
     can_read_registers,
@@ -30,7 +32,7 @@ from app.members.forms import (
     VisitForm,
 )
 from app.members.labels import FIELD_LABELS
-from app.members.models import ImportStatus, MemberImport, MemberStatus
+from app.members.models import BACKBONE_TAGS, ImportStatus, MemberImport, MemberStatus
 from tenants.models import Membership
 
 PER_PAGE = 30
@@ -84,15 +86,15 @@ def index():
 
 
 def _member_form_choices(form: MemberForm) -> None:
-    form.household_id.choices = [(0, _("No household"))] + services.household_choices()
+    form.household_id.choices = options([(0, _("No household"))] + services.household_choices())
     accounts = db.session.execute(
         select(User.id, User.name, User.login)
         .join(Membership, Membership.user_id == User.id)
         .order_by(User.name)
     ).all()
-    form.user_id.choices = [(0, _("No account"))] + [
-        (row.id, f"{row.name} ({row.login})") for row in accounts
-    ]
+    form.user_id.choices = options(
+        [(0, _("No account"))] + [(row.id, f"{row.name} ({row.login})") for row in accounts]
+    )
 
 
 def _member_input(form: MemberForm) -> services.MemberInput:
@@ -127,18 +129,10 @@ def new():
     try:
         member = services.create_member(_member_input(form))
     except services.RegisterError as error:
-        _attach(form, error)
+        show_problems(form, error)
         return _form_page(form, status=422)
     flash(_("%(name)s has been added.", name=member.name), "success")
     return redirect(url_for("members.show", member_id=member.id), 303)
-
-
-def _attach(form, error: services.RegisterError) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @can_read_registers
@@ -173,10 +167,8 @@ def edit(member_id: int):
         form.id_number.data = services.id_number_of(member)
         form.gender.data = member.gender.value if member.gender else ""
         form.status.data = member.status.value
-        form.backbone.data = [tag for tag in member.tags if tag in dict(form.backbone.choices)]
-        form.other_tags.data = ", ".join(
-            tag for tag in member.tags if tag not in dict(form.backbone.choices)
-        )
+        form.backbone.data = [tag for tag in member.tags if tag in BACKBONE_TAGS]
+        form.other_tags.data = ", ".join(tag for tag in member.tags if tag not in BACKBONE_TAGS)
         return _form_page(form, member)
     form = MemberForm()
     _member_form_choices(form)
@@ -185,7 +177,7 @@ def edit(member_id: int):
     try:
         services.update_member(member, _member_input(form))
     except services.RegisterError as error:
-        _attach(form, error)
+        show_problems(form, error)
         return _form_page(form, member, status=422)
     flash(_("The changes have been saved."), "success")
     return redirect(url_for("members.show", member_id=member.id), 303)
@@ -277,7 +269,7 @@ def me():
     try:
         services.update_contact_details(member, phone=form.phone.data)
     except services.RegisterError as error:
-        _attach(form, error)
+        show_problems(form, error)
         return my_details_page(member, form, status=422)
     flash(_("Your details have been saved."), "success")
     return redirect(url_for("members.me"), 303)
@@ -597,13 +589,15 @@ def _household_page(household, *, link_form=None, visit_form=None, status: int =
     )
     linked = services.linked_households(household.id) if household.is_central else []
     link_form = link_form or LinkForm(formdata=None)
-    link_form.central_household_id.choices = [
-        (other.id, f"{other.address} ({count}/{services.linkage_limit()})")
-        for other, count in services.central_households()
-        if other.id != household.id
-    ]
+    link_form.central_household_id.choices = options(
+        [
+            (other.id, f"{other.address} ({count}/{services.linkage_limit()})")
+            for other, count in services.central_households()
+            if other.id != household.id
+        ]
+    )
     visit_form = visit_form or VisitForm(formdata=None, visited_on=china_today())
-    visit_form.households.choices = [(other.id, other.address) for other in linked]
+    visit_form.households.choices = options([(other.id, other.address) for other in linked])
     visits = services.visits_of(household.id) if household.is_central else []
     visited = services.households_by_id(
         household_id for visit in visits for household_id in visit.visited_household_ids
@@ -659,7 +653,7 @@ def household_link(household_id: int):
             )
         services.link_household(household, central)
     except services.RegisterError as error:
-        _attach(form, error)
+        show_problems(form, error)
         return _household_page(household, link_form=form, status=422)
     flash(_("Linked to %(address)s.", address=central.address), "success")
     return redirect(url_for("households.show", household_id=household.id), 303)
@@ -677,7 +671,9 @@ def household_unlink(household_id: int):
 def household_visit(household_id: int):
     household = _household_or_404(household_id)
     form = VisitForm()
-    form.households.choices = [(h.id, h.address) for h in services.linked_households(household.id)]
+    form.households.choices = options(
+        [(h.id, h.address) for h in services.linked_households(household.id)]
+    )
     if not form.validate_on_submit():
         return _household_page(household, visit_form=form, status=422)
     try:
@@ -689,7 +685,7 @@ def household_visit(household_id: int):
             recorded_by_id=current_user.id,
         )
     except services.RegisterError as error:
-        _attach(form, error)
+        show_problems(form, error)
         return _household_page(household, visit_form=form, status=422)
     flash(_("The visit has been logged."), "success")
     return redirect(url_for("households.show", household_id=household.id), 303)

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import SensibleDate
+from app.core.forms import SensibleDate, options
 from app.oversight.services import TaskInput
 
 
@@ -48,14 +48,6 @@ class TaskForm(FlaskForm):
             activity_id=self.activity_id.data,
         )
 
-    def show_problems(self, problems: dict) -> None:
-        for name, message in problems.items():
-            field = getattr(self, name, None)
-            if field is not None:
-                field.errors = [*field.errors, message]
-            else:
-                self.form_errors.append(message)
-
 
 class AnswerForm(FlaskForm):
     note = TextAreaField(
@@ -71,7 +63,7 @@ class AnswerForm(FlaskForm):
 class DecisionForm(FlaskForm):
     decision = RadioField(
         _l("Decision"),
-        choices=[("accept", _l("Accept and close")), ("return", _l("Send back"))],
+        choices=options([("accept", _l("Accept and close")), ("return", _l("Send back"))]),
         validators=[InputRequired(message=_l("Choose accept or send back."))],
     )
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
@@ -87,19 +79,23 @@ class DrawForm(FlaskForm):
     )
     quarter = SelectField(
         _l("Quarter"),
-        choices=[
-            ("", _l("Whole year")),
-            ("1", _l("Quarter 1")),
-            ("2", _l("Quarter 2")),
-            ("3", _l("Quarter 3")),
-            ("4", _l("Quarter 4")),
-        ],
+        choices=options(
+            [
+                ("", _l("Whole year")),
+                ("1", _l("Quarter 1")),
+                ("2", _l("Quarter 2")),
+                ("3", _l("Quarter 3")),
+                ("4", _l("Quarter 4")),
+            ]
+        ),
         default="",
         validate_choice=False,  # anything but 1–4 means the whole year
     )
     # Checked by the service: it must be an association directly below.
     child_id = SelectField(
-        _l("Only below"), choices=[("", _l("All associations below"))], validate_choice=False
+        _l("Only below"),
+        choices=options([("", _l("All associations below"))]),
+        validate_choice=False,
     )
     size = IntegerField(
         _l("How many records to draw"),
@@ -110,7 +106,7 @@ class DrawForm(FlaskForm):
 class InspectForm(FlaskForm):
     verdict = RadioField(
         _l("Finding"),
-        choices=[("ok", _l("Checked, fine")), ("problem", _l("Problem"))],
+        choices=options([("ok", _l("Checked, fine")), ("problem", _l("Problem"))]),
         validators=[InputRequired(message=_l("Choose fine or problem."))],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])

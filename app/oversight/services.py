@@ -26,6 +26,7 @@ from app.core.clock import china_today
 from app.core.dates import date_problem
 from app.core.models import utcnow
 from app.core.pagination import Page, paginate_rows
+from app.core.problems import Problem
 from app.extensions import db
 from app.oversight import notices
 from app.oversight.models import (
@@ -46,13 +47,11 @@ MAX_SAMPLE = 200
 MAX_FILES_PER_ANSWER = 10
 
 
-class OversightError(ValueError):
+class OversightError(Problem):
     """A step the rules do not allow; `message` is translated for the user."""
 
     def __init__(self, message, status: int = 422):
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
+        super().__init__(message, status=status)
 
 
 class Refused(OversightError):
@@ -64,8 +63,7 @@ class Invalid(OversightError):
     """Bad input; `problems` maps a form field to a translated message."""
 
     def __init__(self, problems: dict):
-        super().__init__(next(iter(problems.values())))
-        self.problems = problems
+        Problem.__init__(self, problems)
 
 
 # --- who may oversee --------------------------------------------------------------------------

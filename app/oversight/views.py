@@ -11,6 +11,8 @@ from app.checklist.models import Checklist, ChecklistItem
 from app.checklist.services import SPECS
 from app.core.audit import record_denial
 from app.core.clock import china_today
+from app.core.forms import options
+from app.core.problems import show_problems
 from app.core.uploads import MB
 from app.core.views import can_read_registers, render, require, secretary_only
 from app.extensions import db
@@ -169,7 +171,7 @@ def new_task():
             g.association, form.to_input(), user_id=current_user.id, today=china_today()
         )
     except services.Invalid as invalid:
-        form.show_problems(invalid.problems)
+        show_problems(form, invalid)
         return _new_task_page(form, status=422)
     except services.OversightError as error:
         flash(str(error.message), "error")
@@ -236,10 +238,7 @@ def answer_task(task_id: int):
             user_id=current_user.id,
         )
     except services.Invalid as invalid:
-        for name, message in invalid.problems.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = [*field.errors, message]
+        show_problems(form, invalid)
         return _task_page(task, answer_form=form, status=422)
     except services.OversightError as error:
         flash(str(error.message), "error")
@@ -283,9 +282,10 @@ def decide_task(task_id: int):
 
 def _draw_form(form: DrawForm | None = None) -> DrawForm:
     form = form or DrawForm(formdata=None, year=china_today().year, size=5)
-    form.child_id.choices = [("", _("All associations below"))] + [
-        (str(child.id), child.name) for child in services.children_of(g.association)
-    ]
+    form.child_id.choices = options(
+        [("", _("All associations below"))]
+        + [(str(child.id), child.name) for child in services.children_of(g.association)]
+    )
     return form
 
 
@@ -325,9 +325,7 @@ def draw():
             g.association, filters, form.size.data, user_id=current_user.id
         )
     except services.Invalid as invalid:
-        for name, message in invalid.problems.items():
-            field = getattr(form, name)
-            field.errors = [*field.errors, message]
+        show_problems(form, invalid)
         return _spot_checks_page(form, status=422)
     flash(_("%(n)d activity records drawn and recorded.", n=spot_check.sample_size), "success")
     return redirect(url_for("oversight.spot_check", spot_check_id=spot_check.id), 303)
@@ -396,9 +394,7 @@ def inspect(entry_id: int):
             today=china_today(),
         )
     except services.Invalid as invalid:
-        for name, message in invalid.problems.items():
-            field = getattr(form, name, None) or form.note
-            field.errors = [*field.errors, message]
+        show_problems(form, invalid, aliases={"description": "note"})
         return refused()
     except services.OversightError as error:
         flash(str(error.message), "error")

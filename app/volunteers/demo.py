@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.core.clock import CHINA
 from app.core.models import utcnow
 from app.extensions import db
 from app.members.models import Member
@@ -82,7 +83,7 @@ def load_volunteer_sample(community: Association, *, member_user_id: int) -> Non
         clinic = shift("周六义诊现场引导", timedelta(days=3), 3, 4, "梨花社区广场")
         patrol = shift("楼道安全巡查", timedelta(days=5), 2, 2, "1—4栋", team.id)
         visit = shift("走访慰问独居老人", timedelta(days=-2), 3, 3, "梨花社区", team.id)
-        served_on = visit.starts_at.astimezone(services.CHINA).date()
+        served_on = visit.starts_at.astimezone(CHINA).date()
         for row, volunteers in (
             (clinic, profiles[:2]),  # two of four: a gap of two
             (patrol, profiles[1:3]),

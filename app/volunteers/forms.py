@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core.clock import CHINA
-from app.core.forms import SensibleDate
+from app.core.forms import SensibleDate, options
 from app.members.forms import CheckboxesField, _optional_int, check_phone
 from app.volunteers.models import BACKBONE_TAGS, TIMES_OF_DAY, WEEKDAYS
 from app.volunteers.services import MAX_REPEATS, ShiftInput, TeamInput, VolunteerInput
@@ -44,15 +44,6 @@ def to_local(instant: datetime | None) -> datetime | None:
     return None if instant is None else instant.astimezone(CHINA).replace(tzinfo=None)
 
 
-def show_problems(form: FlaskForm, problems: dict) -> None:
-    for name, message in problems.items():
-        target = getattr(form, name, None)
-        if target is None:
-            form.form_errors.append(message)
-        else:
-            target.errors = [*target.errors, message]
-
-
 class VolunteerForm(FlaskForm):
     member_id = SelectField(_l("Member"), coerce=_optional_int, validate_choice=False)
     name = StringField(
@@ -64,14 +55,14 @@ class VolunteerForm(FlaskForm):
         validators=[Optional(), Length(max=400)],
     )
     weekdays = CheckboxesField(
-        _l("Days available"), choices=list(WEEKDAY_LABELS.items()), validate_choice=True
+        _l("Days available"), choices=options(list(WEEKDAY_LABELS.items())), validate_choice=True
     )
     times_of_day = CheckboxesField(
-        _l("Time of day"), choices=list(TIME_LABELS.items()), validate_choice=True
+        _l("Time of day"), choices=options(list(TIME_LABELS.items())), validate_choice=True
     )
     availability = StringField(_l("Availability notes"), validators=[Optional(), Length(max=400)])
     tags = CheckboxesField(
-        _l("Backbone roles"), choices=[(t, t) for t in BACKBONE_TAGS], validate_choice=True
+        _l("Backbone roles"), choices=options([(t, t) for t in BACKBONE_TAGS]), validate_choice=True
     )
     active = BooleanField(_l("Active (can be put on shifts)"), default=True)
 

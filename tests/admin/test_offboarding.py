@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.admin.offboarding import remaining_rows, tenant_models
-from app.core import uploads
+from app.core import storage
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association
@@ -45,7 +45,7 @@ def _fill_township_a(world, client_for):
 
 
 def _storage_root(app) -> Path:
-    return uploads.get_storage().root
+    return storage.get_storage().root
 
 
 def test_export_holds_every_table_and_the_files(app, world, client_for):

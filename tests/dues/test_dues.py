@@ -436,7 +436,7 @@ def test_the_receipt_is_a_pdf_with_an_embedded_chinese_font(world, client_for):
 
 
 def test_amounts_in_words_on_receipts():
-    from app.dues.receipts import amount_in_words
+    from app.core.money import amount_in_words
 
     assert amount_in_words(3050) == "叁拾元伍角"
     assert amount_in_words(10000) == "壹佰元整"

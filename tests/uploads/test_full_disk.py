@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.activities.models import ActivityPhoto
-from app.core import uploads
-from app.core.uploads import LocalStorage, StoredFile
+from app.core import storage, uploads
+from app.core.storage import LocalStorage
+from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tests.factories import create_activity
@@ -48,7 +49,7 @@ def fill_disk_after(monkeypatch, room: int) -> None:
         left[0] -= size
         real_fsync(fd)
 
-    monkeypatch.setattr(uploads.os, "fsync", fsync)
+    monkeypatch.setattr(storage.os, "fsync", fsync)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from app.core import uploads
+from app.core import storage, uploads
 from app.core.uploads import EVIDENCE, PHOTO, StoredFile, UploadRejected, store_upload
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
@@ -131,7 +131,7 @@ def test_path_traversal_names_never_reach_the_disk(app, world):
     stored_windows, _ = _store(world, samples.jpeg(), "..\\..\\evil\x00name.jpg")
     assert stored_windows.original_name == "evilname.jpg"
     with pytest.raises(ValueError):
-        uploads.LocalStorage(root).save("../escape.jpg", b"x")
+        storage.LocalStorage(root).save("../escape.jpg", b"x")
 
 
 def test_word_pdf_and_pictures_are_accepted_as_evidence(app, world):
@@ -251,7 +251,7 @@ class FakeS3:
 
 def test_s3_storage_keeps_reads_and_deletes_by_association(app, world):
     fake = FakeS3()
-    app.extensions["uploads_storage"] = uploads.S3Storage("xiehui", fake)
+    app.extensions["uploads_storage"] = storage.S3Storage("xiehui", fake)
     stored, data = _store(world, samples.jpeg(), "a.jpg")
     key = stored.storage_key
     _store(world, samples.jpeg(), "b.jpg", association=world.village_a2)
@@ -262,7 +262,7 @@ def test_s3_storage_keeps_reads_and_deletes_by_association(app, world):
         db.session.commit()
     assert all(key.startswith(f"{world.village_a2.id}/") for _, key in fake.objects)
     with pytest.raises(KeyError):
-        uploads.S3Storage("xiehui", fake).read(key)
+        storage.S3Storage("xiehui", fake).read(key)
     assert _files_on_disk(app) == []
 
 

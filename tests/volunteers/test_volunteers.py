@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.core.clock import china_today
+from app.core.clock import CHINA, china_today
 from app.core.models import utcnow
 from app.core.sms_outbox import ConsentMethod, record_consent
 from app.events.models import Registration, RegistrationStatus
@@ -53,7 +53,7 @@ def volunteer_user(association, login: str, name: str, role=Role.MEMBER):
 
 
 def local(instant) -> str:
-    return instant.astimezone(services.CHINA).strftime("%Y-%m-%dT%H:%M")
+    return instant.astimezone(CHINA).strftime("%Y-%m-%dT%H:%M")
 
 
 # --- profiles ---------------------------------------------------------------------------------
@@ -459,7 +459,7 @@ def test_hours_of_a_shift_that_has_not_started_cannot_be_confirmed(world, client
 
 
 def _confirmed(association, volunteer, shift, minutes):
-    today = shift.starts_at.astimezone(services.CHINA).date()
+    today = shift.starts_at.astimezone(CHINA).date()
     return put_on_shift(
         association, shift, volunteer, minutes=minutes, served_on=today, confirmed_at=utcnow()
     )
@@ -475,7 +475,7 @@ def test_totals_per_volunteer_team_and_year(world, client_for):
     _confirmed(world.village_a1, b, one, 90)
     _confirmed(world.village_a1, a, two, 60)
     put_on_shift(world.village_a1, create_shift(world.village_a1), b)  # not yet served
-    year = one.starts_at.astimezone(services.CHINA).year
+    year = one.starts_at.astimezone(CHINA).year
     with tenant_context(scope_for(world.village_a1, writable=False)):
         people = {r.volunteer.name: r.minutes for r in services.volunteer_list(year)}
         teams = {
@@ -498,7 +498,7 @@ def test_confirmed_hours_roll_up_per_association_for_dashboards(world):
     _confirmed(world.village_a1, create_volunteer(world.village_a1, "甲"), shift, 90)
     other = _served_shift(world.village_a2)
     _confirmed(world.village_a2, create_volunteer(world.village_a2, "乙"), other, 120)
-    year = shift.starts_at.astimezone(services.CHINA).year
+    year = shift.starts_at.astimezone(CHINA).year
     with tenant_context(scope_for(world.township_a, writable=False)), subtree_reads():
         totals = services.confirmed_hours_by_association(year)
     assert totals == {world.village_a1.id: 1.5, world.village_a2.id: 2.0}
@@ -543,7 +543,7 @@ def test_certificate_for_the_volunteer_and_staff_but_no_one_else(world, make_cli
     other_user, _ = volunteer_user(world.village_a1, "vol2@test.cn", "陈志愿")
     shift = _served_shift(world.village_a1)
     _confirmed(world.village_a1, volunteer, shift, 150)
-    year = shift.starts_at.astimezone(services.CHINA).year
+    year = shift.starts_at.astimezone(CHINA).year
     path = url(world.village_a1, f"/people/{volunteer.id}/certificate?year={year}")
     page = make_client(user.login).get(path)
     assert page.status_code == 200
@@ -561,7 +561,7 @@ def test_ranking_is_shown_to_members_only_when_the_association_chooses(world, cl
     shift = _served_shift(world.village_a1)
     _confirmed(world.village_a1, a, shift, 60)
     _confirmed(world.village_a1, b, shift, 120)
-    year = shift.starts_at.astimezone(services.CHINA).year
+    year = shift.starts_at.astimezone(CHINA).year
     path = url(world.village_a1, f"/ranking?year={year}")
     member = client_for(world.member_a1.login)
     assert member.get(path).status_code == 404

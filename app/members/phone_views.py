@@ -1,19 +1,18 @@
 """Signing in by mobile number and SMS code, and claiming one's own register record."""
 
-from datetime import UTC, datetime
-
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.accounts import phone_sign_in
 from app.accounts.forms import ClaimMemberForm, PhoneCodeForm, PhoneForm
 from app.accounts.services import AccountError
 from app.accounts.session import end_session, start_session
 from app.core import crypto
+from app.core.clock import utcnow
 from app.core.sms_outbox import dispatch
 from app.core.views import invalid_form, render
 from app.extensions import db, limiter
+from app.members import phone_sign_in
 
 # {"phone": encrypted phone, "at": unix time}: a code was asked for this number.
 PENDING = "sms_sign_in_pending"
@@ -23,7 +22,7 @@ PENDING_SECONDS = 600
 
 
 def _now() -> float:
-    return datetime.now(UTC).timestamp()
+    return utcnow().timestamp()
 
 
 def _remember(key: str, phone: str) -> None:

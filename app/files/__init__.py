@@ -1,0 +1,1 @@
+"""Serving kept uploads (photos, evidence, logos) to those who may read them."""

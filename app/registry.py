@@ -1,0 +1,55 @@
+"""The one place where what registers itself on import is imported: every domain's tables (so
+the metadata that Alembic, the tests and `db.create_all` see is complete), the scheduled jobs
+(`app.core.jobs.periodic`), and each domain's section of a member's personal data
+(`app.core.personal_data`). `create_app` calls `load()`; a new domain adds its modules here.
+"""
+
+import importlib
+
+MODELS = (
+    "tenants.models",
+    "app.core.audit",
+    "app.core.sms_outbox",
+    "app.core.uploads",
+    "app.accounts.models",
+    "app.associations.models",
+    "app.associations.group_sms",
+    "app.members.models",
+    "app.activities.models",
+    "app.activities.participants",
+    "app.checklist.models",
+    "app.events.models",
+    "app.volunteers.models",
+    "app.dues.models",
+    "app.dues.stripe_events",
+    "app.oversight.models",
+    "app.governance.models",
+    "app.dashboards.models",
+    "app.reports.models",
+    "app.assessments.models",
+)
+
+SCHEDULED_JOBS = (
+    "app.accounts.session_records",
+    "app.core.sms_outbox",
+    "app.dashboards.refresh",
+    "app.dues.reminders",
+    "app.dues.webhooks",
+    "app.members.purge",
+    "app.reports.reminders",
+    "app.volunteers.reminders",
+)
+
+PERSONAL_DATA = (
+    "app.members.personal_data",
+    "app.activities.personal_data",
+    "app.events.personal_data",
+    "app.dues.personal_data",
+    "app.volunteers.personal_data",
+)
+
+
+def load() -> None:
+    """Import every registering module once (importing again is free)."""
+    for name in (*MODELS, *SCHEDULED_JOBS, *PERSONAL_DATA):
+        importlib.import_module(name)
