@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "enable_user": _l("Login enabled"),
     "dues.payment_voided": _l("Payment voided"),
     "export": _l("Exported"),
+    "assessment_sheet_published": _l("Scoring sheet published"),
     "export_own_data": _l("Own data downloaded"),
     "import": _l("Members imported"),
     "household_move_requested": _l("Household move requested"),
