@@ -10,32 +10,16 @@ mobile number in it masked first.
 import secrets
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from app.accounts.models import User
 from app.checklist.models import ChecklistItem
 from app.checklist.services import SPECS
-from app.core.notifications import notify_users
+from app.core.notifications import holders_of, notify_users
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.oversight.notices import without_personal_numbers
-from tenants.context import scope_for, tenant_context
-from tenants.models import Association, Membership, Role
+from tenants.models import Association, Role
 
 REVIEWER_ROLES = (Role.SECRETARY, Role.AUDITOR)
-
-
-def _holders(association: Association, roles) -> list[User]:
-    # Memberships on their own first: the tenant scope applies to the selected entity only.
-    with tenant_context(scope_for(association, writable=False)):
-        user_ids = list(
-            db.session.scalars(select(Membership.user_id).where(Membership.role.in_(roles)))
-        )
-    return list(
-        db.session.scalars(
-            select(User).where(User.id.in_(user_ids), User.disabled_at.is_(None)).order_by(User.id)
-        )
-    )
 
 
 def checklist_path(association: Association, year: int) -> str:
@@ -50,7 +34,7 @@ def items_submitted(association: Association, year: int, items: list[ChecklistIt
     numbers = ", ".join(str(item.number) for item in sorted(items, key=lambda i: i.number))
     path = checklist_path(association, year)
     notify_users(
-        _holders(parent, REVIEWER_ROLES),
+        holders_of(parent, REVIEWER_ROLES),
         key=f"checklist-submitted:{association.id}:{year}:{secrets.token_hex(6)}",
         association_id=association.id,
         write=lambda: (
@@ -74,7 +58,7 @@ def item_sent_back(association: Association, item: ChecklistItem, reviewer: Asso
     label = SPECS[item.number].label
     path = checklist_path(association, year)
     notify_users(
-        _holders(association, (Role.SECRETARY,)),
+        holders_of(association, (Role.SECRETARY,)),
         key=f"checklist-sent-back:{item.id}:{secrets.token_hex(6)}",
         association_id=reviewer.id,
         write=lambda: (

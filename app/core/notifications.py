@@ -136,11 +136,16 @@ def init_app(app) -> None:
 
 def secretaries_of(association: Association) -> list[User]:
     """The association's secretaries with an active login, in id order."""
+    return holders_of(association, (Role.SECRETARY,))
+
+
+def holders_of(association: Association, roles) -> list[User]:
+    """The association's holders of any of `roles` with an active login, in id order."""
     # Memberships first, on their own: the tenant scope applies to the entities a query
-    # selects, so `select(User).join(Membership)` would find every association's secretaries.
+    # selects, so `select(User).join(Membership)` would find every association's holders.
     with tenant_context(scope_for(association, writable=False)):
         user_ids = list(
-            db.session.scalars(select(Membership.user_id).where(Membership.role == Role.SECRETARY))
+            db.session.scalars(select(Membership.user_id).where(Membership.role.in_(roles)))
         )
     return list(
         db.session.scalars(
