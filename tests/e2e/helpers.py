@@ -28,8 +28,16 @@ def e2e_login(page, live_server, login: str, password: str = PASSWORD) -> None:
 
 
 def open_menu(page) -> None:
-    """The navigation sits behind the ☰ menu on a phone; from 1024 px it is an open bar."""
+    """The navigation sits behind the ☰ menu on a phone; from 1024 px it is an open bar.
+
+    static/js/app.js (deferred) pins or closes the menu as the page loads: waiting for the
+    document a click navigated to avoids reading the menu before that, and clicking a ☰ that the
+    script then hides (a CI failure)."""
+    page.wait_for_load_state("domcontentloaded")
     menu = page.locator("details.menu")
+    if page.viewport_size and page.viewport_size["width"] >= 1024:
+        page.wait_for_selector("details.menu.menu-pinned[open]", state="attached")
+        return
     if not menu.evaluate("element => element.open"):
         page.click("details.menu > summary")
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from tenants.models import Role
 from tests import factories
-from tests.e2e.helpers import screenshot
+from tests.e2e.helpers import open_menu, screenshot
 from tests.factories import PASSWORD
 
 
@@ -39,7 +39,7 @@ def test_a_new_county_auditor_enrols_on_a_phone_and_signs_in_with_a_code(live_se
     expect(page.get_by_test_id("current-association")).to_contain_text(world.county.name)
 
     # Next sign-in: password, then a code (the next time step: the first one is used).
-    page.click("details.menu > summary")
+    open_menu(page)
     page.click("[data-testid=logout]")
     page.fill("input[name=login]", auditor.login)
     page.fill("input[name=password]", PASSWORD)
