@@ -13,7 +13,7 @@ from app.associations.forms import (
     kind_choices_below,
 )
 from app.core.forms import options
-from app.core.notifications import mask_recipient
+from app.core.notifications import mask_recipient, secretaries_of
 from app.core.problems import show_problems
 from app.core.views import render, secretary_only
 from tenants.models import AssociationKind
@@ -111,7 +111,7 @@ def _child_page(child, form: SecretaryInvitationForm, *, status: int = 200):
         child=child,
         form=form,
         invitation=onboarding.latest_secretary_invitation(child),
-        secretaries=onboarding.secretaries_of(child),
+        secretaries=secretaries_of(child),
         mask=mask_recipient,
     )
 

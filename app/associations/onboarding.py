@@ -339,15 +339,3 @@ def count_children(parent: Association) -> int:
     return db.session.scalar(
         select(func.count(Association.id)).where(Association.parent_id == parent.id)
     )
-
-
-def secretaries_of(child: Association) -> list[User]:
-    with tenant_context(scope_for(child, writable=False)):
-        return list(
-            db.session.scalars(
-                select(User)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.role == Role.SECRETARY)
-                .order_by(User.name)
-            )
-        )

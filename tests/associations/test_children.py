@@ -13,7 +13,7 @@ from app.core.models import utcnow
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association, AssociationKind, Membership, Role
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, create_user
 
 LINK = re.compile(r"https?://[^/\s]+(/invite/[A-Za-z0-9_-]+)")
 
@@ -264,3 +264,29 @@ def _user_with_role(login, association, role):
     from tests.factories import create_user
 
     return create_user(login, "县秘书", roles=[(association, role)])
+
+
+def test_a_childs_page_names_its_own_secretaries_only(world, client_for):
+    """The township's page of one village lists that village's secretary, not the secretaries of
+    its sibling, of another township or of the township itself (a join through memberships once
+    listed every association's secretaries)."""
+    page = client_for(world.township_a_secretary.login).get(
+        f"/a/township-a/children/{world.village_a1.id}"
+    )
+    assert page.status_code == 200
+    listed = re.search(
+        r'data-testid="child-secretaries">(.*?)</dd>', page.get_data(as_text=True), re.S
+    ).group(1)
+    assert listed == world.secretary_a1.name
+
+
+def test_a_townships_page_does_not_name_the_secretaries_of_its_villages(world, client_for):
+    county_secretary = create_user(
+        "sec.county@test.cn", "县秘书", roles=[(world.county, Role.SECRETARY)]
+    )
+    page = client_for(county_secretary.login).get(f"/a/county/children/{world.township_a.id}")
+    assert page.status_code == 200
+    listed = re.search(
+        r'data-testid="child-secretaries">(.*?)</dd>', page.get_data(as_text=True), re.S
+    ).group(1)
+    assert listed == world.township_a_secretary.name
