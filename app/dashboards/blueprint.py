@@ -9,6 +9,8 @@ from app.dashboards.labels import ACTIVITY_STATUS_LABELS, progress_text
 bp = Blueprint("dashboards", __name__, url_prefix="/a/<slug>/dashboard")
 bp.add_url_rule("/", "index", views.index)
 bp.add_url_rule("/problems", "problems", views.problems)
+bp.add_url_rule("/tiles/late-reports", "late_reports_tile", views.late_reports_tile)
+bp.add_url_rule("/tiles/governance", "governance_tile", views.governance_tile)
 bp.add_url_rule("/associations", "associations", views.associations)
 bp.add_url_rule("/export.xlsx", "export", views.export)
 bp.add_url_rule("/report", "report", views.report)

@@ -186,6 +186,20 @@ def index():
     )
 
 
+# The tiles that count rows of their own (late reports, the self-governance cycle) load after
+# the dashboard (htmx), so its figures do not wait for them.
+
+
+@can_read_registers
+def late_reports_tile():
+    return render("reports/_tile.html", year=_chosen_year())
+
+
+@can_read_registers
+def governance_tile():
+    return render("governance/_dashboard_tile.html", year=_chosen_year())
+
+
 def _labels(targets: Targets) -> dict:
     # Translated once per page, not once per cell: a province's children table would otherwise
     # look each label up in the catalogue a few hundred times.

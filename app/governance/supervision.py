@@ -145,3 +145,33 @@ def cycle_below(association: Association, year: int) -> tuple[list, CycleFigures
         if len(parts) > depth and int(parts[depth]) in rows:
             rows[int(parts[depth])].add(figures)
     return [(child, rows[child.id]) for child in children], total
+
+
+def cycle_total(association: Association, year: int) -> CycleFigures:
+    """The subtree's totals of `cycle_below` in four counts, for the dashboard tile: no row per
+    association comes back to Python (a province's tile read 21,622 of them, 290 ms a view).
+    Run inside subtree_reads(): the scope keeps the counts to the subtree."""
+    total = CycleFigures()
+    total.associations = db.session.scalar(
+        select(func.count()).select_from(Association).where(subtree_filter(association.path))
+    )
+    total.plans_published = db.session.scalar(
+        select(func.count())
+        .select_from(YearPlan)
+        .where(YearPlan.year == year, YearPlan.published_at.is_not(None))
+    )
+    total.reports_published = db.session.scalar(
+        select(func.count())
+        .select_from(YearReport)
+        .where(YearReport.year == year, YearReport.published_at.is_not(None))
+    )
+    total.responses, total.satisfied = db.session.execute(
+        select(func.count(), func.count().filter(SurveyResponse.overall.in_(SATISFIED)))
+        .join(
+            Survey,
+            (Survey.id == SurveyResponse.survey_id)
+            & (Survey.association_id == SurveyResponse.association_id),
+        )
+        .where(Survey.year == year)
+    ).one()
+    return total

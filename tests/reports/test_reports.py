@@ -250,7 +250,9 @@ def test_late_reports_are_problems_and_reminders_go_out(world, client_for, outbo
     page = text_of(auditor.get(f"/a/{world.county.slug}/dashboard/problems"))
     assert 'data-testid="late-reports"' in page and "4 associations have not filed" in page
     dashboard = text_of(auditor.get(f"/a/{world.county.slug}/dashboard/"))
-    assert 'data-testid="tile-late-reports"' in dashboard
+    assert 'data-testid="slot-late-reports"' in dashboard  # the tile loads after the page
+    tile = text_of(auditor.get(f"/a/{world.county.slug}/dashboard/tiles/late-reports"))
+    assert 'data-testid="tile-late-reports"' in tile and "逾期报表: 4" in tile
     township = client_for(world.township_a_secretary.login)
     page = text_of(township.get(f"/a/{world.township_a.slug}/"))
     assert "2 associations have not filed" in page  # itself and village_a2
