@@ -20,6 +20,10 @@ class SheetForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Optional(), Length(max=120)])
 
 
+class PublishForm(FlaskForm):
+    due_on = DateField(_l("Self-assessments due on"), validators=[Optional(), SensibleDate()])
+
+
 class ItemForm(FlaskForm):
     title = StringField(_l("Item"), validators=[Optional(), Length(max=200)])
     points = StringField(_l("Points"), validators=[Optional(), Length(max=10)])

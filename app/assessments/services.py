@@ -42,6 +42,7 @@ from app.extensions import db
 from tenants.access import access_for
 from tenants.context import scope_for, subtree_reads, tenant_context
 from tenants.models import WRITE_ROLES, Association, AssociationKind
+from tenants.tree import subtree_bounds
 
 MAX_ITEM_TENTHS = 1000  # 100 points
 RULE_LABELS = {
@@ -301,12 +302,25 @@ def remove_item(sheet: AssessmentSheet, item_id: int) -> None:
     db.session.flush()
 
 
-def publish(sheet: AssessmentSheet, level: Association, *, user_id: int | None) -> None:
-    """Publish the sheet: it is fixed from now on, and every association of its kind below
-    hears of it."""
+def publish(
+    sheet: AssessmentSheet,
+    level: Association,
+    *,
+    user_id: int | None,
+    due_on: date | None,
+    today: date,
+) -> None:
+    """Publish the sheet with the date self-assessments are due: it is fixed from now on, and
+    every association of its kind below hears of it (and is reminded before and after the
+    due date: app/assessments/reminders.py)."""
     _refuse_if_published(sheet)
     if not sheet_items(sheet):
         raise AssessmentError(_l("Add at least one item before publishing."))
+    if due_on is None:
+        raise AssessmentError(_l("Set the date self-assessments are due."), field="due_on")
+    if due_on < today:
+        raise AssessmentError(_l("The due date cannot be in the past."), field="due_on")
+    sheet.due_on = due_on
     sheet.published_at = utcnow()
     sheet.published_by_id = user_id
     audit.record(
@@ -316,9 +330,26 @@ def publish(sheet: AssessmentSheet, level: Association, *, user_id: int | None) 
         sheet=sheet.id,
         year=sheet.year,
         kind=sheet.kind,
+        due_on=due_on.isoformat(),
     )
     db.session.flush()
-    notices.sheet_published(sheet, level)
+    notices.sheet_published(sheet, level, _secretaries_of_kind_below(level, sheet.kind))
+
+
+def _secretaries_of_kind_below(level: Association, kind: str):
+    """[(association, its secretaries)] of every association of `kind` below the level, in
+    three queries. Run with the level as the request's association."""
+    low, high = subtree_bounds(level.path)
+    associations = list(
+        db.session.scalars(
+            select(Association)
+            .where(Association.kind == kind, Association.path >= low, Association.path < high)
+            .order_by(Association.path)
+        )
+    )
+    with subtree_reads():
+        found = notices.secretaries_below([association.id for association in associations])
+    return [(a, found[a.id]) for a in associations if a.id in found]
 
 
 # --- what an association is assessed against -------------------------------------------------
@@ -383,6 +414,7 @@ class AssessmentView:
     assessment: Assessment | None
     model: ModelAssociation | None
     activities: list[Activity] = field(default_factory=list)
+    due_on: date | None = None  # the self-assessment's due date (due_date_of)
 
     @property
     def state(self) -> State:
@@ -433,7 +465,30 @@ def assessment_view(association: Association, year: int) -> AssessmentView:
             )
         )
     model = db.session.scalar(select(ModelAssociation).where(ModelAssociation.year == year))
-    return AssessmentView(association, year, items, assessment, model, activities)
+    due_on = due_date_of(association, year) if items else None
+    return AssessmentView(association, year, items, assessment, model, activities, due_on)
+
+
+def due_date_of(association: Association, year: int) -> date | None:
+    """When the association's self-assessment is due: the date set by the nearest level above
+    that published a sheet for its kind and the year (the level that scores it, or the one
+    closest to it), one query."""
+    above = association.ancestor_ids[:-1]
+    if not above:
+        return None
+    return db.session.scalar(
+        select(AssessmentSheet.due_on)
+        .join(Association, Association.id == AssessmentSheet.association_id)
+        .where(
+            AssessmentSheet.association_id.in_(above),
+            AssessmentSheet.year == year,
+            AssessmentSheet.kind == association.kind.value,
+            AssessmentSheet.published_at.is_not(None),
+            AssessmentSheet.due_on.is_not(None),
+        )
+        .order_by(Association.depth.desc())
+        .limit(1)
+    )
 
 
 # --- the association's steps ------------------------------------------------------------------
@@ -766,7 +821,7 @@ def close(level: Association, year: int, kind: str, *, user_id: int | None) -> A
     )
     db.session.add(closing)
     db.session.flush()
-    notices.closed(level, [row.association for row in view.rows], year)
+    notices.closed(level, [row.association for row in view.rows], year, now)
     return closing
 
 

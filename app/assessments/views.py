@@ -157,8 +157,18 @@ def remove_item(sheet_id: int, sheet_item_id: int):
 @secretary_only
 def publish(sheet_id: int):
     sheet = _load_sheet(sheet_id)
+    form = forms.PublishForm()
+    if not form.validate():
+        _form_errors(form)
+        return _sheet_page(sheet, status=422)
     try:
-        services.publish(sheet, g.association, user_id=current_user.id)
+        services.publish(
+            sheet,
+            g.association,
+            user_id=current_user.id,
+            due_on=form.due_on.data,
+            today=china_today(),
+        )
     except services.AssessmentError as error:
         return _refused(error, _sheet_page, sheet)
     flash(_("Sheet published: the associations below can assess themselves now."), "success")
@@ -179,6 +189,7 @@ def _own(year: int, *, status: int = 200):
         years=_years(),
         may_score=scorer,
         State=State,
+        today=china_today(),
     )
 
 
