@@ -23,7 +23,11 @@ bp.add_url_rule("/own/submit", "submit", views.submit, methods=["POST"])
 bp.add_url_rule("/own/score", "score", views.score, methods=["POST"])
 bp.add_url_rule("/scoring", "scoring", views.scoring)
 bp.add_url_rule("/scoring/close", "close", views.close, methods=["POST"])
+bp.add_url_rule("/scoring/reopen", "reopen", views.reopen, methods=["POST"])
 bp.add_url_rule("/scoring/models", "name_model", views.name_model, methods=["POST"])
+bp.add_url_rule(
+    "/scoring/models/withdraw", "withdraw_model", views.withdraw_model, methods=["POST"]
+)
 bp.add_url_rule("/export", "export", views.export)
 bp.add_url_rule("/statement", "statement", views.statement)
 bp.add_url_rule("/statement", "sign_statement", views.sign_statement, methods=["POST"])

@@ -59,6 +59,18 @@ class ModelForm(FlaskForm):
     citation = TextAreaField(_l("Citation"), validators=[Optional(), Length(max=2000)])
 
 
+class WithdrawForm(FlaskForm):
+    year = IntegerField(validators=YEAR)
+    association = IntegerField(validators=[Optional()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])
+
+
+class ReopenForm(FlaskForm):
+    year = IntegerField(validators=YEAR)
+    kind = StringField(validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])
+
+
 class StatementForm(FlaskForm):
     year = IntegerField(validators=YEAR)
     upper_signatory = StringField(

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.assessments import exporting, forms, services
+from app.assessments import corrections, exporting, forms, services
 from app.assessments.models import Rule, State
 from app.core import audit
 from app.core.audit import record_denial
@@ -279,6 +279,8 @@ def _scoring(year: int, kind: str | None, *, status: int = 200):
         year=year,
         years=_years(),
         State=State,
+        reopenings=corrections.reopenings_of(year, view.kind),
+        final=corrections.year_is_final(year),
     )
 
 
@@ -324,6 +326,54 @@ def name_model():
     return redirect(
         url_for("assessments.scoring", year=form.year.data, kind=kind.value if kind else None), 303
     )
+
+
+@secretary_only
+def withdraw_model():
+    form = forms.WithdrawForm()
+    if not form.validate():
+        _form_errors(form)
+        return _scoring(form.year.data or _this_year(), None, status=422)
+    kind = db.session.scalar(
+        select(Association.kind).where(
+            Association.id == (form.association.data or 0),
+            Association.parent_id == g.association.id,
+        )
+    )
+    try:
+        corrections.withdraw_model(
+            g.association,
+            form.year.data,
+            child_id=form.association.data,
+            reason=form.reason.data or "",
+            user_id=current_user.id,
+        )
+    except services.AssessmentError as error:
+        if error.status == 404:
+            abort(404)
+        return _refused(error, _scoring, form.year.data, kind.value if kind else None)
+    flash(_("The naming as a model association is withdrawn."), "success")
+    return redirect(url_for("assessments.scoring", year=form.year.data, kind=kind.value), 303)
+
+
+@secretary_only
+def reopen():
+    form = forms.ReopenForm()
+    if not form.validate():
+        _form_errors(form)
+        return _scoring(form.year.data or _this_year(), None, status=422)
+    try:
+        corrections.reopen(
+            g.association,
+            form.year.data,
+            form.kind.data,
+            reason=form.reason.data or "",
+            user_id=current_user.id,
+        )
+    except services.AssessmentError as error:
+        return _refused(error, _scoring, form.year.data, form.kind.data)
+    flash(_("Assessment reopened: the earlier ranking is kept below."), "success")
+    return redirect(url_for("assessments.scoring", year=form.year.data, kind=form.kind.data), 303)
 
 
 # --- 目标管理责任书 ----------------------------------------------------------------------------

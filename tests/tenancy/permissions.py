@@ -121,6 +121,8 @@ TENANT_ROUTES = {
     ("assessments.scoring", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("assessments.close", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("assessments.name_model", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("assessments.withdraw_model", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
+    ("assessments.reopen", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("assessments.export", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("assessments.statement", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("assessments.sign_statement", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
