@@ -113,7 +113,7 @@ TENANT_ROUTES = {
     ("assessments.sheet", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("assessments.add_item", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("assessments.remove_item", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
-    ("assessments.publish", "POST"): {"secretary": 303, "member": 403, "auditor": 403},
+    ("assessments.publish", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("assessments.own", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("assessments.claim", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     ("assessments.submit", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
