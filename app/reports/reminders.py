@@ -10,18 +10,15 @@ while the deadline has not passed, "overdue" within a week of it).
 
 from datetime import date, timedelta
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.core.clock import china_today
 from app.core.jobs import periodic
 from app.core.models import utcnow
-from app.core.notifications import notify
 from app.extensions import db
 from app.reports.models import Report, ReportForm
-from app.reports.notices import secretaries
+from app.reports.notices import secretaries, send
 from app.reports.services import FILED, period_text
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association
@@ -62,33 +59,39 @@ def _claim(form_id: int, column) -> bool:
 
 def _remind(form: ReportForm, *, overdue: bool) -> int:
     owner = db.session.get(Association, form.association_id)
+
+    def write():
+        period = period_text(form.period_kind, form.year, form.period_number)
+        if overdue:
+            return (
+                _("Report overdue: %(form)s", form=form.name),
+                _(
+                    "“%(form)s” (%(period)s) from %(owner)s was due on %(deadline)s "
+                    "and has not been submitted. Submit it as soon as you can.",
+                    form=form.name,
+                    period=period,
+                    owner=owner.name,
+                    deadline=form.deadline_on.isoformat(),
+                ),
+            )
+        return (
+            _("Report due in 3 days: %(form)s", form=form.name),
+            _(
+                "“%(form)s” (%(period)s) from %(owner)s is due on %(deadline)s "
+                "and has not been submitted yet.",
+                form=form.name,
+                period=period,
+                owner=owner.name,
+                deadline=form.deadline_on.isoformat(),
+            ),
+        )
+
+    step = "overdue" if overdue else "due-soon"
     sent = 0
-    for users in secretaries(_unfiled(form, owner)).values():
-        for user in users:
-            with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-                period = period_text(form.period_kind, form.year, form.period_number)
-                if overdue:
-                    subject = _("Report overdue: %(form)s", form=form.name)
-                    body = _(
-                        "“%(form)s” (%(period)s) from %(owner)s was due on %(deadline)s "
-                        "and has not been submitted. Submit it as soon as you can.",
-                        form=form.name,
-                        period=period,
-                        owner=owner.name,
-                        deadline=form.deadline_on.isoformat(),
-                    )
-                else:
-                    subject = _("Report due in 3 days: %(form)s", form=form.name)
-                    body = _(
-                        "“%(form)s” (%(period)s) from %(owner)s is due on %(deadline)s "
-                        "and has not been submitted yet.",
-                        form=form.name,
-                        period=period,
-                        owner=owner.name,
-                        deadline=form.deadline_on.isoformat(),
-                    )
-            notify(user.login, subject, body)
-            sent += 1
+    for association_id, users in secretaries(_unfiled(form, owner)).items():
+        key = f"report-form:{form.id}:{step}:{association_id}"
+        send(users, write, key=key, association_id=association_id)
+        sent += len({user.login for user in users})
     return sent
 
 
