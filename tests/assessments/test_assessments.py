@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.assessments.models import Assessment, ModelAssociation
-from app.assessments.services import competition_ranks
+from app.assessments.ranking import competition_ranks
 from app.core.clock import china_today
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
