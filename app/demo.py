@@ -355,6 +355,7 @@ def _load_assessment(by_slug: dict[str, Association]) -> None:
         created_by_id=publisher,
         published_at=utcnow(),
         published_by_id=publisher,
+        due_on=date(year, 12, 20),
     )
     items = (
         ("七有合格", 100, Rule.QIYOU, ""),

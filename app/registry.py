@@ -1,7 +1,8 @@
 """The one place where what registers itself on import is imported: every domain's tables (so
 the metadata that Alembic, the tests and `db.create_all` see is complete), the scheduled jobs
-(`app.core.jobs.periodic`), and each domain's section of a member's personal data
-(`app.core.personal_data`). `create_app` calls `load()`; a new domain adds its modules here.
+(`app.core.jobs.periodic`), the marks shown in the dashboards (`app.dashboards.marks`) and
+each domain's section of a member's personal data (`app.core.personal_data`).
+`create_app` calls `load()`; a new domain adds its modules here.
 """
 
 import importlib
@@ -37,8 +38,12 @@ SCHEDULED_JOBS = (
     "app.dues.webhooks",
     "app.members.purge",
     "app.reports.reminders",
+    "app.assessments.reminders",
     "app.volunteers.reminders",
 )
+
+# Marks other domains put on associations in the dashboards (app/dashboards/marks.py).
+DASHBOARD_MARKS = ("app.assessments.marks",)
 
 PERSONAL_DATA = (
     "app.members.personal_data",
@@ -51,5 +56,5 @@ PERSONAL_DATA = (
 
 def load() -> None:
     """Import every registering module once (importing again is free)."""
-    for name in (*MODELS, *SCHEDULED_JOBS, *PERSONAL_DATA):
+    for name in (*MODELS, *SCHEDULED_JOBS, *DASHBOARD_MARKS, *PERSONAL_DATA):
         importlib.import_module(name)

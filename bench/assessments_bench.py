@@ -39,6 +39,7 @@ from app import create_app  # noqa: E402
 from app.accounts.models import User  # noqa: E402
 from app.accounts.passwords import hash_password  # noqa: E402
 from app.activities.models import Activity  # noqa: E402
+from app.assessments import ranking  # noqa: E402
 from app.assessments import services as assessments  # noqa: E402
 from app.assessments.models import AssessmentSheet, Rule, SheetItem  # noqa: E402
 from app.core.models import utcnow  # noqa: E402
@@ -116,9 +117,7 @@ def prepare(township_slug: str) -> tuple[Association, list[Association]]:
         db.session.commit()
         if index % 2 == 0:
             awards = {item.id: ("7", "") for item, _name in items}
-            assessments.score(
-                child, YEAR, scorer_id=scorer, awards=awards, comment="", send_back=False
-            )
+            ranking.score(child, YEAR, scorer_id=scorer, awards=awards, comment="", send_back=False)
             db.session.commit()
     return township, children
 

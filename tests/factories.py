@@ -552,6 +552,7 @@ def create_assessment_sheet(
     kind: str = "community",  # village_a1 of the standard world is a community
     published: bool = True,
     items=DEFAULT_SHEET_ITEMS,
+    due_on=None,
 ):
     """A scoring sheet of `level` for `kind` (items: (title, points in tenths, rule)), published
     unless asked otherwise. Without a year, one the level has no sheet for yet. Returned
@@ -571,6 +572,7 @@ def create_assessment_sheet(
         kind=kind,
         title=f"{year}年度考核",
         published_at=utcnow() if published else None,
+        due_on=due_on,
     )
     sheet.items = [
         SheetItem(position=n, title=title, points_tenths=points, rule=Rule(rule))

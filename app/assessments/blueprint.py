@@ -3,7 +3,8 @@
 from flask import Blueprint
 
 from app.assessments import views
-from app.assessments.services import RULE_LABELS, STATE_LABELS, points_text, target_name
+from app.assessments.services import RULE_LABELS, STATE_LABELS, points_text
+from app.assessments.statements import target_name
 
 bp = Blueprint("assessments", __name__, url_prefix="/a/<slug>/assessments")
 bp.add_url_rule("/", "index", views.index)
@@ -23,7 +24,11 @@ bp.add_url_rule("/own/submit", "submit", views.submit, methods=["POST"])
 bp.add_url_rule("/own/score", "score", views.score, methods=["POST"])
 bp.add_url_rule("/scoring", "scoring", views.scoring)
 bp.add_url_rule("/scoring/close", "close", views.close, methods=["POST"])
+bp.add_url_rule("/scoring/reopen", "reopen", views.reopen, methods=["POST"])
 bp.add_url_rule("/scoring/models", "name_model", views.name_model, methods=["POST"])
+bp.add_url_rule(
+    "/scoring/models/withdraw", "withdraw_model", views.withdraw_model, methods=["POST"]
+)
 bp.add_url_rule("/export", "export", views.export)
 bp.add_url_rule("/statement", "statement", views.statement)
 bp.add_url_rule("/statement", "sign_statement", views.sign_statement, methods=["POST"])

@@ -20,6 +20,10 @@ class SheetForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Optional(), Length(max=120)])
 
 
+class PublishForm(FlaskForm):
+    due_on = DateField(_l("Self-assessments due on"), validators=[Optional(), SensibleDate()])
+
+
 class ItemForm(FlaskForm):
     title = StringField(_l("Item"), validators=[Optional(), Length(max=200)])
     points = StringField(_l("Points"), validators=[Optional(), Length(max=10)])
@@ -53,6 +57,18 @@ class ModelForm(FlaskForm):
     year = IntegerField(validators=YEAR)
     association = IntegerField(_l("Association"), validators=[Optional()])
     citation = TextAreaField(_l("Citation"), validators=[Optional(), Length(max=2000)])
+
+
+class WithdrawForm(FlaskForm):
+    year = IntegerField(validators=YEAR)
+    association = IntegerField(validators=[Optional()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])
+
+
+class ReopenForm(FlaskForm):
+    year = IntegerField(validators=YEAR)
+    kind = StringField(validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])
 
 
 class StatementForm(FlaskForm):

@@ -69,6 +69,11 @@ class AssessmentSheet(CreatedAtMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The self-assessment's due date, set by the publishing level (required to publish), and
+    # when the reminders before and after it went out (each once: app/assessments/reminders.py).
+    due_on: Mapped[date | None] = mapped_column(Date)
+    due_soon_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     items: Mapped[list["SheetItem"]] = relationship(
         back_populates="sheet",
@@ -181,6 +186,24 @@ class AssessmentClosing(TenantMixin, db.Model):
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     ranked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AssessmentReopening(TenantMixin, db.Model):
+    """A level reopened its closed assessment of one kind for a year (closed by mistake), with
+    the reason; `results` keeps what had been frozen: [[association id, name, state, score in
+    tenths, rank, ranked among], …]."""
+
+    figures_untracked = True  # no figure counts these rows (app/dashboards/refresh.py)
+    __tablename__ = "assessment_reopenings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reopened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    results: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class ModelAssociation(TenantMixin, CreatedAtMixin, db.Model):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.assessments import exporting, forms, services
+from app.assessments import corrections, exporting, forms, ranking, services, statements
 from app.assessments.models import Rule, State
 from app.core import audit
 from app.core.audit import record_denial
@@ -63,8 +63,8 @@ def _index(year: int, *, status: int = 200):
         sheets=sheets,
         kinds=services.assessable_kinds(level),
         has_sheet=bool(services.effective_items(level, year)),
-        model=services.model_of(year),
-        statement=services.load_statement(year),
+        model=ranking.model_of(year),
+        statement=statements.load_statement(year),
         sheet_form=forms.SheetForm(formdata=None, year=year),
     )
 
@@ -157,8 +157,18 @@ def remove_item(sheet_id: int, sheet_item_id: int):
 @secretary_only
 def publish(sheet_id: int):
     sheet = _load_sheet(sheet_id)
+    form = forms.PublishForm()
+    if not form.validate():
+        _form_errors(form)
+        return _sheet_page(sheet, status=422)
     try:
-        services.publish(sheet, g.association, user_id=current_user.id)
+        services.publish(
+            sheet,
+            g.association,
+            user_id=current_user.id,
+            due_on=form.due_on.data,
+            today=china_today(),
+        )
     except services.AssessmentError as error:
         return _refused(error, _sheet_page, sheet)
     flash(_("Sheet published: the associations below can assess themselves now."), "success")
@@ -170,7 +180,7 @@ def publish(sheet_id: int):
 
 def _own(year: int, *, status: int = 200):
     view = services.assessment_view(g.association, year)
-    scorer = services.may_score(g.access)
+    scorer = ranking.may_score(g.access)
     return render(
         "assessments/own.html",
         status=status,
@@ -179,6 +189,7 @@ def _own(year: int, *, status: int = 200):
         years=_years(),
         may_score=scorer,
         State=State,
+        today=china_today(),
     )
 
 
@@ -226,7 +237,7 @@ def submit():
 
 @can_read_registers
 def score():
-    if not services.may_score(g.access):
+    if not ranking.may_score(g.access):
         record_denial(association_id=g.association.id, reason="scoring needs the level above")
         abort(403)
     form = forms.YearForm()
@@ -239,7 +250,7 @@ def score():
             item_id = int(key[7:])
             awards[item_id] = (value, request.form.get(f"comment-{item_id}", ""))
     try:
-        services.score(
+        ranking.score(
             g.association,
             form.year.data,
             scorer_id=current_user.id,
@@ -260,7 +271,7 @@ def score():
 
 
 def _scoring(year: int, kind: str | None, *, status: int = 200):
-    view = services.scoring_view(g.association, year, kind)
+    view = ranking.scoring_view(g.association, year, kind)
     return render(
         "assessments/scoring.html",
         status=status,
@@ -268,6 +279,8 @@ def _scoring(year: int, kind: str | None, *, status: int = 200):
         year=year,
         years=_years(),
         State=State,
+        reopenings=corrections.reopenings_of(year, view.kind),
+        final=corrections.year_is_final(year),
     )
 
 
@@ -283,7 +296,7 @@ def close():
         _form_errors(form)
         return _scoring(form.year.data or _this_year(), None, status=422)
     try:
-        services.close(g.association, form.year.data, form.kind.data, user_id=current_user.id)
+        ranking.close(g.association, form.year.data, form.kind.data, user_id=current_user.id)
     except services.AssessmentError as error:
         return _refused(error, _scoring, form.year.data, form.kind.data)
     flash(_("Assessment closed: the scores and ranks are frozen."), "success")
@@ -297,7 +310,7 @@ def name_model():
         _form_errors(form)
         return _scoring(form.year.data or _this_year(), None, status=422)
     try:
-        services.name_model(
+        ranking.name_model(
             g.association,
             form.year.data,
             child_id=form.association.data,
@@ -315,12 +328,60 @@ def name_model():
     )
 
 
+@secretary_only
+def withdraw_model():
+    form = forms.WithdrawForm()
+    if not form.validate():
+        _form_errors(form)
+        return _scoring(form.year.data or _this_year(), None, status=422)
+    kind = db.session.scalar(
+        select(Association.kind).where(
+            Association.id == (form.association.data or 0),
+            Association.parent_id == g.association.id,
+        )
+    )
+    try:
+        corrections.withdraw_model(
+            g.association,
+            form.year.data,
+            child_id=form.association.data,
+            reason=form.reason.data or "",
+            user_id=current_user.id,
+        )
+    except services.AssessmentError as error:
+        if error.status == 404:
+            abort(404)
+        return _refused(error, _scoring, form.year.data, kind.value if kind else None)
+    flash(_("The naming as a model association is withdrawn."), "success")
+    return redirect(url_for("assessments.scoring", year=form.year.data, kind=kind.value), 303)
+
+
+@secretary_only
+def reopen():
+    form = forms.ReopenForm()
+    if not form.validate():
+        _form_errors(form)
+        return _scoring(form.year.data or _this_year(), None, status=422)
+    try:
+        corrections.reopen(
+            g.association,
+            form.year.data,
+            form.kind.data,
+            reason=form.reason.data or "",
+            user_id=current_user.id,
+        )
+    except services.AssessmentError as error:
+        return _refused(error, _scoring, form.year.data, form.kind.data)
+    flash(_("Assessment reopened: the earlier ranking is kept below."), "success")
+    return redirect(url_for("assessments.scoring", year=form.year.data, kind=form.kind.data), 303)
+
+
 # --- 目标管理责任书 ----------------------------------------------------------------------------
 
 
 def _statement(year: int, *, status: int = 200, form=None):
-    statement = services.load_statement(year)
-    lines = statement.targets if statement else services.target_lines(g.association, year)
+    statement = statements.load_statement(year)
+    lines = statement.targets if statement else statements.target_lines(g.association, year)
     parent = (
         db.session.get(Association, g.association.parent_id) if g.association.parent_id else None
     )
@@ -348,7 +409,7 @@ def sign_statement():
         _form_errors(form)
         return _statement(form.year.data or _this_year(), status=422, form=form)
     try:
-        services.record_statement(
+        statements.record_statement(
             g.association,
             form.year.data,
             upper_signatory=form.upper_signatory.data or "",
@@ -370,13 +431,13 @@ def sign_statement():
 
 def model_marks() -> list:
     """The current association's namings as a model association, latest first (one query)."""
-    return services.model_marks()
+    return ranking.model_marks()
 
 
 def model_counts(association: Association, year: int, children: list) -> dict:
     """{"total": model associations in the subtree, child id: in that child's subtree}."""
     with subtree_reads():
-        total, per_child = services.models_below(
+        total, per_child = ranking.models_below(
             association, year, [row.association for row in children]
         )
     return {"total": total, **per_child}

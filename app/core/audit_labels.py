@@ -24,6 +24,8 @@ ACTION_LABELS = {
     "dues.payment_voided": _l("Payment voided"),
     "export": _l("Exported"),
     "assessment_sheet_published": _l("Scoring sheet published"),
+    "assessment_reopened": _l("Assessment reopened"),
+    "model_association_withdrawn": _l("Model association withdrawn"),
     "export_own_data": _l("Own data downloaded"),
     "import": _l("Members imported"),
     "household_move_requested": _l("Household move requested"),

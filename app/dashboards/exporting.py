@@ -16,6 +16,8 @@ from app.core.spreadsheets import safe_cell
 from app.dashboards import manual
 from app.dashboards.definitions import spreadsheet_share
 from app.dashboards.labels import ACTIVITY_STATUS_LABELS, CHECKLIST_LABELS, target_labels
+from app.dashboards.marks import KINDS as MARK_KINDS
+from app.dashboards.marks import NO_MARKS, Marks
 from app.dashboards.rollup import Figures
 from app.dashboards.targets import DEFAULT_TARGETS, Targets
 
@@ -128,22 +130,49 @@ def dashboard_workbook(
     problems,
     targets: Targets = DEFAULT_TARGETS,
     sheet_rows=(),
+    marks: Marks = NO_MARKS,
 ) -> bytes:
     """`children`: ChildRows; `problems`: an AssociationRow per association of the subtree
     behind on a target, `sheet_rows` one per grassroots association of the subtree
-    (app/dashboards/reading.py: the period's figures, frozen if it is closed)."""
+    (app/dashboards/reading.py: the period's figures, frozen if it is closed); `marks`: the
+    year's marks in the subtree (model associations), counted on the first sheet for the
+    total and each child, and named on the grassroots sheet."""
     with force_locale("zh_Hans_CN"):
         labels = target_labels(targets)
         workbook = Workbook()
         workbook.remove(workbook.active)
-        for title, columns in figure_groups(total, targets):
+        counted = [] if not marks.found else list(MARK_KINDS.values())
+        for number, (title, columns) in enumerate(figure_groups(total, targets)):
+            counts = counted if number == 0 else []
             sheet = workbook.create_sheet(title)
-            sheet.append([_("Association"), _("Kind"), *(c.header() for c in columns)])
-            rows = [(_("%(name)s (whole subtree)", name=association.name), association.kind, total)]
-            rows += [(r.association.name, r.association.kind, r.figures) for r in children]
-            for name, kind, figures in rows:
+            sheet.append(
+                [
+                    _("Association"),
+                    _("Kind"),
+                    *(c.header() for c in columns),
+                    *(str(kind.label) for kind in counts),
+                ]
+            )
+            rows = [
+                (
+                    _("%(name)s (whole subtree)", name=association.name),
+                    association.kind,
+                    association.path,
+                    total,
+                )
+            ]
+            rows += [
+                (r.association.name, r.association.kind, r.association.path, r.figures)
+                for r in children
+            ]
+            for name, kind, path, figures in rows:
                 sheet.append(
-                    [safe_cell(name), str(KIND_LABELS[kind]), *(c.value(figures) for c in columns)]
+                    [
+                        safe_cell(name),
+                        str(KIND_LABELS[kind]),
+                        *(c.value(figures) for c in columns),
+                        *(marks.count_below(mark.key, path) for mark in counts),
+                    ]
                 )
             for index, column in enumerate(columns, start=3):
                 if column.percent:
@@ -162,7 +191,7 @@ def dashboard_workbook(
                 ]
             )
         _style(sheet)
-        _subtree_sheet(workbook, sheet_rows, targets)
+        _subtree_sheet(workbook, sheet_rows, targets, marks)
         workbook.properties.title = _(
             "%(name)s dashboard %(year)d", name=association.name, year=year
         )
@@ -189,8 +218,9 @@ def _met_words() -> dict:
     return {None: "", True: _("yes"), False: _("no")}
 
 
-def _subtree_sheet(workbook, rows, targets: Targets) -> None:
-    """One row per grassroots association: its path, every figure, each target met or not."""
+def _subtree_sheet(workbook, rows, targets: Targets, marks: Marks) -> None:
+    """One row per grassroots association: its path, its marks (a model association), every
+    figure, each target met or not."""
     sheet = workbook.create_sheet(_("Grassroots associations"))
     by_hand = manual.manual_targets(targets)
     statuses = {key: str(label) for key, label in ACTIVITY_STATUS_LABELS.items()}
@@ -200,6 +230,7 @@ def _subtree_sheet(workbook, rows, targets: Targets) -> None:
             _("Township"),
             _("Association"),
             _("Kind"),
+            _("Titles of honour"),
             _("Number of members"),
             _("New members recruited"),
             _("Population served"),
@@ -244,6 +275,7 @@ def _subtree_sheet(workbook, rows, targets: Targets) -> None:
                 safe_cell(row.township),
                 safe_cell(row.association.name),
                 str(KIND_LABELS[row.association.kind]),
+                marks.text(row.association.id) or None,
                 f.members,
                 f.new_members,
                 f.population or None,
@@ -274,7 +306,7 @@ def _subtree_sheet(workbook, rows, targets: Targets) -> None:
         )
     first = sheet.max_column - 2 * len(by_hand) + 1  # the first column entered by hand
     shares = [first + 2 * index for index, target in enumerate(by_hand) if target.is_share]
-    for column in (8, 20, 24, *shares):
+    for column in (9, 21, 25, *shares):  # the member ratio, linkage coverage, collection rate
         for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
             cell.number_format = "0.0%"
     _style(sheet)

@@ -19,7 +19,17 @@ from app.core import audit
 from app.core.clock import china_today
 from app.core.pagination import Page, paginate_rows
 from app.core.views import can_read_registers, private_download, render, secretary_only
-from app.dashboards import definitions, exporting, forms, manual, periods, reading, refresh, rollup
+from app.dashboards import (
+    definitions,
+    exporting,
+    forms,
+    manual,
+    marks,
+    periods,
+    reading,
+    refresh,
+    rollup,
+)
 from app.dashboards import targets as target_settings
 from app.dashboards.labels import (
     CHECKLIST_LABELS,
@@ -269,8 +279,16 @@ def export():
         src, query = reading.problems_query(g.association, period, targets)
         problems = reading.rows_of(db.session.execute(query), src, targets)
         sheet_rows = reading.association_rows(g.association, period, targets)
+        found = marks.read_marks(year)
     data = exporting.dashboard_workbook(
-        g.association, year, dashboard.total, dashboard.children, problems, targets, sheet_rows
+        g.association,
+        year,
+        dashboard.total,
+        dashboard.children,
+        problems,
+        targets,
+        sheet_rows,
+        found,
     )
     audit.record("export", association_id=g.association.id, what="dashboard", year=year)
     filename = f"dashboard-{g.association.slug}-{year}.xlsx"
@@ -451,6 +469,7 @@ def associations():
         )
         page = paginate_rows(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
         rows = reading.rows_of(page.items, src, targets)
+        found = marks.read_marks(year)
     page = Page(items=rows, page=page.page, per_page=page.per_page, total=page.total)
     return render(
         "dashboards/associations.html",
@@ -470,6 +489,7 @@ def associations():
         kinds=[k for k in AssociationKind if k.is_grassroots],
         labels=_labels(targets),
         manual_targets=manual.manual_targets(targets),
+        marks=found,
     )
 
 

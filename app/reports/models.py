@@ -60,6 +60,9 @@ class ReportForm(CreatedAtMixin, db.Model):
     reused_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("report_forms.id", ondelete="SET NULL")
     )
+    # When the reminders before and after the deadline went out (each once: reminders.py).
+    due_soon_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def field(self, key: str) -> dict | None:
         return next((f for f in self.fields if f["key"] == key), None)

@@ -6,13 +6,11 @@ deadline and the address of the page; a comment typed by a person has any ID or 
 masked first.
 """
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.core.notifications import notify_after_commit
+from app.core.notifications import notify_users
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.oversight.notices import without_personal_numbers
@@ -47,12 +45,11 @@ def secretaries(association_ids) -> dict[int, list[User]]:
     return found
 
 
-def send(users, write) -> None:
-    """One message per user, in the user's language; `write()` returns (subject, body)."""
-    for user in {user.login: user for user in users}.values():
-        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            subject, body = write()
-        notify_after_commit(user.login, subject, body)
+def send(users, write, *, key: str, association_id: int) -> None:
+    """One message per user, in the user's language and by her channel
+    (`app.core.notifications.notify_users`); `write()` returns (subject, body); `key` names
+    the step, so the same step never sends the same SMS twice."""
+    notify_users(users, write, key=key, association_id=association_id)
 
 
 def _period(form) -> str:
@@ -66,19 +63,25 @@ def form_published(form, owner: Association) -> None:
     children = list(
         db.session.scalars(select(Association.id).where(Association.parent_id == owner.id))
     )
-    users = [user for found in secretaries(children).values() for user in found]
-    send(
-        users,
-        lambda: (
-            _("New report form from %(owner)s: %(name)s", owner=owner.name, name=form.name),
-            _(
-                "%(owner)s has published the report form “%(name)s” for %(period)s. "
-                "Deadline: %(deadline)s. Fill it in under Reports.",
-                owner=owner.name,
-                name=form.name,
-                period=_period(form),
-                deadline=form.deadline_on.isoformat(),
-            ),
+    for child_id, users in secretaries(children).items():
+        send(
+            users,
+            lambda: _published(form, owner),
+            key=f"report-form:{form.id}:published:{child_id}",
+            association_id=child_id,
+        )
+
+
+def _published(form, owner: Association) -> tuple[str, str]:
+    return (
+        _("New report form from %(owner)s: %(name)s", owner=owner.name, name=form.name),
+        _(
+            "%(owner)s has published the report form “%(name)s” for %(period)s. "
+            "Deadline: %(deadline)s. Fill it in under Reports.",
+            owner=owner.name,
+            name=form.name,
+            period=_period(form),
+            deadline=form.deadline_on.isoformat(),
         ),
     )
 
@@ -105,6 +108,8 @@ def report_submitted(form, report, association: Association) -> None:
                 path=path,
             ),
         ),
+        key=f"report:{report.id}:submitted:{report.submitted_at.isoformat()}",
+        association_id=association.parent_id,
     )
 
 
@@ -140,4 +145,9 @@ def report_decided(form, report, association: Association, *, accepted: bool, co
                 ),
             )
 
-    send(secretaries([association.id]).get(association.id, []), write)
+    send(
+        secretaries([association.id]).get(association.id, []),
+        write,
+        key=f"report:{report.id}:decided:{report.decided_at.isoformat()}",
+        association_id=association.id,
+    )

@@ -656,45 +656,7 @@ def decide(
     return report
 
 
-# --- the subtree: export and late reports ------------------------------------------------------
-
-
-@dataclass
-class GrassrootsRow:
-    association: Association
-    parent_name: str
-    report: Report | None  # the accepted version in force
-
-
-def grassroots_rows(form: ReportForm, association: Association) -> list[GrassrootsRow]:
-    """Every grassroots association of the subtree with its accepted report (two queries)."""
-    low, high = subtree_bounds(association.path)
-    tree = db.session.execute(
-        select(Association, Association.parent_id)
-        .where(
-            Association.path >= low, Association.path < high, Association.kind.in_(GRASSROOTS_KINDS)
-        )
-        .order_by(Association.path)
-    ).all()
-    parent_ids = {parent_id for _, parent_id in tree if parent_id}
-    names = dict(
-        db.session.execute(
-            select(Association.id, Association.name).where(Association.id.in_(parent_ids))
-        ).all()
-    )
-    with subtree_reads():
-        accepted = {
-            report.association_id: report
-            for report in db.session.scalars(
-                select(Report).where(
-                    Report.form_id == form.id, Report.state == ReportState.ACCEPTED
-                )
-            )
-        }
-    return [
-        GrassrootsRow(association, names.get(parent_id, ""), accepted.get(association.id))
-        for association, parent_id in tree
-    ]
+# --- the subtree: sums and late reports ------------------------------------------------------
 
 
 def subtree_sum(form: ReportForm, association: Association) -> tuple[dict[str, int], int]:

@@ -189,9 +189,7 @@ def form(form_id: int):
 @can_read_registers
 def export(form_id: int):
     form = _own_form_or_404(form_id)
-    rows = services.grassroots_rows(form, g.association)
-    totals, count = services.subtree_sum(form, g.association)
-    data = exporting.workbook(form, g.association, rows, totals, count)
+    data = exporting.workbook(form, g.association, exporting.export_rows(form, g.association))
     record("export", association_id=g.association.id, what="report", form_id=form.id)
     return private_download(data, f"report-{form.id}-{g.association.slug}.xlsx")
 

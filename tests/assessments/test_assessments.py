@@ -2,12 +2,13 @@
 scores, closing ranks the siblings, a model association is named and shown."""
 
 import io
+from datetime import timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.assessments.models import Assessment, ModelAssociation
-from app.assessments.services import competition_ranks
+from app.assessments.ranking import competition_ranks
 from app.core.clock import china_today
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
@@ -35,7 +36,10 @@ def _publish_township_sheet(client, world):
             ).status_code
             == 303
         )
-    assert client.post(f"{sheet_url}/publish").status_code == 303
+    # A sheet is published with the date self-assessments are due.
+    assert client.post(f"{sheet_url}/publish").status_code == 422
+    due_on = china_today() + timedelta(days=20)
+    assert client.post(f"{sheet_url}/publish", {"due_on": due_on.isoformat()}).status_code == 303
     return sheet_url
 
 

@@ -77,7 +77,7 @@ def test_the_problems_list_and_the_sheet_of_a_closed_year_read_its_frozen_rows(f
     workbook = openpyxl.load_workbook(io.BytesIO(export.data))
     rows = {row[2]: row for row in workbook["基层协会"].iter_rows(min_row=2, values_only=True)}
     assert rows[world.village_a2.name][1] == world.township_a.name  # the township it stood in
-    assert rows[world.village_a2.name][13] == 1
+    assert rows[world.village_a2.name][14] == 1
     problems_sheet = {row[0] for row in workbook["问题清单"].iter_rows(2, values_only=True)}
     assert world.village_a2.name in problems_sheet
 

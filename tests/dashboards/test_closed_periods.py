@@ -83,7 +83,7 @@ def test_closing_freezes_and_a_later_change_shows_as_an_amendment(figures, clien
     workbook = openpyxl.load_workbook(io.BytesIO(export.data))
     assert workbook["活动"].cell(2, 7).value == 5
     rows = {row[2]: row for row in workbook["基层协会"].iter_rows(min_row=2, values_only=True)}
-    assert rows[world.village_b1.name][13] == 0  # activities in the year, frozen
+    assert rows[world.village_b1.name][14] == 0  # activities in the year, frozen
     # The live figures (quarter=0) have the change.
     live = client_for(world.county_auditor.login).get(url(world.county, quarter=0))
     assert 'data-testid="closed-period"' not in live.get_data(as_text=True)

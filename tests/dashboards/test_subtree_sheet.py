@@ -23,7 +23,7 @@ def test_the_export_has_a_row_per_grassroots_association_with_its_path(figures, 
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     sheet = workbook["基层协会"]
     header = [cell.value for cell in sheet[1]]
-    assert header[:5] == ["县（区）", "乡镇（街道）", "协会", "类型", "会员数"]
+    assert header[:6] == ["县（区）", "乡镇（街道）", "协会", "类型", "荣誉称号", "会员数"]
     rows = {
         row[2]: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(2, values_only=True)
     }

@@ -3,6 +3,8 @@ the community's secretary self-assesses with a photo as evidence and submits, th
 scores, closes and names the community a model association (示范协会), which its home page then
 shows. No page scrolls sideways."""
 
+from datetime import timedelta
+
 from playwright.sync_api import expect
 
 from app.core.clock import china_today
@@ -35,8 +37,10 @@ def test_publish_self_assess_score_close_and_name_a_model(live_server, page, bro
         expect(page.get_by_test_id("sheet")).to_contain_text(title)
     assert fits(page)
     screenshot(page, "assessment-sheet-phone")
+    page.fill("#sheet-due-on", (china_today() + timedelta(days=30)).isoformat())
     page.click("[data-testid=publish]")
     expect(page.get_by_test_id("sheet-state")).to_contain_text("发布")
+    expect(page.get_by_test_id("sheet-due")).to_be_visible()
 
     village = browser.new_context(
         viewport={"width": 375, "height": 812}, locale="zh-CN", timezone_id="Asia/Shanghai"
@@ -72,6 +76,10 @@ def test_publish_self_assess_score_close_and_name_a_model(live_server, page, bro
     expect(page.get_by_test_id(f"model-{world.village_a1.slug}")).to_be_visible()
     assert fits(page)
     screenshot(page, "assessment-ranking-phone")
+    # Marked on the township's subtree sheet, which still fits the phone.
+    page.goto(f"{base}/a/{world.township_a.slug}/dashboard/associations?year={year}")
+    expect(page.get_by_test_id(f"mark-model-{world.village_a1.slug}")).to_be_visible()
+    assert fits(page)
 
     village.goto(f"{base}/a/{world.village_a1.slug}/")
     expect(village.get_by_test_id("model-association")).to_contain_text("示范协会")
@@ -83,3 +91,19 @@ def test_publish_self_assess_score_close_and_name_a_model(live_server, page, bro
     expect(village.get_by_test_id("statement-targets")).to_contain_text("10%")
     assert fits(village)
     screenshot(village, "assessment-statement-phone")
+
+    # Named by mistake: the township withdraws the naming, then reopens the closed assessment,
+    # each with a reason; the earlier ranking stays on the page as history.
+    scoring = f"{base}/a/{world.township_a.slug}/assessments/scoring?year={year}"
+    page.goto(scoring)
+    withdraw = page.get_by_test_id(f"withdraw-{world.village_a1.slug}")
+    withdraw.locator("textarea").fill("评定有误")
+    assert fits(page)
+    withdraw.locator("button[type=submit]").click()
+    expect(page.get_by_test_id(f"model-{world.village_a1.slug}")).to_have_count(0)
+    page.fill("#reopen-reason", "漏评社区，重新评分")
+    page.click("[data-testid=reopen-button]")
+    expect(page.get_by_test_id("reopening")).to_be_visible()
+    expect(page.get_by_test_id("close")).to_be_visible()
+    assert fits(page)
+    screenshot(page, "assessment-reopened-phone")

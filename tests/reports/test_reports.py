@@ -261,6 +261,7 @@ def test_late_reports_are_problems_and_reminders_go_out(world, client_for, outbo
     create_report(world.village_a2, soon_form, state="submitted")
     outbox.clear()
     assert send_report_reminders() == 4
+    db.session.commit()  # as the job does: the e-mails leave once it commits
     subjects = sorted((m.to, m.subject) for m in outbox)
     assert (world.secretary_a1.login, "报表还有3天截止：季度统计报表") in subjects
     assert (world.secretary_a2.login, "报表已逾期：逾期报表") in subjects
