@@ -79,6 +79,19 @@ def figure_groups(
             ],
         ),
     ]
+    groups.append(
+        (
+            _("Self-governance"),
+            [
+                Column(lambda: _("Associations"), lambda f: f.associations),
+                Column(lambda: _("Plans published"), lambda f: f.plans_published),
+                Column(lambda: _("Reports published"), lambda f: f.reports_published),
+                Column(lambda: _("Evaluation responses"), lambda f: f.survey_responses),
+                Column(lambda: _("Satisfied responses"), lambda f: f.satisfied_responses),
+                Column(lambda: _("Satisfaction"), lambda f: _percent(f.satisfaction), True),
+            ],
+        )
+    )
     if total.dues_expected_fen is not None:
         groups.append(
             (
@@ -218,6 +231,10 @@ def _subtree_sheet(workbook, rows, targets: Targets) -> None:
             _("Collection rate met"),
             _("Volunteer hours"),
             _("Overdue rectification tasks"),
+            _("Plan published"),
+            _("Report published"),
+            _("Evaluation responses"),
+            _("Satisfied responses"),
             _("Targets missed"),
             *(
                 heading
@@ -260,6 +277,10 @@ def _subtree_sheet(workbook, rows, targets: Targets) -> None:
                 _met(row.meets("dues")),
                 None if f.volunteer_minutes is None else round(f.volunteer_minutes / 60, 1),
                 f.overdue_rectifications,
+                _met(bool(f.plans_published)),
+                _met(bool(f.reports_published)),
+                f.survey_responses,
+                f.satisfied_responses,
                 _missed_names(row, labels, targets),
                 *(cell for target in by_hand for cell in _manual_cells(row.manual.get(target.key))),
             ]
