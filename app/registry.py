@@ -1,7 +1,8 @@
 """The one place where what registers itself on import is imported: every domain's tables (so
 the metadata that Alembic, the tests and `db.create_all` see is complete), the scheduled jobs
-(`app.core.jobs.periodic`), the marks shown in the dashboards (`app.dashboards.marks`) and
-each domain's section of a member's personal data (`app.core.personal_data`).
+(`app.core.jobs.periodic`), the marks shown in the dashboards (`app.dashboards.marks`), each
+domain's section of a member's personal data (`app.core.personal_data`), and the dashboards'
+figure groups of the domains above them (`app.dashboards.figures.register_group`).
 `create_app` calls `load()`; a new domain adds its modules here.
 """
 
@@ -53,8 +54,10 @@ PERSONAL_DATA = (
     "app.volunteers.personal_data",
 )
 
+FIGURE_GROUPS = ("app.governance.figures",)
+
 
 def load() -> None:
     """Import every registering module once (importing again is free)."""
-    for name in (*MODELS, *SCHEDULED_JOBS, *DASHBOARD_MARKS, *PERSONAL_DATA):
+    for name in (*MODELS, *SCHEDULED_JOBS, *DASHBOARD_MARKS, *PERSONAL_DATA, *FIGURE_GROUPS):
         importlib.import_module(name)

@@ -81,6 +81,19 @@ def figure_groups(
             ],
         ),
     ]
+    groups.append(
+        (
+            _("Self-governance"),
+            [
+                Column(lambda: _("Associations"), lambda f: f.associations),
+                Column(lambda: _("Plans published"), lambda f: f.plans_published),
+                Column(lambda: _("Reports published"), lambda f: f.reports_published),
+                Column(lambda: _("Evaluation responses"), lambda f: f.survey_responses),
+                Column(lambda: _("Satisfied responses"), lambda f: f.satisfied_responses),
+                Column(lambda: _("Satisfaction"), lambda f: _percent(f.satisfaction), True),
+            ],
+        )
+    )
     if total.dues_expected_fen is not None:
         groups.append(
             (
@@ -251,6 +264,10 @@ def _subtree_sheet(workbook, rows, targets: Targets, marks: Marks) -> None:
             _("Collection rate met"),
             _("Volunteer hours"),
             _("Overdue rectification tasks"),
+            _("Plan published"),
+            _("Report published"),
+            _("Evaluation responses"),
+            _("Satisfied responses"),
             _("Targets missed"),
             *(
                 heading
@@ -296,6 +313,10 @@ def _subtree_sheet(workbook, rows, targets: Targets, marks: Marks) -> None:
                 met[row.meets("dues")],
                 None if f.volunteer_minutes is None else round(f.volunteer_minutes / 60, 1),
                 f.overdue_rectifications,
+                met[bool(f.plans_published)],
+                met[bool(f.reports_published)],
+                f.survey_responses,
+                f.satisfied_responses,
                 _missed_names(row, labels, targets),
                 *(
                     cell

@@ -283,9 +283,14 @@ def overdue_rectifications(
 
 @dataclass(frozen=True)
 class FigureGroup:
+    """`yearly`: the group counts for the whole year whatever the period's end (the
+    self-governance cycle, whose report and evaluation come after the year's last quarter has
+    closed): left out of the figures a closed quarter freezes, read live for every period."""
+
     key: str
     columns: tuple[str, ...]
     compute: Callable[[int, list[int] | None, date | None], Rows | None]
+    yearly: bool = False
 
 
 GROUPS: list[FigureGroup] = [
@@ -303,6 +308,19 @@ GROUPS: list[FigureGroup] = [
     FigureGroup("volunteers", ("volunteer_minutes",), volunteer_hours),
     FigureGroup("rectification", ("overdue_rectifications",), overdue_rectifications),
 ]
+
+
+def register_group(group: FigureGroup) -> None:
+    """Add the figure group of a domain above the dashboards (one that itself reads them, so
+    this module cannot import it): the domain registers it on import (app/registry.py)."""
+    if all(existing.key != group.key for existing in GROUPS):
+        GROUPS.append(group)
+
+
+def yearly_columns() -> tuple[str, ...]:
+    """The columns of the yearly groups: never frozen with a closed quarter."""
+    return tuple(column for group in GROUPS if group.yearly for column in group.columns)
+
 
 # Values of a row with nothing recorded yet (groups whose module is missing stay NULL).
 EMPTY_ROW = {
@@ -323,8 +341,9 @@ EMPTY_ROW = {
 def compute_rows(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
     """Every group's figures for the associations (None: all) as of the period's end (the
     year's, or `as_of` when earlier), merged per association, with the columns of installed
-    groups filled for associations that have nothing recorded. An association created after
-    the period's end has no row: it does not count in that period."""
+    groups filled for associations that have nothing recorded (the yearly groups only without
+    `as_of`: a closed quarter does not freeze them). An association created after the period's
+    end has no row: it does not count in that period."""
     end = period_end(year, as_of)
     existed = Association.created_at < datetime.combine(end + timedelta(days=1), time(0), CHINA)
     query = select(Association.id).where(existed)
@@ -333,6 +352,8 @@ def compute_rows(year: int, association_ids: list[int] | None, as_of: date | Non
     ids = list(db.session.scalars(query))
     rows: Rows = {association_id: dict(EMPTY_ROW) for association_id in ids}
     for group in GROUPS:
+        if group.yearly and as_of is not None:
+            continue
         computed = group.compute(year, association_ids, as_of)
         if computed is None:
             continue

@@ -148,4 +148,7 @@ SORT_KEYS = {
     "collection": lambda row: row.figures.collection_rate,
     "hours": lambda row: row.figures.volunteer_hours,
     "overdue": lambda row: row.figures.overdue_rectifications,
+    "plans": lambda row: row.figures.plans_published,
+    "reports": lambda row: row.figures.reports_published,
+    "satisfaction": lambda row: row.figures.satisfaction,
 }

@@ -57,6 +57,13 @@ class AssociationFigures(TenantMixin, db.Model):
     volunteer_minutes: Mapped[int | None] = mapped_column(Integer)
     # Rectification tasks (整改, app/oversight) past their deadline and not closed.
     overdue_rectifications: Mapped[int | None] = mapped_column(Integer)
+    # The year's self-governance cycle (app/governance/figures.py): its plan published (0/1),
+    # its report to residents published (0/1), the residents' evaluation's responses and those
+    # satisfied or very satisfied. Counted for the whole year, never frozen with a quarter.
+    plan_published: Mapped[int | None] = mapped_column(Integer)
+    report_published: Mapped[int | None] = mapped_column(Integer)
+    survey_responses: Mapped[int | None] = mapped_column(Integer)
+    satisfied_responses: Mapped[int | None] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

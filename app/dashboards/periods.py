@@ -7,7 +7,8 @@ where each association stood in the tree (period_figures), and their sums over e
 as it stood (period_subtree_figures). Q4 closes the year. A closed period is never recomputed:
 a later change that touches it (a back-dated activity, a member's corrected join date) is
 recomputed as of the period's end by the after-commit refresh, and the difference is kept as
-an amendment, summed along the frozen paths, shown beside the frozen figure.
+an amendment, summed along the frozen paths, shown beside the frozen figure. The yearly
+self-governance cycle is not frozen (`with_yearly`): a closed period shows the year's live one.
 
 All functions run under UNSCOPED_BYPASS (they write for the whole tree) and leave the commit to
 the caller.
@@ -17,13 +18,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 
 from app.core.clock import china_today
 from app.core.models import utcnow
 from app.dashboards import definitions, manual, rollup
 from app.dashboards.figures import compute_rows
-from app.dashboards.models import ClosedPeriod, PeriodFigures, PeriodSubtreeFigures
+from app.dashboards.models import (
+    ClosedPeriod,
+    PeriodFigures,
+    PeriodSubtreeFigures,
+    SubtreeFigures,
+)
 from app.dashboards.rollup import add_into, contribution
 from app.dashboards.totals import path_ids
 from app.extensions import db
@@ -211,14 +217,23 @@ def read_period(association: Association, year: int, quarter: int):
         )
     )
     stored = {
-        association_id: (totals, amendments, closed_at)
-        for association_id, totals, amendments, closed_at in db.session.execute(
+        association_id: (with_yearly(totals, live), amendments, closed_at)
+        for association_id, totals, amendments, closed_at, live in db.session.execute(
             select(
                 PeriodSubtreeFigures.association_id,
                 PeriodSubtreeFigures.totals,
                 PeriodSubtreeFigures.amendments,
                 PeriodSubtreeFigures.closed_at,
-            ).where(
+                SubtreeFigures.totals,
+            )
+            .outerjoin(
+                SubtreeFigures,
+                and_(
+                    SubtreeFigures.association_id == PeriodSubtreeFigures.association_id,
+                    SubtreeFigures.year == PeriodSubtreeFigures.year,
+                ),
+            )
+            .where(
                 PeriodSubtreeFigures.year == year,
                 PeriodSubtreeFigures.quarter == quarter,
                 PeriodSubtreeFigures.association_id.in_(
@@ -251,6 +266,15 @@ def read_period(association: Association, year: int, quarter: int):
         quarter=quarter,
         closed_at=closed_at,
     )
+
+
+def with_yearly(frozen: dict, live: dict | None) -> dict:
+    """A closed period's sums with the yearly figures (the self-governance cycle, never
+    frozen: its report and evaluation come after the year's last quarter closes) taken from
+    the year's live sums."""
+    totals = {key: value for key, value in frozen.items() if key not in rollup.CYCLE_KEYS}
+    totals.update({key: live[key] for key in rollup.CYCLE_KEYS if (live or {}).get(key)})
+    return totals
 
 
 @dataclass

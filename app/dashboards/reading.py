@@ -145,6 +145,9 @@ def source(association: Association, period: Period, targets: Targets) -> Source
         values = frozen.frozen
         columns = {name: values[name].as_integer() for name in INTEGER_COLUMNS}
         columns[CHECKLIST_COLUMN] = values[CHECKLIST_COLUMN].as_string()
+        # The yearly cycle is never frozen (periods.with_yearly): the year's live row.
+        live = aliased(AssociationFigures)
+        columns.update({name: getattr(live, name) for name in rollup.CYCLE_KEYS})
         by_hand = {key: values[(manual.FROZEN_KEY, key)].as_integer() for key in keys}
         extra[manual.RESPONSES_KEY] = values[manual.RESPONSES_KEY].as_integer()
         for index, key in enumerate(keys):
@@ -159,6 +162,7 @@ def source(association: Association, period: Period, targets: Targets) -> Source
                     frozen.quarter == period.quarter,
                 ),
             )
+            .outerjoin(live, and_(live.association_id == area.id, live.year == period.year))
             .where(frozen.path >= low, frozen.path < high)
         )
         path, kind = frozen.path, frozen.kind

@@ -63,6 +63,12 @@ class Figures:
     dues_collected_fen: int | None = None
     volunteer_minutes: int | None = None
     overdue_rectifications: int | None = None
+    # The self-governance cycle of the year (app/governance/figures.py): associations of the
+    # subtree whose plan / report is published, the evaluation's responses and satisfied ones.
+    plans_published: int = 0
+    reports_published: int = 0
+    survey_responses: int = 0
+    satisfied_responses: int = 0
     ratio_bands: list[int] = field(default_factory=lambda: [0] * (len(RATIO_BANDS) + 1))
     year: int = 0
     today: date | None = None
@@ -111,6 +117,12 @@ class Figures:
         return None if self.volunteer_minutes is None else self.volunteer_minutes / 60
 
     @property
+    def satisfaction(self) -> Fraction | None:
+        """满意率: satisfied and very satisfied ÷ responses over the subtree (every answer
+        counts once, not an average of the associations' rates)."""
+        return definitions.share(self.satisfied_responses, self.survey_responses)
+
+    @property
     def qualified(self) -> int:
         return self.checklist.get(QUALIFIED, 0)
 
@@ -123,6 +135,9 @@ class Figures:
             "activities": NONE if not self.grassroots else self._activity_flag(targets),
             "checklist": NONE if not self.grassroots else self._checklist_flag(),
             "dues": _band(self.collection_rate, targets.collection_rate, Fraction(7, 10)),
+            "satisfaction": _band(
+                self.satisfaction, targets.satisfaction, targets.satisfaction * Fraction(8, 10)
+            ),
         }
 
     def _activity_flag(self, targets: Targets) -> str:
@@ -172,6 +187,10 @@ NULLABLE = (
     "overdue_rectifications",
 )
 
+# The self-governance cycle (app/governance/figures.py): a column of the figures row and the
+# key of its sum. Yearly: a closed quarter's pages read them from the live sums.
+CYCLE_KEYS = ("plan_published", "report_published", "survey_responses", "satisfied_responses")
+
 
 def contribution(kind, values: dict) -> dict[str, int]:
     """What one association's figures row adds to the sums of every subtree it lies in.
@@ -192,6 +211,7 @@ def contribution(kind, values: dict) -> dict[str, int]:
         **{f"q{q + 1}": quarters[q] for q in range(4)},
         "households": values.get("households") or 0,
         "covered_households": values.get("covered_households") or 0,
+        **{key: values.get(key) or 0 for key in CYCLE_KEYS},
     }
     for key in NULLABLE:
         if values.get(key) is not None:
@@ -259,6 +279,10 @@ def figures_from_totals(totals: dict[str, int] | None, year: int, today: date) -
         dues_collected_fen=known("dues_collected_fen"),
         volunteer_minutes=known("volunteer_minutes"),
         overdue_rectifications=known("overdue_rectifications"),
+        plans_published=get("plan_published"),
+        reports_published=get("report_published"),
+        survey_responses=get("survey_responses"),
+        satisfied_responses=get("satisfied_responses"),
         ratio_bands=[get(f"band_{i}") for i in range(len(RATIO_BANDS))] + [get("band_unknown")],
         year=year,
         today=today,

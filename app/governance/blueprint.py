@@ -68,7 +68,7 @@ bp.add_app_template_global(STATE_LABELS.get, "commitment_state_label")
 def governance_cycle(association: Association, year: int) -> CycleFigures:
     """The dashboard's hook (templates/governance/_dashboard_tile.html): plans and reports
     published and the residents' satisfaction over the association's subtree in the year;
-    per child on the page it links to (governance.below). Four counts, whatever the tree."""
+    per child on the page it links to (governance.below). One stored row, whatever the tree."""
     with subtree_reads():
         return cycle_total(association, year)
 

@@ -6,24 +6,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.dashboards.definitions import share
+from app.dashboards.rollup import Figures, read_dashboard, read_total
 from app.extensions import db
-from app.governance.models import (
-    SupervisionComment,
-    Survey,
-    SurveyResponse,
-    YearPlan,
-    YearReport,
-)
+from app.governance.models import SupervisionComment
 from app.governance.plans import GovernanceError
-from app.governance.surveys import SATISFIED
 from app.oversight.services import may_act_on as may_supervise  # oversight, no role in it
 from tenants.access import access_for
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
-from tenants.tree import subtree_filter
 
 # --- supervision (监督) -----------------------------------------------------------------------
 
@@ -80,98 +73,29 @@ class CycleFigures:
     def satisfaction(self) -> Fraction | None:
         return share(self.satisfied, self.responses)
 
-    def add(self, other: "CycleFigures") -> None:
-        self.associations += other.associations
-        self.plans_published += other.plans_published
-        self.reports_published += other.reports_published
-        self.responses += other.responses
-        self.satisfied += other.satisfied
+    @classmethod
+    def of(cls, figures: Figures) -> "CycleFigures":
+        return cls(
+            associations=figures.associations,
+            plans_published=figures.plans_published,
+            reports_published=figures.reports_published,
+            responses=figures.survey_responses,
+            satisfied=figures.satisfied_responses,
+        )
 
 
 def cycle_below(association: Association, year: int) -> tuple[list, CycleFigures]:
     """Each direct child with its subtree's plans and reports published and its residents'
-    satisfaction, and the same over the whole subtree (itself included). Five queries whatever
-    the size of the tree; every answer of the subtree counts once in the total (satisfaction
-    rolls up as satisfied ÷ responses, not as an average of rates). Run inside
+    satisfaction, and the same over the whole subtree (itself included): the dashboard's
+    stored sums (app/governance/figures.py), two queries whatever the size of the tree.
+    Satisfaction rolls up as satisfied ÷ responses, not as an average of rates. Run inside
     subtree_reads()."""
-    depth = len(association.path.strip("/").split("/"))
-    children = list(
-        db.session.scalars(
-            select(Association)
-            .where(Association.parent_id == association.id)
-            .order_by(Association.name)
-        )
-    )
-    paths = dict(
-        db.session.execute(
-            select(Association.id, Association.path).where(subtree_filter(association.path))
-        ).all()
-    )
-    per_association: dict[int, CycleFigures] = {i: CycleFigures(associations=1) for i in paths}
-    for (association_id,) in db.session.execute(
-        select(YearPlan.association_id).where(
-            YearPlan.year == year, YearPlan.published_at.is_not(None)
-        )
-    ):
-        per_association[association_id].plans_published += 1
-    for (association_id,) in db.session.execute(
-        select(YearReport.association_id).where(
-            YearReport.year == year, YearReport.published_at.is_not(None)
-        )
-    ):
-        per_association[association_id].reports_published += 1
-    answered = db.session.execute(
-        select(
-            SurveyResponse.association_id,
-            func.count(),
-            func.count().filter(SurveyResponse.overall.in_(SATISFIED)),
-        )
-        .join(
-            Survey,
-            (Survey.id == SurveyResponse.survey_id)
-            & (Survey.association_id == SurveyResponse.association_id),
-        )
-        .where(Survey.year == year)
-        .group_by(SurveyResponse.association_id)
-    )
-    for association_id, responses, satisfied in answered:
-        per_association[association_id].responses += responses
-        per_association[association_id].satisfied += satisfied
-    rows = {child.id: CycleFigures() for child in children}
-    total = CycleFigures()
-    for association_id, figures in per_association.items():
-        total.add(figures)
-        parts = paths[association_id].strip("/").split("/")
-        if len(parts) > depth and int(parts[depth]) in rows:
-            rows[int(parts[depth])].add(figures)
-    return [(child, rows[child.id]) for child in children], total
+    dashboard = read_dashboard(association, year)
+    rows = [(row.association, CycleFigures.of(row.figures)) for row in dashboard.children]
+    return rows, CycleFigures.of(dashboard.total)
 
 
 def cycle_total(association: Association, year: int) -> CycleFigures:
-    """The subtree's totals of `cycle_below` in four counts, for the dashboard tile: no row per
-    association comes back to Python (a province's tile read 21,622 of them, 290 ms a view).
-    Run inside subtree_reads(): the scope keeps the counts to the subtree."""
-    total = CycleFigures()
-    total.associations = db.session.scalar(
-        select(func.count()).select_from(Association).where(subtree_filter(association.path))
-    )
-    total.plans_published = db.session.scalar(
-        select(func.count())
-        .select_from(YearPlan)
-        .where(YearPlan.year == year, YearPlan.published_at.is_not(None))
-    )
-    total.reports_published = db.session.scalar(
-        select(func.count())
-        .select_from(YearReport)
-        .where(YearReport.year == year, YearReport.published_at.is_not(None))
-    )
-    total.responses, total.satisfied = db.session.execute(
-        select(func.count(), func.count().filter(SurveyResponse.overall.in_(SATISFIED)))
-        .join(
-            Survey,
-            (Survey.id == SurveyResponse.survey_id)
-            & (Survey.association_id == SurveyResponse.association_id),
-        )
-        .where(Survey.year == year)
-    ).one()
-    return total
+    """The subtree's totals of `cycle_below`, for the dashboard tile: one stored row. Run
+    inside subtree_reads()."""
+    return CycleFigures.of(read_total(association, year)[0])

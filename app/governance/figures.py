@@ -1,0 +1,65 @@
+"""The self-governance cycle's figures of one association and year, as a figure group of the
+dashboards (app/dashboards/figures.py): its plan published (0/1), its report to residents
+published (0/1), the residents' evaluation's responses and those satisfied or very satisfied.
+
+Stored per association and year and summed over every subtree like every other figure, so the
+dashboard, the subtree sheet, the .xlsx and the supervision page (governance.below) read sums
+instead of counting the subtree's plans and answers. Registered from here (app/registry.py):
+the dashboards cannot import this package, which reads them.
+"""
+
+from datetime import date
+
+from sqlalchemy import and_, func, select
+
+from app.dashboards.figures import FigureGroup, Rows, register_group
+from app.extensions import db
+from app.governance.models import Survey, SurveyResponse, YearPlan, YearReport
+from app.governance.surveys import SATISFIED
+
+COLUMNS = ("plan_published", "report_published", "survey_responses", "satisfied_responses")
+
+
+def _restrict(column, association_ids: list[int] | None):
+    return column.in_(association_ids) if association_ids is not None else True
+
+
+def cycle_figures(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
+    """The cycle of `year` as it stands: plans and reports published whenever (a report is
+    published after the year ends), every response to the year's evaluation. Three grouped
+    queries whatever the number of associations."""
+    rows: Rows = {}
+    for model, column in ((YearPlan, "plan_published"), (YearReport, "report_published")):
+        published = db.session.scalars(
+            select(model.association_id).where(
+                _restrict(model.association_id, association_ids),
+                model.year == year,
+                model.published_at.is_not(None),
+            )
+        )
+        for association_id in published:
+            rows.setdefault(association_id, {})[column] = 1
+    answered = db.session.execute(
+        select(
+            SurveyResponse.association_id,
+            func.count(),
+            func.count().filter(SurveyResponse.overall.in_(SATISFIED)),
+        )
+        .join(
+            Survey,
+            and_(
+                Survey.id == SurveyResponse.survey_id,
+                Survey.association_id == SurveyResponse.association_id,
+            ),
+        )
+        .where(_restrict(SurveyResponse.association_id, association_ids), Survey.year == year)
+        .group_by(SurveyResponse.association_id)
+    )
+    for association_id, responses, satisfied in answered:
+        row = rows.setdefault(association_id, {})
+        row["survey_responses"] = int(responses)
+        row["satisfied_responses"] = int(satisfied or 0)
+    return rows
+
+
+register_group(FigureGroup("governance", COLUMNS, cycle_figures, yearly=True))
