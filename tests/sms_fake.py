@@ -98,6 +98,8 @@ def start_fake_aliyun() -> tuple[FakeAliyunSms, ThreadingHTTPServer]:
     fake = FakeAliyunSms()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the real API: the client reuses it
+
         def do_GET(self):  # noqa: N802 - the http.server API
             params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
             status, body = fake.answer(params)
