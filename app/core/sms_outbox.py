@@ -484,10 +484,13 @@ def claim(limit: int, *, now: datetime, ids: list[int] | None = None) -> tuple[s
         due = due.where(SmsMessage.id.in_(ids))
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
+    # A CTE, run once: PostgreSQL may run an IN (subquery) again for each row it updates,
+    # and with SKIP LOCKED each run can pick other rows, past the limit (it did, in a test).
+    batch = due.cte("batch")
     token = uuid.uuid4().hex
     rows = db.session.execute(
         update(SmsMessage)
-        .where(SmsMessage.id.in_(due.scalar_subquery()), SmsMessage.status == SmsStatus.QUEUED)
+        .where(SmsMessage.id.in_(select(batch.c.id)), SmsMessage.status == SmsStatus.QUEUED)
         .values(status=SmsStatus.CLAIMED, claim=token, next_attempt_at=now + CLAIM_LEASE)
         .returning(
             SmsMessage.id,
