@@ -5,13 +5,11 @@ commits (`notify_after_commit`). A message names associations, the year and the 
 person's data; free text (a comment) has any ID or mobile number masked first.
 """
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.core.notifications import notify_after_commit
+from app.core.notifications import notify_logins_after_commit
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.oversight.notices import without_personal_numbers
@@ -37,11 +35,9 @@ def _secretaries(association: Association) -> list[User]:
 
 
 def _send(users: list[User], write) -> None:
-    """One message per user, in the user's language; `write()` returns (subject, body)."""
-    for user in {user.login: user for user in users}.values():
-        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            subject, body = write()
-        notify_after_commit(user.login, subject, body)
+    """One message per user, in the user's language, after the commit and in her notification
+    centre; `write()` returns (subject, body)."""
+    notify_logins_after_commit(users, write)
 
 
 def _page(association: Association, year: int) -> str:

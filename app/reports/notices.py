@@ -6,13 +6,11 @@ deadline and the address of the page; a comment typed by a person has any ID or 
 masked first.
 """
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.core.notifications import notify_after_commit
+from app.core.notifications import notify_logins_after_commit
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.oversight.notices import without_personal_numbers
@@ -48,11 +46,9 @@ def secretaries(association_ids) -> dict[int, list[User]]:
 
 
 def send(users, write) -> None:
-    """One message per user, in the user's language; `write()` returns (subject, body)."""
-    for user in {user.login: user for user in users}.values():
-        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            subject, body = write()
-        notify_after_commit(user.login, subject, body)
+    """One message per user, in the user's language, after the commit and in her notification
+    centre; `write()` returns (subject, body)."""
+    notify_logins_after_commit(users, write)
 
 
 def _period(form) -> str:

@@ -8,6 +8,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.core import inbox
 from app.core.clock import china_today
 from app.core.jobs import periodic
 from app.core.notifications import notify
@@ -55,7 +56,7 @@ def send_report_reminders(on: date | None = None) -> int:
     for form in forms:
         owner = db.session.get(Association, form.association_id)
         ids = _unfiled(form, owner)
-        for users in secretaries(ids).values():
+        for association_id, users in secretaries(ids).items():
             for user in users:
                 with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
                     period = period_text(form.period_kind, form.year, form.period_number)
@@ -80,5 +81,12 @@ def send_report_reminders(on: date | None = None) -> int:
                             deadline=form.deadline_on.isoformat(),
                         )
                 notify(user.login, subject, body)
+                inbox.keep(
+                    user.id,
+                    subject,
+                    body,
+                    key=f"report:{form.id}:{form.deadline_on}:{today}",
+                    association_id=association_id,
+                )
                 sent += 1
     return sent
