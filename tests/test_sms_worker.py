@@ -173,3 +173,19 @@ def test_a_claim_whose_lease_ended_is_not_sent_by_its_late_worker(app):
     assert send_due_sms() == 2
     assert send_claimed(token, claimed) == {}
     assert len(sms_backend().outbox) == 2
+
+
+def test_a_claimed_message_shows_as_queued_on_the_sms_page(app, world, make_client):
+    queue_sms(
+        "notice:page",
+        "13900000001",
+        "sign_in_code",
+        {},
+        association_id=world.village_a1.id,
+        quiet_hours=False,
+    )
+    db.session.commit()
+    claim(10, now=utcnow())
+    page = make_client(world.secretary_a1.login).get(f"/a/{world.village_a1.slug}/sms")
+    assert page.status_code == 200
+    assert 'data-status="claimed"' in page.text and "排队" in page.text

@@ -32,6 +32,7 @@ from app.members.idnumbers import validate_phone
 
 STATUS_LABELS = {
     SmsStatus.QUEUED: _l("Queued"),
+    SmsStatus.CLAIMED: _l("Queued"),  # a worker has it in its next batch
     SmsStatus.SENDING: _l("Sending"),
     SmsStatus.SENT: _l("Sent"),
     SmsStatus.FAILED: _l("Failed"),

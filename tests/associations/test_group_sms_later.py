@@ -64,12 +64,15 @@ def test_a_scheduled_message_goes_at_its_time_to_the_group_as_it_is_then(
     assert db.session.scalar(select(SmsMessage.id)) is None
     assert 'data-testid="group-message-state"' in secretary.get(f"/a/{village.slug}/sms").text
 
-    # She joins after it was scheduled: the recipients are found when it goes.
-    factories.create_member(village, "会员乙", phone="13800138002")
+    # She joins after it was scheduled: the recipients are found when it goes. She has an
+    # account, so the message is also kept in her notification centre.
+    joined = factories.create_user("13800138002", "会员乙")
+    factories.create_member(village, "会员乙", phone="13800138002", user_id=joined.id)
     assert group_sms.send_scheduled_group_messages(now=moment - timedelta(minutes=1)) == 0
     assert group_sms.send_scheduled_group_messages(now=moment) == 1
     assert group_sms.send_scheduled_group_messages(now=moment + timedelta(minutes=1)) == 0
     assert _texted() == ["13800138001", "13800138002"]
+    assert "明天上午义诊" in make_client(joined.login).get("/notifications").text
     message = _group_message(message_id)
     assert (message.status, message.recipients) == (GroupMessageStatus.SENT, 2)
     page = secretary.get(f"/a/{village.slug}/sms/group/{message_id}").text
