@@ -64,6 +64,26 @@ def keep(
     )
 
 
+def keep_many(entries: list[tuple[int, str, str]], *, key: str, association_id: int | None) -> None:
+    """(user id, subject, body) each, under a new notice's `key` (a group message): one
+    INSERT for all, no lookups — the key is new, so nobody has it yet."""
+    if entries:
+        db.session.execute(
+            insert(Notification),
+            [
+                {
+                    "user_id": user_id,
+                    "association_id": association_id,
+                    "key": key[:120],
+                    "subject": subject[:200],
+                    "body": body[:1000],
+                    "created_at": utcnow(),
+                }
+                for user_id, subject, body in entries
+            ],
+        )
+
+
 def unread_count(user_id: int) -> int:
     """One query on the (user, read_at) index: the figure in the page header."""
     return (
@@ -119,23 +139,3 @@ def _unread_for_header() -> int:
 
 def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"unread_notifications": _unread_for_header})
-
-
-def keep_many(entries: list[tuple[int, str, str]], *, key: str, association_id: int | None) -> None:
-    """(user id, subject, body) each, under a new notice's `key` (a group message): one
-    INSERT for all, no lookups — the key is new, so nobody has it yet."""
-    if entries:
-        db.session.execute(
-            insert(Notification),
-            [
-                {
-                    "user_id": user_id,
-                    "association_id": association_id,
-                    "key": key[:120],
-                    "subject": subject[:200],
-                    "body": body[:1000],
-                    "created_at": utcnow(),
-                }
-                for user_id, subject, body in entries
-            ],
-        )
