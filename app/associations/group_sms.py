@@ -30,6 +30,7 @@ from app.accounts.models import User
 from app.core import audit, crypto, inbox
 from app.core.clock import CHINA, china_today
 from app.core.jobs import periodic
+from app.core.labels import KIND_LABELS
 from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
 from app.core.notifications import holders_below, notify_after_commit
 from app.core.problems import Problem
@@ -48,7 +49,7 @@ from app.extensions import db
 from app.members.idnumbers import MOBILE
 from app.members.models import Household, Member, MemberStatus
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
-from tenants.models import Association, Role, TenantMixin
+from tenants.models import Association, AssociationKind, Role, TenantMixin
 
 log = logging.getLogger("xiehui.group_sms")
 SCHEDULE_AHEAD = timedelta(days=30)  # how far ahead a message may be scheduled
@@ -95,6 +96,8 @@ class GroupMessage(TenantMixin, CreatedAtMixin, db.Model):
     # The event, team or central household of a targeted group, and its name then.
     target_id: Mapped[int | None] = mapped_column(Integer)
     target_label: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Messages to the secretaries below: only the associations of this kind (None: all).
+    target_kind: Mapped[AssociationKind | None] = mapped_column(string_enum(AssociationKind))
     body: Mapped[str] = mapped_column(String(300))
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
@@ -127,7 +130,8 @@ class Preview:
 def choices(association: Association) -> list[tuple[str, str]]:
     """The groups to pick from: "members", "arrears", "event:<id>", "team:<id>",
     "central:<id>" (upcoming events, every team, every central household), and above the
-    grassroots "secretaries_below" and "secretaries_children"."""
+    grassroots "secretaries_below" (also "secretaries_below:<kind>", only the associations of
+    one kind, e.g. the villages) and "secretaries_children"."""
     from app.events.models import Event
     from app.volunteers.models import Team
 
@@ -135,6 +139,12 @@ def choices(association: Association) -> list[tuple[str, str]]:
     options.append((Group.ARREARS.value, str(GROUP_LABELS[Group.ARREARS])))
     if not association.kind.is_grassroots:
         options.extend((group.value, str(GROUP_LABELS[group])) for group in SECRETARIES)
+        below = str(GROUP_LABELS[Group.SECRETARIES_BELOW])
+        options.extend(
+            (f"{Group.SECRETARIES_BELOW.value}:{kind.value}", f"{below}：{KIND_LABELS[kind]}")
+            for kind in AssociationKind
+            if kind.level > association.kind.level
+        )
     for event_id, title in db.session.execute(
         select(Event.id, Event.title).where(Event.ends_at > utcnow()).order_by(Event.starts_at)
     ):
@@ -150,15 +160,19 @@ def choices(association: Association) -> list[tuple[str, str]]:
     return options
 
 
-def parse_choice(value: str) -> tuple[Group, int | None]:
-    """("event", 12) from "event:12"; ValueError for anything else."""
-    kind, _sep, target = value.partition(":")
-    group = Group(kind)
+def parse_choice(value: str) -> tuple[Group, int | None, AssociationKind | None]:
+    """(group, target id, kind of association): ("event", 12, None) from "event:12",
+    ("secretaries_below", None, "village") from "secretaries_below:village"; ValueError for
+    anything else."""
+    name, _sep, target = value.partition(":")
+    group = Group(name)
     if group in TARGETED:
-        return group, int(target)
+        return group, int(target), None
+    if group == Group.SECRETARIES_BELOW and target:
+        return group, None, AssociationKind(target)
     if target:
         raise ValueError(value)
-    return group, None
+    return group, None, None
 
 
 def label_of(association: Association, value: str) -> str:
@@ -286,14 +300,22 @@ class Audience:
     account_ids: list[int]
 
 
-def audience(association: Association, group: Group, target_id: int | None) -> Audience:
+def audience(
+    association: Association,
+    group: Group,
+    target_id: int | None,
+    kind: AssociationKind | None = None,
+) -> Audience:
     if group not in SECRETARIES:
         texted, opted_out = recipients_of(group, target_id)
         accounts = dict.fromkeys(r.user_id for r in texted if r.user_id is not None)
         return Audience(texted, opted_out, [], list(accounts))
     found, emailed = [], []
     holders = holders_below(
-        association, (Role.SECRETARY,), children_only=group == Group.SECRETARIES_CHILDREN
+        association,
+        (Role.SECRETARY,),
+        children_only=group == Group.SECRETARIES_CHILDREN,
+        kind=kind,
     )
     for user, _association_id in holders:
         if MOBILE.match(user.login):
@@ -304,10 +326,16 @@ def audience(association: Association, group: Group, target_id: int | None) -> A
     return Audience(texted, opted_out, emailed, [user.id for user, _id in holders])
 
 
-def preview(association: Association, group: Group, target_id: int | None = None) -> Preview:
+def preview(
+    association: Association,
+    group: Group,
+    target_id: int | None = None,
+    *,
+    kind: AssociationKind | None = None,
+) -> Preview:
     """The count and cost as the group stands now (a scheduled message is counted again when
     it goes)."""
-    reach = audience(association, group, target_id)
+    reach = audience(association, group, target_id, kind)
     room = max(monthly_cap() - monthly_usage(association.id)[0], 0)
     sendable = min(len(reach.texted), room)
     return Preview(
@@ -343,6 +371,7 @@ def send(
     target_id: int | None = None,
     target_label: str = "",
     send_at: datetime | None = None,
+    kind: AssociationKind | None = None,
 ) -> tuple:
     """Queue the message for every recipient now, or keep it for `send_at` (checked by
     `schedule_time`). Flushes; the caller commits, then dispatches the returned outbox rows
@@ -351,6 +380,7 @@ def send(
         group=group,
         target_id=target_id,
         target_label=target_label[:200],
+        target_kind=kind,
         body=body,
         sent_by_id=sent_by_id,
         opted_out=0,
@@ -377,7 +407,7 @@ def send(
 
 def _deliver(association: Association, message: GroupMessage) -> list[SmsMessage]:
     """Resolve the recipients now and queue the message for each (flushes)."""
-    reach = audience(association, message.group, message.target_id)
+    reach = audience(association, message.group, message.target_id, message.target_kind)
     body = message.body
     params = {"association": association.name, "content": body}
     rows = queue_many(

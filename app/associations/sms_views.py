@@ -152,7 +152,7 @@ def group_message():
         if form.is_submitted():
             return invalid_form(page, form=form, preview=None)
         return render(page, form=form, preview=None)
-    group, target_id = group_sms.parse_choice(form.group.data)
+    group, target_id, kind = group_sms.parse_choice(form.group.data)
     send_at = None
     if form.when.data == "later":
         try:
@@ -163,7 +163,7 @@ def group_message():
             return invalid_form(page, form=form, preview=None)
     if form.confirmed.data != "yes":
         form.confirmed.data = "yes"
-        estimate = group_sms.preview(association, group, target_id)
+        estimate = group_sms.preview(association, group, target_id, kind=kind)
         return render(page, form=form, preview=estimate, send_at=send_at)
     message, rows = group_sms.send(
         association,
@@ -173,6 +173,7 @@ def group_message():
         target_id=target_id,
         target_label=group_sms.label_of(association, form.group.data),
         send_at=send_at,
+        kind=kind,
     )
     counts = (message.id, message.recipients, message.opted_out, message.capped)
     db.session.commit()

@@ -30,7 +30,7 @@ from app.core.sms_views import opt_out_link
 from app.extensions import db
 from app.members.idnumbers import MOBILE, normalise_phone
 from tenants.context import scope_for, subtree_reads, tenant_context
-from tenants.models import Association, Membership, Role
+from tenants.models import Association, AssociationKind, Membership, Role
 
 log = logging.getLogger("xiehui.notifications")
 
@@ -155,12 +155,17 @@ def holders_of(association: Association, roles) -> list[User]:
 
 
 def holders_below(
-    association: Association, roles, *, children_only: bool = False
+    association: Association,
+    roles,
+    *,
+    children_only: bool = False,
+    kind: AssociationKind | None = None,
 ) -> list[tuple[User, int]]:
     """(user, association id) for the holders of `roles` with an active login in the
-    associations below `association` — its whole subtree, or only its direct children — each
-    user once (at the first association she holds a role in), in user id order. Read inside
-    the association's own subtree scope, so nothing outside it can be found."""
+    associations below `association` — its whole subtree, or only its direct children, and
+    only the associations of `kind` if given — each user once (at the first association she
+    holds a role in), in user id order. Read inside the association's own subtree scope, so
+    nothing outside it can be found."""
     with tenant_context(scope_for(association, writable=False)), subtree_reads():
         query = select(Membership.user_id, Membership.association_id).where(
             Membership.role.in_(roles), Membership.association_id != association.id
@@ -169,6 +174,12 @@ def holders_below(
             query = query.where(
                 Membership.association_id.in_(
                     select(Association.id).where(Association.parent_id == association.id)
+                )
+            )
+        if kind is not None:
+            query = query.where(
+                Membership.association_id.in_(
+                    select(Association.id).where(Association.kind == kind)
                 )
             )
         held: dict[int, int] = {}

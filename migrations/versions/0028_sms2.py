@@ -1,5 +1,6 @@
 """SMS, second part: the worker's batch claims (a token per claim), group messages scheduled
-for a later time (status, send_at, sent_at), and the notification centre (notifications)
+for a later time (status, send_at, sent_at) and to the secretaries of one kind of association
+below (target_kind), and the notification centre (notifications)
 
 Revision ID: 0028_sms2
 Revises: 0027_merge
@@ -30,6 +31,7 @@ def upgrade():
         )
         batch_op.add_column(sa.Column("send_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("target_kind", sa.String(length=20), nullable=True))
         batch_op.create_index("ix_group_messages_status_send_at", ["status", "send_at"])
     op.execute("UPDATE group_messages SET sent_at = created_at")
     op.create_table(
@@ -72,6 +74,7 @@ def downgrade():
     op.drop_table("notifications")
     with op.batch_alter_table("group_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_group_messages_status_send_at")
+        batch_op.drop_column("target_kind")
         batch_op.drop_column("sent_at")
         batch_op.drop_column("send_at")
         batch_op.drop_column("status")

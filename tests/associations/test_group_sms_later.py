@@ -238,6 +238,18 @@ def test_a_county_messages_the_secretaries_below_it_and_no_one_else(
     page = client.get(answer.headers["Location"]).text
     assert page.count('data-read="yes"') == 1
 
+    # Only the associations of one kind below: the villages, not the townships.
+    before = len(sms_backend().outbox)
+    answer = client.post(
+        url, {"group": "secretaries_below:village", "body": "村级通知", "confirmed": "yes"}
+    )
+    assert answer.status_code == 303
+    texted = sorted(request.phone for request in sms_backend().outbox[before:])
+    assert texted == ["13700000002"]  # village_b1's; village_a1 is a community
+    with UNSCOPED_BYPASS("test reads the group message"):
+        assert _group_message(int(answer.headers["Location"].rsplit("/", 1)[1])).target_kind
+    assert client.post(url, {"group": "secretaries_below:province", "body": "x"}).status_code == 422
+
     # A grassroots association has nobody below: no such group is offered.
     village_page = make_client(world.secretary_a1.login).get(
         f"/a/{world.village_a1.slug}/sms/group"
