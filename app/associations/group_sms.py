@@ -32,7 +32,7 @@ from app.core.clock import CHINA, china_today
 from app.core.jobs import periodic
 from app.core.labels import KIND_LABELS
 from app.core.models import CreatedAtMixin, UTCDateTime, string_enum, utcnow
-from app.core.notifications import holders_below, notify_after_commit
+from app.core.notifications import holders_below, mask_recipient, notify_after_commit
 from app.core.problems import Problem
 from app.core.sms_outbox import (
     SmsMessage,
@@ -48,8 +48,8 @@ from app.core.sms_outbox import (
 from app.extensions import db
 from app.members.idnumbers import MOBILE
 from app.members.models import Household, Member, MemberStatus
-from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
-from tenants.models import Association, AssociationKind, Role, TenantMixin
+from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context
+from tenants.models import Association, AssociationKind, Membership, Role, TenantMixin
 
 log = logging.getLogger("xiehui.group_sms")
 SCHEDULE_AHEAD = timedelta(days=30)  # how far ahead a message may be scheduled
@@ -528,6 +528,7 @@ class RecipientState:
     delivered_at: object
     delivery_error: str | None
     read_at: object = None  # read in the notification centre (secretaries' messages)
+    association: str = ""  # the association below whose secretary she is
 
 
 def recipient_states(message: GroupMessage) -> list[RecipientState]:
@@ -571,10 +572,9 @@ def recipient_states(message: GroupMessage) -> list[RecipientState]:
 
 
 def secretary_states(message: GroupMessage) -> list[RecipientState]:
-    """Each secretary a message to the associations below reached: her SMS's state, or
-    e-mail, and whether she has read it in the app — two queries, whatever their number."""
-    from app.core.notifications import mask_recipient
-
+    """Each secretary a message to the associations below reached, with the association she
+    is secretary of: her SMS's state, or e-mail, and whether she has read it in the app —
+    three queries, whatever their number. Runs in the sender's scope (its request)."""
     prefix = f"group:{message.id}:"
     texts = {
         row.idempotency_key.removeprefix(prefix): row
@@ -585,8 +585,7 @@ def secretary_states(message: GroupMessage) -> list[RecipientState]:
             )
         )
     }
-    states = []
-    for user_id, name, login, read_at in db.session.execute(
+    readers = db.session.execute(
         select(inbox.Notification.user_id, User.name, User.login, inbox.Notification.read_at)
         .join(User, User.id == inbox.Notification.user_id)
         .where(
@@ -594,7 +593,22 @@ def secretary_states(message: GroupMessage) -> list[RecipientState]:
             inbox.Notification.association_id == message.association_id,
         )
         .order_by(User.id)
-    ):
+    ).all()
+    with subtree_reads():
+        serves = dict(
+            db.session.execute(
+                select(Membership.user_id, Association.name)
+                .join(Association, Association.id == Membership.association_id)
+                .where(
+                    Membership.user_id.in_([row.user_id for row in readers]),
+                    Membership.role == Role.SECRETARY,
+                    Membership.association_id != message.association_id,
+                )
+                .order_by(Membership.user_id, Association.path.desc())
+            ).all()
+        )
+    states = []
+    for user_id, name, login, read_at in readers:
         text = texts.get(f"u{user_id}")
         if text is None and "@" not in login:
             continue  # no number and no e-mail address (or the number opted out)
@@ -607,6 +621,7 @@ def secretary_states(message: GroupMessage) -> list[RecipientState]:
                 text.delivered_at if text else None,
                 text.delivery_error if text else None,
                 read_at,
+                serves.get(user_id, ""),
             )
         )
     return states

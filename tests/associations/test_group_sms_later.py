@@ -218,6 +218,7 @@ def test_a_county_messages_the_secretaries_below_it_and_no_one_else(
     assert sum('data-status="email"' in row for row in rows) == 4
     assert "137****0001" in status_page.text and "13700000001" not in status_page.text
     assert "别县秘书" not in status_page.text and "省秘书" not in status_page.text
+    assert 'data-testid="recipient-association">village-b1计生协<' in status_page.text
     with UNSCOPED_BYPASS("test reads notifications and the audit log"):
         kept = db.session.scalars(
             select(Notification.user_id).where(Notification.body == "会议通知")
