@@ -21,6 +21,7 @@ from app.core import (
     audit,
     errors,
     i18n,
+    inbox,
     jobs,
     notifications,
     security,
@@ -119,6 +120,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     jobs.init_app(app)
     notifications.init_app(app)
+    inbox.init_app(app)
     registry.load()
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

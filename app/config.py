@@ -85,6 +85,9 @@ class Config:
     SMS_BACKEND: str | None = None
     SMS_MONTHLY_CAP = 2000
     SMS_PRICE_FEN = 5
+    # Requests a second each worker process sends to the provider at most (its API's limit,
+    # divided by the number of worker processes); 0: no pacing.
+    SMS_RATE_PER_SECOND = 20.0
     RATELIMIT_SMS_CODE_IP = "10 per hour"
     RATELIMIT_SMS_CODE_PHONE = "3 per 15 minutes"
     RATELIMIT_SURVEY_PHONE = "5 per hour"
@@ -117,6 +120,7 @@ class Config:
         config.SMS_BACKEND = env.get("SMS_BACKEND") or None
         config.SMS_MONTHLY_CAP = int(env.get("SMS_MONTHLY_CAP", cls.SMS_MONTHLY_CAP))
         config.SMS_PRICE_FEN = int(env.get("SMS_PRICE_FEN", cls.SMS_PRICE_FEN))
+        config.SMS_RATE_PER_SECOND = float(env.get("SMS_RATE_PER_SECOND", cls.SMS_RATE_PER_SECOND))
         for name in ("RATELIMIT_SMS_CODE_IP", "RATELIMIT_SMS_CODE_PHONE", "RATELIMIT_SURVEY_PHONE"):
             setattr(config, name, env.get(name, getattr(cls, name)))
         config.ALIYUN_SMS_CALLBACK_TOKEN = env.get("ALIYUN_SMS_CALLBACK_TOKEN") or None

@@ -12,6 +12,7 @@ MODELS = (
     "tenants.models",
     "app.core.audit",
     "app.core.sms_outbox",
+    "app.core.inbox",
     "app.core.uploads",
     "app.accounts.models",
     "app.associations.models",
@@ -33,6 +34,7 @@ MODELS = (
 
 SCHEDULED_JOBS = (
     "app.accounts.session_records",
+    "app.associations.group_sms",
     "app.core.sms_outbox",
     "app.dashboards.refresh",
     "app.dues.reminders",

@@ -56,6 +56,7 @@ def base_config(database_url: str, **overrides) -> dict:
         "NOTIFICATION_BACKEND": "memory",
         "HUEY_IMMEDIATE": True,
         "RATELIMIT_LOGIN": "1000 per minute",
+        "SMS_RATE_PER_SECOND": 0,  # no pacing (tests/test_sms.py tests the pacer itself)
         # On for the tests of the figures (tests/dashboards/conftest.py and a few modules).
         "DASHBOARD_LIVE_REFRESH": False,
     }

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.accounts import second_factor_views, session_views, views
+from app.accounts import notification_views, second_factor_views, session_views, views
 
 bp = Blueprint("accounts", __name__)
 bp.add_url_rule("/", "index", views.index)
@@ -23,6 +23,19 @@ bp.add_url_rule(
 )
 bp.add_url_rule("/locale", "set_locale", views.set_locale, methods=["POST"])
 bp.add_url_rule("/account/sessions", "sessions", session_views.sessions)
+bp.add_url_rule("/notifications", "notifications", notification_views.notifications)
+bp.add_url_rule(
+    "/notifications/<int:notification_id>/read",
+    "mark_notification_read",
+    notification_views.mark_read,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/notifications/read-all",
+    "mark_all_notifications_read",
+    notification_views.mark_all_read,
+    methods=["POST"],
+)
 bp.add_url_rule(
     "/account/sessions/<record_id>/end", "end_session", session_views.end_one, methods=["POST"]
 )

@@ -18,6 +18,12 @@ bp.add_url_rule(
 bp.add_url_rule("/audit", "audit_log", views.audit_log)
 bp.add_url_rule("/sms", "sms_usage", sms_views.sms_usage)
 bp.add_url_rule("/sms/group", "group_message", sms_views.group_message, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/sms/group/<int:message_id>/cancel",
+    "cancel_group_message",
+    sms_views.cancel_group_message,
+    methods=["POST"],
+)
 bp.add_url_rule("/sms/consents", "record_consent", sms_views.record_consent, methods=["POST"])
 bp.add_url_rule(
     "/sms/group/<int:message_id>", "group_message_status", sms_views.group_message_status

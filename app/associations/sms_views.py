@@ -7,14 +7,24 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import (
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.associations import group_sms
-from app.associations.group_sms import GROUP_LABELS, GroupMessage
+from app.associations.group_sms import GROUP_LABELS, GroupMessage, GroupMessageStatus
 from app.core import audit, sms_outbox
 from app.core.clock import china_today
 from app.core.forms import SensibleDate
+from app.core.models import utcnow
+from app.core.problems import Problem, show_problems
 from app.core.sms_outbox import ConsentMethod, SmsStatus, dispatch
 from app.core.views import invalid_form, render, secretary_only
 from app.extensions import db
@@ -22,12 +32,20 @@ from app.members.idnumbers import validate_phone
 
 STATUS_LABELS = {
     SmsStatus.QUEUED: _l("Queued"),
+    SmsStatus.CLAIMED: _l("Queued"),  # a worker has it in its next batch
     SmsStatus.SENDING: _l("Sending"),
     SmsStatus.SENT: _l("Sent"),
     SmsStatus.FAILED: _l("Failed"),
     SmsStatus.UNCERTAIN: _l("Not confirmed"),
     SmsStatus.CAPPED: _l("Over the monthly cap"),
     SmsStatus.OPTED_OUT: _l("Opted out"),
+}
+
+
+GROUP_STATUS_LABELS = {
+    GroupMessageStatus.SCHEDULED: _l("Scheduled"),
+    GroupMessageStatus.SENT: _l("Sent"),
+    GroupMessageStatus.CANCELLED: _l("Cancelled"),
 }
 
 
@@ -69,6 +87,7 @@ def _usage_page(*, consent_form: ConsentForm | None = None, status: int = 200):
         status_labels=STATUS_LABELS,
         group_messages=group_sms.recent_group_messages(),
         group_labels=GROUP_LABELS,
+        group_statuses=GROUP_STATUS_LABELS,
         consents=sms_outbox.consents_of(association_id),
         consent_form=consent_form or ConsentForm(formdata=None, consented_on=china_today()),
         consent_labels=CONSENT_METHOD_LABELS,
@@ -107,13 +126,20 @@ class GroupMessageForm(FlaskForm):
         validators=[DataRequired(), Length(max=300)],
         render_kw={"rows": 4, "maxlength": 300},
     )
+    when = RadioField(
+        _l("When"),
+        choices=[("now", _l("Send now")), ("later", _l("At a time (China time)"))],
+        default="now",
+    )
+    send_on = DateField(_l("Day"), validators=[Optional()])
+    send_at = TimeField(_l("Time"), validators=[Optional()])
     # Set by the preview's button: the secretary has seen the count and the cost.
     confirmed = HiddenField(default="")
 
 
 def _group_form() -> GroupMessageForm:
     form = GroupMessageForm()
-    form.group.choices = group_sms.choices()
+    form.group.choices = group_sms.choices(g.association)
     return form
 
 
@@ -121,49 +147,88 @@ def _group_form() -> GroupMessageForm:
 def group_message():
     association = g.association
     form = _group_form()
+    page = "associations/group_message.html"
     if not form.validate_on_submit():
         if form.is_submitted():
-            return invalid_form("associations/group_message.html", form=form, preview=None)
-        return render("associations/group_message.html", form=form, preview=None)
-    group, target_id = group_sms.parse_choice(form.group.data)
+            return invalid_form(page, form=form, preview=None)
+        return render(page, form=form, preview=None)
+    group, target_id, kind = group_sms.parse_choice(form.group.data)
+    send_at = None
+    if form.when.data == "later":
+        try:
+            send_at = group_sms.schedule_time(form.send_on.data, form.send_at.data, now=utcnow())
+        except Problem as problem:
+            show_problems(form, problem)
+            form.confirmed.data = ""
+            return invalid_form(page, form=form, preview=None)
     if form.confirmed.data != "yes":
         form.confirmed.data = "yes"
-        estimate = group_sms.preview(association, group, target_id)
-        return render("associations/group_message.html", form=form, preview=estimate)
+        estimate = group_sms.preview(association, group, target_id, kind=kind)
+        return render(page, form=form, preview=estimate, send_at=send_at)
     message, rows = group_sms.send(
         association,
         group,
         form.body.data.strip(),
         sent_by_id=current_user.id,
         target_id=target_id,
-        target_label=group_sms.label_of(form.group.data),
+        target_label=group_sms.label_of(association, form.group.data),
+        send_at=send_at,
+        kind=kind,
     )
-    counts = (message.recipients, message.opted_out, message.capped)
+    counts = (message.id, message.recipients, message.opted_out, message.capped)
     db.session.commit()
-    dispatch(*rows)
-    flash(
-        _(
-            "Message queued for %(count)d recipients (%(opted_out)d opted out, %(capped)d over "
-            "the monthly cap).",
-            count=counts[0],
-            opted_out=counts[1],
-            capped=counts[2],
-        ),
-        "success",
-    )
-    return redirect(url_for("associations.group_message_status", message_id=message.id), 303)
+    if send_at is not None:
+        flash(_("The message is scheduled."), "success")
+    else:
+        dispatch(*rows)
+        flash(
+            _(
+                "Message queued for %(count)d recipients (%(opted_out)d opted out, %(capped)d "
+                "over the monthly cap).",
+                count=counts[1],
+                opted_out=counts[2],
+                capped=counts[3],
+            ),
+            "success",
+        )
+    return redirect(url_for("associations.group_message_status", message_id=counts[0]), 303)
+
+
+def _own_group_message(message_id: int) -> GroupMessage:
+    message = db.session.scalar(select(GroupMessage).where(GroupMessage.id == message_id))
+    if message is None:
+        abort(404)
+    return message
 
 
 @secretary_only
 def group_message_status(message_id: int):
-    """Each recipient of one group message and where her message stands."""
-    message = db.session.scalar(select(GroupMessage).where(GroupMessage.id == message_id))
-    if message is None:
-        abort(404)
+    """Each recipient of one group message and where her message stands; a scheduled one
+    says when it goes and can be cancelled."""
+    message = _own_group_message(message_id)
+    to_secretaries = message.group in group_sms.SECRETARIES
+    if message.status != GroupMessageStatus.SENT:
+        recipients = []
+    elif to_secretaries:
+        recipients = group_sms.secretary_states(message)
+    else:
+        recipients = group_sms.recipient_states(message)
     return render(
         "associations/group_message_status.html",
         message=message,
         group_label=GROUP_LABELS[message.group],
-        recipients=group_sms.recipient_states(message),
+        recipients=recipients,
+        to_secretaries=to_secretaries,
         status_labels=STATUS_LABELS,
+        cancel_form=FlaskForm(),
     )
+
+
+@secretary_only
+def cancel_group_message(message_id: int):
+    message = _own_group_message(message_id)
+    if group_sms.cancel(message):
+        flash(_("The scheduled message is cancelled; it will not be sent."), "success")
+    else:
+        flash(_("This message is no longer scheduled: it has been sent or cancelled."), "warning")
+    return redirect(url_for("associations.group_message_status", message_id=message_id), 303)

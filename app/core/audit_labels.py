@@ -59,6 +59,8 @@ ACTION_LABELS = {
     "sms_code_refused": _l("SMS code refused"),
     "sms_opt_out": _l("Opted out of SMS notices"),
     "group_message_sent": _l("Group SMS sent"),
+    "group_message_scheduled": _l("Group SMS scheduled"),
+    "group_message_cancelled": _l("Scheduled group SMS cancelled"),
     "sms_consent_recorded": _l("Consent to SMS notices recorded"),
 }
 

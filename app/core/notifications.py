@@ -23,14 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.core import sms_outbox
+from app.core import inbox, sms_outbox
 from app.core.jobs import job
 from app.core.models import after_transaction
 from app.core.sms_views import opt_out_link
 from app.extensions import db
 from app.members.idnumbers import MOBILE, normalise_phone
-from tenants.context import scope_for, tenant_context
-from tenants.models import Association, Membership, Role
+from tenants.context import scope_for, subtree_reads, tenant_context
+from tenants.models import Association, AssociationKind, Membership, Role
 
 log = logging.getLogger("xiehui.notifications")
 
@@ -154,18 +154,70 @@ def holders_of(association: Association, roles) -> list[User]:
     )
 
 
+def holders_below(
+    association: Association,
+    roles,
+    *,
+    children_only: bool = False,
+    kind: AssociationKind | None = None,
+) -> list[tuple[User, int]]:
+    """(user, association id) for the holders of `roles` with an active login in the
+    associations below `association` — its whole subtree, or only its direct children, and
+    only the associations of `kind` if given — each user once (at the first association she
+    holds a role in), in user id order. Read inside the association's own subtree scope, so
+    nothing outside it can be found."""
+    with tenant_context(scope_for(association, writable=False)), subtree_reads():
+        query = select(Membership.user_id, Membership.association_id).where(
+            Membership.role.in_(roles), Membership.association_id != association.id
+        )
+        if children_only:
+            query = query.where(
+                Membership.association_id.in_(
+                    select(Association.id).where(Association.parent_id == association.id)
+                )
+            )
+        if kind is not None:
+            query = query.where(
+                Membership.association_id.in_(
+                    select(Association.id).where(Association.kind == kind)
+                )
+            )
+        held: dict[int, int] = {}
+        for user_id, association_id in db.session.execute(
+            query.order_by(Membership.association_id, Membership.id)
+        ):
+            held.setdefault(user_id, association_id)
+    users = db.session.scalars(
+        select(User).where(User.id.in_(list(held)), User.disabled_at.is_(None)).order_by(User.id)
+    )
+    return [(user, held[user.id]) for user in users]
+
+
 def notify_users(users: list[User], write, *, key: str, association_id: int | None) -> None:
     """One notice per user (once per login), in the user's language, by her channel
-    (`notify_person`); `write()` returns (subject, body); `key` names the notice."""
+    (`notify_person`) and in her notification centre; `write()` returns (subject, body);
+    `key` names the notice."""
     for user in {user.login: user for user in users}.values():
         with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
             subject, body = write()
         notify_person(
-            Person(login=user.login, association_id=association_id),
+            Person(login=user.login, association_id=association_id, user_id=user.id),
             subject,
             body,
             key=f"{key}:user:{user.id}",
         )
+
+
+def notify_logins_after_commit(
+    users: list[User], write, *, association_id: int | None = None
+) -> None:
+    """One message per user to her login once the transaction commits (`notify_after_commit`),
+    in her language, and kept in her notification centre; `write()` returns (subject, body)."""
+    for user in {user.login: user for user in users}.values():
+        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            subject, body = write()
+        notify_after_commit(user.login, subject, body)
+        inbox.keep(user.id, subject, body, key=None, association_id=association_id)
 
 
 @dataclass(frozen=True)
@@ -176,6 +228,7 @@ class Person:
     login: str | None = None
     phone: str | None = None
     association_id: int | None = None
+    user_id: int | None = None  # her account, when she has one: the notice is kept there too
 
 
 def channel_for(person: Person) -> tuple[str, str] | None:
@@ -202,11 +255,14 @@ def channel_for(person: Person) -> tuple[str, str] | None:
 
 def notify_person(person: Person, subject: str, body: str, *, key: str) -> str | None:
     """Send a notice by the person's channel; returns "sms", "email" or None (unreachable).
+    A person with an account (`user_id`) also finds it in her notification centre.
 
     By SMS it is an outbox row under `key` (the same key again sends nothing new), written in
     the caller's transaction and sent by the outbox job once committed (`send_due_sms`, every
     minute; held in the quiet hours), with the opt-out link. By e-mail it leaves after the
     commit (`notify_after_commit`)."""
+    if person.user_id is not None:
+        inbox.keep(person.user_id, subject, body, key=key, association_id=person.association_id)
     channel = channel_for(person)
     if channel is None:
         log.info("no channel for a notice: %s", key)

@@ -20,6 +20,7 @@ import hmac
 import json
 import os
 import sys
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,6 +126,16 @@ class AliyunSmsBackend:
             if key.startswith("ALIYUN_SMS_TEMPLATE_")
         }
         self.timeout = timeout
+        self._local = threading.local()
+
+    def http(self) -> requests.Session:
+        """This thread's HTTP session: its connection to the provider is kept open and reused
+        (a worker's batch costs one TLS handshake, not one per message); one per thread,
+        because a requests Session is not meant to be shared between threads."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def signed_query(self, request: SmsRequest, *, now: datetime | None = None) -> dict[str, str]:
         template_code = self.templates.get(request.template)
@@ -152,7 +163,7 @@ class AliyunSmsBackend:
     def send(self, request: SmsRequest) -> str:
         query = self.signed_query(request)
         try:
-            response = requests.get(self.endpoint, params=query, timeout=self.timeout)
+            response = self.http().get(self.endpoint, params=query, timeout=self.timeout)
         except requests.ConnectTimeout as error:
             raise SmsRetryLater("connect_timeout") from error
         except requests.Timeout as error:

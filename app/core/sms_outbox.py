@@ -3,13 +3,16 @@ cost per association can be counted.
 
 `queue_sms` adds a row under an idempotency key (e.g. "sign-in:42", or one per recipient and
 notice); asking again with the same key returns the same row and sends nothing new. After the
-caller's commit, `dispatch` hands the rows to the background job, which claims a row with one
-conditional UPDATE (queued → sending) and commits the claim before calling the provider: two
-workers, or a retry after a crash, cannot both send it. A provider that answers "not now"
-(throttling `isv.BUSINESS_LIMIT_CONTROL`, an outage) puts the row back with a later
-`next_attempt_at` (exponential backoff); `send_due_sms` (every minute) picks such rows up, so
-messages survive a worker restart. A row left in "sending" by a crash, or one whose request got
-no answer, is never sent again automatically ("uncertain").
+caller's commit, `dispatch` hands the rows to background jobs in batches; `send_due_sms` (every
+minute) sends whatever is due. A worker claims a batch of rows with one conditional UPDATE
+(queued → claimed, with its token and a lease; FOR UPDATE SKIP LOCKED on PostgreSQL), then
+sends them through one HTTP session, paced to the provider's rate (SMS_RATE_PER_SECOND): each
+row is marked "sending" before its request, in the commit that records the previous answer.
+Two workers, or a retry after a crash, cannot both send a row. A provider that answers "not
+now" (throttling `isv.BUSINESS_LIMIT_CONTROL`, an outage) puts the row back with a later
+`next_attempt_at` (exponential backoff). After a crash, claimed rows not yet marked go back to
+the queue when their lease ends; the one row in flight stays "sending", and one whose request
+got no answer is "uncertain": neither is ever sent again automatically.
 
 The table is not a tenant table: sign-in codes belong to no association. Rows of an
 association carry its id for the cap; only the platform and the association's own pages read it.
@@ -17,6 +20,10 @@ association carry its id for the cap; only the platform and the association's ow
 
 import enum
 import json
+import threading
+import time as time_module
+import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
@@ -56,6 +63,7 @@ QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)  # China time: no notices at n
 
 class SmsStatus(enum.StrEnum):
     QUEUED = "queued"
+    CLAIMED = "claimed"  # taken by a worker for its next batch, not yet sent
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
@@ -65,7 +73,13 @@ class SmsStatus(enum.StrEnum):
 
 
 # Counted against the monthly cap (a queued message will cost once it goes).
-COUNTED = (SmsStatus.QUEUED, SmsStatus.SENDING, SmsStatus.SENT, SmsStatus.UNCERTAIN)
+COUNTED = (
+    SmsStatus.QUEUED,
+    SmsStatus.CLAIMED,
+    SmsStatus.SENDING,
+    SmsStatus.SENT,
+    SmsStatus.UNCERTAIN,
+)
 
 
 class SmsMessage(CreatedAtMixin, db.Model):
@@ -93,6 +107,8 @@ class SmsMessage(CreatedAtMixin, db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(String(80))
+    # The token of the worker's claim while "claimed" (next_attempt_at is then its lease).
+    claim: Mapped[str | None] = mapped_column(String(32))
     cost_fen: Mapped[int] = mapped_column(Integer, default=0)
     # The provider's delivery report (SmsReport): reached the handset, or why not.
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -375,53 +391,222 @@ def next_morning(now: datetime) -> datetime | None:
     return datetime.combine(day, QUIET_UNTIL, tzinfo=CHINA)
 
 
-def attempt(message_id: int) -> SmsStatus | None:
-    """One delivery attempt; commits (a job's edge). None when someone else has the row."""
-    now = utcnow()
-    message = db.session.get(SmsMessage, message_id)
-    if message is None or message.status != SmsStatus.QUEUED:
-        return None
-    morning = next_morning(now) if message.quiet_hours else None
-    if morning is not None:
-        message.next_attempt_at = morning
-        db.session.commit()
-        return SmsStatus.QUEUED
-    claimed = db.session.execute(
+CLAIM_BATCH = 100  # messages a worker claims at once
+CLAIM_LEASE = timedelta(minutes=10)  # a claim not started by then goes back to the queue
+
+
+class Pacer:
+    """At most `rate` requests a second from this process, all its worker threads together
+    (the provider's limit; 0 = no pacing). A slot is reserved under the lock, slept outside."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.interval = 1 / rate if rate > 0 else 0.0
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time_module.monotonic()
+            slot = max(now, self.next_at)
+            self.next_at = slot + self.interval
+        if slot > now:
+            time_module.sleep(slot - now)
+
+
+def pacer() -> Pacer:
+    rate = float(current_app.config.get("SMS_RATE_PER_SECOND", 20))
+    current = current_app.extensions.get("sms_pacer")
+    if current is None or current.rate != rate:
+        current = current_app.extensions["sms_pacer"] = Pacer(rate)
+    return current
+
+
+def hold_for_the_night(now: datetime) -> int:
+    """In the quiet hours: give the due notices the morning as their time (one UPDATE), so
+    the SMS page says when they go; returns how many. Commits."""
+    morning = next_morning(now)
+    if morning is None:
+        return 0
+    held = db.session.execute(
         update(SmsMessage)
-        .where(SmsMessage.id == message_id, SmsMessage.status == SmsStatus.QUEUED)
-        .values(status=SmsStatus.SENDING, attempts=SmsMessage.attempts + 1)
+        .where(
+            SmsMessage.status == SmsStatus.QUEUED,
+            SmsMessage.quiet_hours.is_(True),
+            SmsMessage.next_attempt_at.is_(None) | (SmsMessage.next_attempt_at < morning),
+        )
+        .values(next_attempt_at=morning)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
-    if not claimed:
-        return None
-    db.session.refresh(message)
+    return held
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    key: str
+    template: str
+    phone_encrypted: str
+    params_encrypted: str
+    text: str
+    attempts: int
+
+
+def claim(limit: int, *, now: datetime, ids: list[int] | None = None) -> tuple[str, list[Claimed]]:
+    """Take up to `limit` due messages for this worker, in one statement, and commit.
+
+    The UPDATE changes only rows still "queued", so two workers never hold the same row; on
+    PostgreSQL the inner SELECT also skips rows another worker is claiming at this moment
+    (FOR UPDATE SKIP LOCKED) instead of waiting for it; SQLite has one writer at a time. Each
+    claim carries a token and a lease: claims of a worker that died before sending them go back
+    to the queue once the lease is over (they were never sent: see `send_claimed`)."""
+    db.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.status == SmsStatus.CLAIMED, SmsMessage.next_attempt_at < now)
+        .values(status=SmsStatus.QUEUED, claim=None, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    due = (
+        select(SmsMessage.id)
+        .where(
+            SmsMessage.status == SmsStatus.QUEUED,
+            SmsMessage.next_attempt_at.is_(None) | (SmsMessage.next_attempt_at <= now),
+        )
+        .order_by(SmsMessage.id)
+        .limit(limit)
+    )
+    if next_morning(now) is not None:
+        due = due.where(SmsMessage.quiet_hours.is_(False))
+    if ids is not None:
+        due = due.where(SmsMessage.id.in_(ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    # A CTE, run once: PostgreSQL may run an IN (subquery) again for each row it updates,
+    # and with SKIP LOCKED each run can pick other rows, past the limit (it did, in a test).
+    batch = due.cte("batch")
+    token = uuid.uuid4().hex
+    rows = db.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id.in_(select(batch.c.id)), SmsMessage.status == SmsStatus.QUEUED)
+        .values(status=SmsStatus.CLAIMED, claim=token, next_attempt_at=now + CLAIM_LEASE)
+        .returning(
+            SmsMessage.id,
+            SmsMessage.idempotency_key,
+            SmsMessage.template,
+            SmsMessage.phone_encrypted,
+            SmsMessage.params_encrypted,
+            SmsMessage.text,
+            SmsMessage.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return token, sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
+
+
+def _outcome(backend, message: Claimed) -> dict:
+    """Send one message; the values its row gets."""
+    attempts = message.attempts + 1
     request = SmsRequest(
         phone=crypto.decrypt(message.phone_encrypted),
         template=message.template,
         params=json.loads(crypto.decrypt(message.params_encrypted)),
-        reference=message.idempotency_key,
+        reference=message.key,
         text=message.text,
     )
+    now = utcnow()
     try:
-        message.provider_id = sms_backend().send(request)[:64]
+        provider_id = backend.send(request)[:64]
     except SmsRetryLater as problem:
-        message.error = problem.code[:80]
-        if message.attempts >= MAX_ATTEMPTS:
-            message.status = SmsStatus.FAILED
-        else:
-            message.status = SmsStatus.QUEUED
-            delay = BACKOFF_SECONDS * 2 ** (message.attempts - 1)
-            message.next_attempt_at = now + timedelta(seconds=delay)
+        if attempts >= MAX_ATTEMPTS:
+            return {"status": SmsStatus.FAILED, "error": problem.code[:80]}
+        delay = timedelta(seconds=BACKOFF_SECONDS * 2 ** (attempts - 1))
+        return {
+            "status": SmsStatus.QUEUED,
+            "error": problem.code[:80],
+            "next_attempt_at": now + delay,
+        }
     except SmsRejected as problem:
-        message.status, message.error = SmsStatus.FAILED, problem.code[:80]
+        return {"status": SmsStatus.FAILED, "error": problem.code[:80]}
     except SmsUncertain as problem:
-        message.status, message.error = SmsStatus.UNCERTAIN, problem.code[:80]
-    else:
-        message.status, message.sent_at, message.cost_fen = SmsStatus.SENT, now, price_fen()
-        message.error = None
+        return {"status": SmsStatus.UNCERTAIN, "error": problem.code[:80]}
+    return {
+        "status": SmsStatus.SENT,
+        "sent_at": now,
+        "cost_fen": price_fen(),
+        "provider_id": provider_id,
+        "error": None,
+    }
+
+
+def send_claimed(token: str, messages: list[Claimed]) -> dict[int, SmsStatus]:
+    """Send this worker's claimed messages, paced to the provider's rate, and record each.
+
+    Before its request a message is marked "sending" (only if it is still this claim's), in
+    the same commit that records the previous message's answer: one commit per message. A
+    crash then leaves at most the message in flight in "sending" — maybe delivered, so never
+    resent — while the claimed ones not yet marked return to the queue when the lease ends."""
+    backend, paced = sms_backend(), pacer()
+    results: dict[int, SmsStatus] = {}
+    answered: tuple[int, dict] | None = None
+    for message in messages:
+        marked = db.session.execute(
+            update(SmsMessage)
+            .where(
+                SmsMessage.id == message.id,
+                SmsMessage.status == SmsStatus.CLAIMED,
+                SmsMessage.claim == token,
+            )
+            .values(
+                status=SmsStatus.SENDING,
+                attempts=SmsMessage.attempts + 1,
+                claim=None,
+                next_attempt_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        _record(answered)
+        db.session.commit()
+        answered = None
+        if not marked:
+            continue  # the lease ran out and another worker has it
+        paced.wait()
+        values = _outcome(backend, message)
+        results[message.id] = values["status"]
+        answered = (message.id, values)
+    _record(answered)
     db.session.commit()
-    return message.status
+    return results
+
+
+def _record(answered: tuple[int, dict] | None) -> None:
+    if answered is not None:
+        message_id, values = answered
+        db.session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id == message_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def attempt(message_id: int) -> SmsStatus | None:
+    """One delivery attempt of one message if it is due; commits (a job's edge). None when it
+    is not queued or someone else has it."""
+    now = utcnow()
+    row = db.session.execute(
+        select(SmsMessage.status, SmsMessage.quiet_hours).where(SmsMessage.id == message_id)
+    ).one_or_none()
+    if row is None or row.status != SmsStatus.QUEUED:
+        return None
+    if row.quiet_hours and next_morning(now) is not None:
+        hold_for_the_night(now)
+        return SmsStatus.QUEUED
+    token, claimed = claim(1, now=now, ids=[message_id])
+    return send_claimed(token, claimed).get(message_id)
 
 
 @job
@@ -432,27 +617,26 @@ def deliver_sms(message_id: int) -> None:
 
 @job
 def deliver_sms_batch(message_ids: list[int]) -> None:
-    """Attempt each in turn; a message another worker holds, or not due, is skipped."""
-    for message_id in message_ids:
-        attempt(message_id)
+    """Send those of the messages that are due and nobody else holds (one claim)."""
+    now = utcnow()
+    hold_for_the_night(now)
+    token, claimed = claim(len(message_ids), now=now, ids=message_ids)
+    send_claimed(token, claimed)
 
 
 @periodic(minute="*")
-def send_due_sms(limit: int = 500) -> int:
-    """Queued messages whose time has come (retries, mornings after the quiet hours)."""
-    now = utcnow()
-    due = db.session.scalars(
-        select(SmsMessage.id)
-        .where(
-            SmsMessage.status == SmsStatus.QUEUED,
-            (SmsMessage.next_attempt_at.is_(None)) | (SmsMessage.next_attempt_at <= now),
-        )
-        .order_by(SmsMessage.id)
-        .limit(limit)
-    ).all()
-    for message_id in due:
-        attempt(message_id)
-    return len(due)
+def send_due_sms(limit: int = 100_000, seconds: float = 50.0) -> int:
+    """Everything due (retries, mornings after the quiet hours, batches whose job was lost),
+    claimed CLAIM_BATCH at a time until none is left, `limit` were tried or `seconds` passed
+    (the next minute's run goes on); returns how many were tried."""
+    hold_for_the_night(utcnow())
+    started, tried = time_module.monotonic(), 0
+    while tried < limit and time_module.monotonic() - started < seconds:
+        token, claimed = claim(min(CLAIM_BATCH, limit - tried), now=utcnow())
+        if not claimed:
+            break
+        tried += len(send_claimed(token, claimed))
+    return tried
 
 
 def recent_messages(association_id: int, limit: int = 50) -> list[SmsMessage]:

@@ -89,7 +89,7 @@ def send_reminders_for(association: Association, *, on: date) -> int:
                 continue
             already = select(Reminder.charge_id).where(Reminder.stage == stage)
             rows = db.session.execute(
-                select(Charge, Member.phone_encrypted, User.login)
+                select(Charge, Member.phone_encrypted, User.login, User.id)
                 .join(Member, Member.id == Charge.member_id)
                 .outerjoin(User, User.id == Member.user_id)
                 .where(
@@ -100,11 +100,12 @@ def send_reminders_for(association: Association, *, on: date) -> int:
                     User.disabled_at.is_(None),
                 )
             ).all()
-            for charge, phone_encrypted, login in rows:
+            for charge, phone_encrypted, login, user_id in rows:
                 person = Person(
                     login=login,
                     phone=crypto.decrypt(phone_encrypted) if phone_encrypted else None,
                     association_id=association.id,
+                    user_id=user_id,
                 )
                 if channel_for(person) is None:
                     continue  # no login, no consented phone: nothing to record either

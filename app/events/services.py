@@ -403,7 +403,7 @@ def _tell_promoted(event: Event, registration: Registration) -> None:
             place=event.place or "-",
         )
     notify_person(
-        Person(login=user.login, association_id=event.association_id),
+        Person(login=user.login, association_id=event.association_id, user_id=user.id),
         subject,
         body,
         key=f"waitlist-place:{registration.id}",

@@ -8,8 +8,6 @@ Services flush, never commit; notices leave once the request commits.
 
 from dataclasses import replace
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -17,7 +15,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.core import audit
 from app.core.models import utcnow
-from app.core.notifications import notify_after_commit
+from app.core.notifications import notify_logins_after_commit
 from app.core.problems import Problem
 from app.core.urls import absolute_url
 from app.extensions import db
@@ -201,11 +199,9 @@ def decline_move(move: HouseholdMoveRequest, *, by_id: int, reason: str) -> None
 
 
 def _send(users, write) -> None:
-    """One message per user, in the user's language; `write()` returns (subject, body)."""
-    for user in {user.login: user for user in users}.values():
-        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            subject, body = write()
-        notify_after_commit(user.login, subject, body)
+    """One message per user, in the user's language, after the commit and in her notification
+    centre; `write()` returns (subject, body)."""
+    notify_logins_after_commit(users, write)
 
 
 def _tell_deciders(association_id: int) -> None:

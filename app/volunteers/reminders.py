@@ -59,10 +59,10 @@ def _associations_with_something_due(now: datetime) -> list[Association]:
 
 
 def _shift_messages(now: datetime) -> list[tuple]:
-    """(login, phone, key, subject, body) for each volunteer not yet reminded; marks them
-    reminded."""
+    """(login, phone, key, subject, body, user id) for each volunteer not yet reminded; marks
+    them reminded."""
     rows = db.session.execute(
-        select(Assignment, Shift, Volunteer, User.login)
+        select(Assignment, Shift, Volunteer, User.login, User.id)
         .join(Shift, Shift.id == Assignment.shift_id)
         .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
         .outerjoin(Member, Member.id == Volunteer.member_id)
@@ -77,7 +77,7 @@ def _shift_messages(now: datetime) -> list[tuple]:
         .with_for_update(of=Assignment, skip_locked=True)
     ).unique()
     messages = []
-    for assignment, shift, volunteer, login in rows:
+    for assignment, shift, volunteer, login, user_id in rows:
         assignment.reminded_at = now
         with force_locale("zh_Hans_CN"):
             subject = _("Reminder: your volunteer shift %(title)s", title=shift.title)
@@ -95,14 +95,14 @@ def _shift_messages(now: datetime) -> list[tuple]:
                 volunteer.member.phone_encrypted if volunteer.member else volunteer.phone_encrypted
             )
             phone = crypto.decrypt(encrypted) if encrypted else None
-        messages.append((login, phone, f"shift:{assignment.id}", subject, body))
+        messages.append((login, phone, f"shift:{assignment.id}", subject, body, user_id))
     return messages
 
 
 def _event_messages(now: datetime) -> list[tuple]:
     reminded = select(EventReminder.registration_id)
     rows = db.session.execute(
-        select(Registration, Event, User.login)
+        select(Registration, Event, User.login, User.id)
         .join(Event, Event.id == Registration.event_id)
         .join(User, User.id == Registration.user_id)
         .where(
@@ -114,7 +114,7 @@ def _event_messages(now: datetime) -> list[tuple]:
         .order_by(Registration.id)
     )
     messages = []
-    for registration, event, login in rows:
+    for registration, event, login, user_id in rows:
         db.session.add(EventReminder(registration_id=registration.id))
         with force_locale("zh_Hans_CN"):
             subject = _("Reminder: %(title)s starts soon", title=event.title)
@@ -126,7 +126,7 @@ def _event_messages(now: datetime) -> list[tuple]:
                 start=_start(event.starts_at),
                 place=event.place or "-",
             )
-        messages.append((login, None, f"event:{registration.id}", subject, body))
+        messages.append((login, None, f"event:{registration.id}", subject, body, user_id))
     return messages
 
 
@@ -138,8 +138,10 @@ def send_reminders(now: datetime | None = None) -> int:
     for association in _associations_with_something_due(now):
         with tenant_context(scope_for(association, writable=True)):
             messages = _shift_messages(now) + _event_messages(now)
-            for login, phone, key, subject, body in messages:
-                person = Person(login=login, phone=phone, association_id=association.id)
+            for login, phone, key, subject, body, user_id in messages:
+                person = Person(
+                    login=login, phone=phone, association_id=association.id, user_id=user_id
+                )
                 sent += notify_person(person, subject, body, key=key) is not None
             db.session.flush()
         # Recorded with the SMS rows: a crash before this commit sends nothing and loses

@@ -27,6 +27,12 @@ TENANT_ROUTES = {
         "member": 403,
         "auditor": 403,
     },
+    # A sent group message is no longer scheduled: the secretary is told so (303).
+    ("associations.cancel_group_message", "POST"): {
+        "secretary": 303,
+        "member": 403,
+        "auditor": 403,
+    },
     ("associations.record_consent", "POST"): {"secretary": 422, "member": 403, "auditor": 403},
     # Member and household registers (app/members/).
     ("members.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
@@ -362,6 +368,9 @@ PUBLIC_ROUTES = {
     ("accounts.end_session", "POST"): "the user's own session; anyone else's id is 404",
     ("accounts.end_other_sessions", "POST"): "the user's own sessions",
     ("accounts.end_all_sessions", "POST"): "the user's own sessions",
+    ("accounts.notifications", "GET"): "the user's own notices only (tests/test_inbox.py)",
+    ("accounts.mark_notification_read", "POST"): "the user's own notice; anyone else's id is 404",
+    ("accounts.mark_all_notifications_read", "POST"): "the user's own notices",
     ("accounts.phone_login", "GET"): "form",
     ("accounts.phone_login", "POST"): "same answer for any number; the code goes to the phone",
     ("accounts.phone_login_code", "GET"): "the pending SMS sign-in of this browser only",
