@@ -5,8 +5,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.activities.models import Activity
 from app.core.models import BigId
+from app.core.soft_delete import hide_with_owner
 from app.extensions import db
-from app.members.models import Member, MemberStatus
+from app.members.models import Member, MemberStatus, member_is_live
 from app.members.services import MemberFilters, member_search
 from tenants.models import TenantMixin
 
@@ -34,6 +35,10 @@ class ActivityParticipant(TenantMixin, db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     activity_id: Mapped[int] = mapped_column(BigId, index=True)
     member_id: Mapped[int] = mapped_column(BigId, index=True)
+
+
+# A deleted member leaves the activities' participant lists until she is restored.
+hide_with_owner(ActivityParticipant, lambda cls: member_is_live(cls.member_id))
 
 
 class UnknownMembers(ValueError):

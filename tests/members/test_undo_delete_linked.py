@@ -1,0 +1,149 @@
+"""What hangs off a deleted member leaves with her (issue 18): while the secretary's delete can be
+undone, her event sign-ups, activity participations, volunteer profile, shift places and hours,
+charges and receipts leave every list, export, count and reminder; restoring her brings them
+all back, and nothing is lost in between."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.activities.participants import ActivityParticipant
+from app.core.clock import china_today
+from app.core.models import utcnow
+from app.core.soft_delete import INCLUDE_DELETED
+from app.dashboards import rollup
+from app.dues import services as dues
+from app.dues.models import Charge, Payment, PaymentMethod
+from app.events.models import Registration
+from app.extensions import db
+from app.volunteers import services as volunteering
+from app.volunteers.models import Assignment, AssignmentStatus, Volunteer
+from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context
+from tests.dues.makers import create_charge
+from tests.factories import create_activity, create_event, create_member
+from tests.volunteers.makers import create_shift, put_on_shift
+
+BASE = "/a/village-a1"
+YEAR = china_today().year
+
+
+def _rows(model) -> int:
+    """Rows in the table, those of deleted members included."""
+    with UNSCOPED_BYPASS("test: count rows, hidden ones too"):
+        return db.session.scalar(
+            select(func.count()).select_from(model).execution_options(**INCLUDE_DELETED)
+        )
+
+
+def _volunteer(association, member_id: int, name: str) -> int:
+    with tenant_context(scope_for(association, writable=True)):
+        volunteer = volunteering.create_volunteer(
+            volunteering.VolunteerInput(member_id=member_id, name=name)
+        )
+        db.session.commit()
+        return volunteer.id
+
+
+def _paid_charge(association, member_id: int, amount_fen: int) -> None:
+    charge = create_charge(association, member_id=member_id, year=YEAR)
+    with tenant_context(scope_for(association, writable=True)):
+        dues.record_offline_payment(
+            dues.load_charge(charge.id),
+            dues.PaymentInput(
+                paid_on=china_today(),
+                amount_fen=amount_fen,
+                method=PaymentMethod.CASH,
+                payer_name="交款人",
+            ),
+            recorded_by_id=None,
+            on=china_today(),
+        )
+        db.session.commit()
+
+
+def _village_figures(world):
+    with tenant_context(scope_for(world.township_a, writable=False)), subtree_reads():
+        figures, _as_of = rollup.read_total(world.township_a, YEAR)
+    return figures
+
+
+def _lists(secretary, *, event_id, activity_id, shift_id) -> dict[str, str]:
+    """The pages a secretary reads, by name."""
+    pages = {
+        "event": f"{BASE}/events/{event_id}",
+        "door list": f"{BASE}/events/{event_id}/checkin",
+        "activity": f"{BASE}/activities/{activity_id}",
+        "volunteers": f"{BASE}/volunteers/people",
+        "shift": f"{BASE}/volunteers/shifts/{shift_id}",
+        "hours": f"{BASE}/volunteers/hours",
+        "ranking": f"{BASE}/volunteers/ranking",
+        "payments": f"{BASE}/dues/payments?year={YEAR}",
+        "arrears": f"{BASE}/dues/arrears?year={YEAR}",
+    }
+    texts = {}
+    for name, page in pages.items():
+        response = secretary.get(page)
+        assert response.status_code == 200, name
+        texts[name] = response.text
+    return texts
+
+
+def test_what_hangs_off_a_deleted_member_leaves_with_her_and_comes_back(world, make_client):
+    kept = create_member(world.village_a1, "王五").id
+    gone = create_member(world.village_a1, "李四", user_id=world.member_a1.id).id
+    event = create_event(world.village_a1)
+    member = make_client(world.member_a1.login)
+    assert member.post(f"{BASE}/events/{event.id}/signup").status_code == 303
+    activity = create_activity(world.village_a1, member_ids=[kept, gone])
+    shift = create_shift(world.village_a1, starts_in=timedelta(hours=-4), hours=2)
+    for member_id, name in ((kept, "王五"), (gone, "李四")):
+        volunteer_id = _volunteer(world.village_a1, member_id, name)
+        put_on_shift(
+            world.village_a1,
+            shift,
+            Volunteer(id=volunteer_id),
+            status=AssignmentStatus.SIGNED_UP,
+            minutes=120 if name == "王五" else 180,
+            served_on=china_today(),
+            confirmed_at=utcnow(),
+        )
+    _paid_charge(world.village_a1, kept, 1000)
+    _paid_charge(world.village_a1, gone, 2000)
+    secretary = make_client(world.secretary_a1.login)
+    before = _lists(secretary, event_id=event.id, activity_id=activity.id, shift_id=shift.id)
+    for name, text in before.items():
+        assert ("会员甲" if name in ("event", "door list") else "李四") in text, name
+    figures = _village_figures(world)
+    assert (figures.volunteer_minutes, figures.dues_collected_fen) == (300, 3000)
+
+    assert secretary.post(f"{BASE}/members/{gone}/delete").status_code == 303
+
+    after = _lists(secretary, event_id=event.id, activity_id=activity.id, shift_id=shift.id)
+    for name, text in after.items():
+        assert ("会员甲" if name in ("event", "door list") else "李四") not in text, name
+    for name in ("activity", "volunteers", "shift", "hours", "ranking", "payments", "arrears"):
+        assert "王五" in after[name], name
+    assert secretary.get(f"{BASE}/volunteers/people/{_ids(Volunteer)[gone]}").status_code == 404
+    figures = _village_figures(world)
+    assert (figures.volunteer_minutes, figures.dues_collected_fen) == (120, 1000)
+    # Nothing is lost while she is deleted.
+    rows = (Registration, ActivityParticipant, Volunteer, Assignment, Charge, Payment)
+    assert [_rows(model) for model in rows] == [1, 2, 2, 2, 2, 2]
+
+    assert secretary.post(f"{BASE}/members/{gone}/restore").status_code == 303
+
+    again = _lists(secretary, event_id=event.id, activity_id=activity.id, shift_id=shift.id)
+    for name, text in again.items():
+        assert ("会员甲" if name in ("event", "door list") else "李四") in text, name
+    figures = _village_figures(world)
+    assert (figures.volunteer_minutes, figures.dues_collected_fen) == (300, 3000)
+
+
+def _ids(model) -> dict[int, int]:
+    """member id → row id."""
+    with UNSCOPED_BYPASS("test: map members to their rows"):
+        return dict(
+            db.session.execute(
+                select(model.member_id, model.id).execution_options(**INCLUDE_DELETED)
+            ).all()
+        )
