@@ -20,6 +20,7 @@ from app.volunteers import services as volunteering
 from app.volunteers.models import Assignment, AssignmentStatus, Volunteer
 from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context
 from tests.dues.makers import create_charge
+from tests.events.test_checkin_card import scan, token_of
 from tests.factories import create_activity, create_event, create_member
 from tests.volunteers.makers import create_shift, put_on_shift
 
@@ -147,3 +148,24 @@ def _ids(model) -> dict[int, int]:
                 select(model.member_id, model.id).execution_options(**INCLUDE_DELETED)
             ).all()
         )
+
+
+def test_a_deleted_members_card_and_sign_up_are_refused_until_she_is_restored(world, make_client):
+    gone = create_member(world.village_a1, "李四", user_id=world.member_a1.id).id
+    event = create_event(world.village_a1)
+    member = make_client(world.member_a1.login)
+    secretary = make_client(world.secretary_a1.login)
+    token = token_of(world.member_a1, world.village_a1)
+    secretary.post(f"{BASE}/members/{gone}/delete")
+
+    scanned = scan(secretary, world.village_a1, event, token, **{"HX-Request": "true"})
+    assert scanned.status_code == 422
+    assert "最近删除" in scanned.text
+    refused = member.post(f"{BASE}/events/{event.id}/signup")
+    assert refused.status_code == 422 and "最近删除" in refused.text
+    assert _rows(Registration) == 0
+
+    secretary.post(f"{BASE}/members/{gone}/restore")
+    assert member.post(f"{BASE}/events/{event.id}/signup").status_code == 303
+    again = scan(secretary, world.village_a1, event, token, **{"HX-Request": "true"})
+    assert again.status_code == 200 and "会员甲 已签到" in again.text
