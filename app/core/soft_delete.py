@@ -11,10 +11,12 @@ it: a domain registers the condition "my owner is not deleted" with `hide_with_o
 SELECT of that entity gets it too (one NOT EXISTS on the owner's primary key or unique key, so a
 list page runs no extra query). Restoring the owner brings them back; nothing is touched.
 Queries for the deleted rows themselves (the "recently deleted" page, restore, the purge job)
-pass `execution_options(include_deleted=True)`.
+pass `execution_options(include_deleted=True)`; a person's own data download, which must be
+complete while her record is restorable, runs inside `including_deleted(session)`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, event
@@ -52,6 +54,7 @@ def hide_deleted(state: ORMExecuteState) -> None:
         or state.is_column_load
         or state.is_relationship_load
         or state.execution_options.get("include_deleted")
+        or state.session.info.get("include_deleted")
     ):
         return
     state.statement = state.statement.options(
@@ -66,6 +69,17 @@ def hide_deleted(state: ORMExecuteState) -> None:
             for entity, owner_is_live in _OWNED.items()
         ),
     )
+
+
+@contextmanager
+def including_deleted(session: Session) -> Iterator[None]:
+    """Every SELECT of `session` inside the block sees deleted rows and what hangs off them."""
+    before = session.info.get("include_deleted", False)
+    session.info["include_deleted"] = True
+    try:
+        yield
+    finally:
+        session.info["include_deleted"] = before
 
 
 def install(session_class: type[Session]) -> None:

@@ -127,7 +127,12 @@ def test_what_hangs_off_a_deleted_member_leaves_with_her_and_comes_back(world, m
     assert secretary.get(f"{BASE}/volunteers/people/{_ids(Volunteer)[gone]}").status_code == 404
     figures = _village_figures(world)
     assert (figures.volunteer_minutes, figures.dues_collected_fen) == (120, 1000)
-    # Nothing is lost while she is deleted.
+    # Nothing is lost while she is deleted, and all of it is still hers to see and download.
+    own_data = member.get(f"{BASE}/members/me/data")
+    assert own_data.status_code == 200
+    for held in ("健康讲座", "会员活动日", "活动引导", "30.00"):
+        assert held in own_data.text, held
+    assert member.get(f"{BASE}/members/me/data.xlsx").status_code == 200
     rows = (Registration, ActivityParticipant, Volunteer, Assignment, Charge, Payment)
     assert [_rows(model) for model in rows] == [1, 2, 2, 2, 2, 2]
 
