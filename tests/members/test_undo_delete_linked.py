@@ -3,25 +3,31 @@ undone, her event sign-ups, activity participations, volunteer profile, shift pl
 charges and receipts leave every list, export, count and reminder; restoring her brings them
 all back, and nothing is lost in between."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from app.activities.participants import ActivityParticipant
+from app.associations import group_sms
+from app.associations.group_sms import Group
 from app.core.clock import china_today
 from app.core.models import utcnow
 from app.core.soft_delete import INCLUDE_DELETED
 from app.dashboards import rollup
+from app.dues import reminders as dues_reminders
 from app.dues import services as dues
 from app.dues.models import Charge, Payment, PaymentMethod
 from app.events.models import Registration
 from app.extensions import db
+from app.volunteers import reminders as volunteer_reminders
 from app.volunteers import services as volunteering
 from app.volunteers.models import Assignment, AssignmentStatus, Volunteer
 from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context
+from tenants.models import Role
+from tests.dues.makers import YEAR as DUES_YEAR
 from tests.dues.makers import create_charge
 from tests.events.test_checkin_card import scan, token_of
-from tests.factories import create_activity, create_event, create_member
+from tests.factories import create_activity, create_event, create_member, create_user
 from tests.volunteers.makers import create_shift, put_on_shift
 
 BASE = "/a/village-a1"
@@ -174,3 +180,48 @@ def test_a_deleted_members_card_and_sign_up_are_refused_until_she_is_restored(wo
     assert member.post(f"{BASE}/events/{event.id}/signup").status_code == 303
     again = scan(secretary, world.village_a1, event, token, **{"HX-Request": "true"})
     assert again.status_code == 200 and "会员甲 已签到" in again.text
+
+
+def test_a_deleted_member_gets_no_reminders_until_she_is_restored(world, make_client, outbox):
+    gone = create_member(world.village_a1, "李四", user_id=world.member_a1.id).id
+    create_charge(world.village_a1, member_id=gone, year=DUES_YEAR, due_on=date(DUES_YEAR, 6, 30))
+    shift = create_shift(world.village_a1, "明早巡查", starts_in=timedelta(hours=10))
+    put_on_shift(world.village_a1, shift, Volunteer(id=_volunteer(world.village_a1, gone, "李四")))
+    start = utcnow() + timedelta(hours=10)
+    event = create_event(world.village_a1, "健康讲座", starts_at=start, signup_deadline=start)
+    member = make_client(world.member_a1.login)
+    assert member.post(f"{BASE}/events/{event.id}/signup").status_code == 303
+    secretary = make_client(world.secretary_a1.login)
+    secretary.post(f"{BASE}/members/{gone}/delete")
+
+    assert dues_reminders.send_dues_reminders(on=date(DUES_YEAR, 6, 20)) == 0
+    assert volunteer_reminders.send_reminders() == 0
+    assert outbox == []
+
+    secretary.post(f"{BASE}/members/{gone}/restore")
+    assert dues_reminders.send_dues_reminders(on=date(DUES_YEAR, 6, 20)) == 1
+    assert volunteer_reminders.send_reminders() == 2
+    bodies = " ".join(message.subject + message.body for message in outbox)
+    assert {message.to for message in outbox} == {world.member_a1.login}
+    assert "明早巡查" in bodies and "健康讲座" in bodies
+
+
+def test_group_messages_leave_a_deleted_member_out(world, make_client):
+    # She signs in with her mobile number: her sign-up reaches her even without the register.
+    user = create_user("13812345678", "李四", roles=[(world.village_a1, Role.MEMBER)])
+    gone = create_member(world.village_a1, "李四", phone="13812345678", user_id=user.id)
+    create_member(world.village_a1, "王五", phone="13812345679")
+    event = create_event(world.village_a1)
+    make_client(user.login).post(f"{BASE}/events/{event.id}/signup")
+    secretary = make_client(world.secretary_a1.login)
+
+    def recipients(group, target_id=None) -> int:
+        with tenant_context(scope_for(world.village_a1, writable=False)):
+            found, _skipped = group_sms.recipients_of(group, target_id)
+            return len(found)
+
+    assert (recipients(Group.MEMBERS), recipients(Group.EVENT, event.id)) == (2, 1)
+    secretary.post(f"{BASE}/members/{gone.id}/delete")
+    assert (recipients(Group.MEMBERS), recipients(Group.EVENT, event.id)) == (1, 0)
+    secretary.post(f"{BASE}/members/{gone.id}/restore")
+    assert (recipients(Group.MEMBERS), recipients(Group.EVENT, event.id)) == (2, 1)
