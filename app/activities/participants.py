@@ -61,8 +61,12 @@ def check_members(member_ids) -> list[Member]:
 
 def set_participants(activity: Activity, member_ids) -> None:
     check_members(member_ids)
+    # A deleted member's part stays for her restore: the form never showed it.
     db.session.execute(
-        delete(ActivityParticipant).where(ActivityParticipant.activity_id == activity.id)
+        delete(ActivityParticipant).where(
+            ActivityParticipant.activity_id == activity.id,
+            member_is_live(ActivityParticipant.member_id),
+        )
     )
     for member_id in sorted(set(member_ids)):
         db.session.add(ActivityParticipant(activity_id=activity.id, member_id=member_id))

@@ -225,3 +225,38 @@ def test_group_messages_leave_a_deleted_member_out(world, make_client):
     assert (recipients(Group.MEMBERS), recipients(Group.EVENT, event.id)) == (1, 0)
     secretary.post(f"{BASE}/members/{gone.id}/restore")
     assert (recipients(Group.MEMBERS), recipients(Group.EVENT, event.id)) == (2, 1)
+
+
+def test_editing_an_activity_while_a_participant_is_deleted_keeps_her_part(world, make_client):
+    kept = create_member(world.village_a1, "王五").id
+    gone = create_member(world.village_a1, "李四").id
+    secretary = make_client(world.secretary_a1.login)
+    created = secretary.post(
+        f"{BASE}/activities/new",
+        {
+            "title": "会员活动日",
+            "held_on": china_today().isoformat(),
+            "type": "member_day",
+            "participant_count": "3",
+            "member_ids": [kept, gone],
+        },
+    )
+    assert created.status_code == 303
+    secretary.post(f"{BASE}/members/{gone}/delete")
+    edit_page = secretary.get(created.location + "/edit").text
+    assert f'value="{kept}" checked' in edit_page and f'value="{gone}"' not in edit_page
+    edited = secretary.post(
+        created.location + "/edit",
+        {
+            "title": "会员活动日（改）",
+            "held_on": china_today().isoformat(),
+            "type": "member_day",
+            "participant_count": "3",
+            "member_ids": [kept],
+        },
+    )
+    assert edited.status_code == 303
+
+    secretary.post(f"{BASE}/members/{gone}/restore")
+    page = secretary.get(created.location).text
+    assert "会员活动日（改）" in page and "王五" in page and "李四" in page
