@@ -347,8 +347,8 @@ Charge.exempt = column_property(
     deferred=False,
 )
 
-# While the secretary's delete of a member can be undone, her exemptions, charges and receipts
-# leave the lists, reminders and figures with her (app.core.soft_delete).
-hide_with_owner(Exemption, lambda cls: member_is_live(cls.member_id))
+# While the secretary's delete of a member can be undone, her charges leave the lists, reminders
+# and figures with her (app.core.soft_delete), and with them what is paid on them. Exemptions and
+# payments are not registered: they are read per charge (Charge.exempt, Charge.paid_fen), where a
+# criterion of their own would run once per listed charge; the payments list filters itself.
 hide_with_owner(Charge, lambda cls: member_is_live(cls.member_id))
-hide_with_owner(Payment, lambda cls: member_is_live(cls.member_id))

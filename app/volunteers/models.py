@@ -261,15 +261,19 @@ class VolunteerSettings(TenantMixin, db.Model):
 
 
 def volunteer_is_live(volunteer_id) -> ColumnElement[bool]:
-    """The volunteer is not a member whose record is deleted (tables, not classes: see
-    app.members.models.member_is_live)."""
+    """The volunteer is not a member whose record is deleted (a NOT EXISTS over aliases of the
+    tables: see app.members.models.member_is_live)."""
     volunteers = Volunteer.__table__.alias("deleted_member_volunteer")
     deleted = Member.__table__.alias("deleted_member")
-    return ~exists().where(
-        volunteers.c.id == volunteer_id,
-        deleted.c.id == volunteers.c.member_id,
-        deleted.c.deleted_at.is_not(None),
-    ).correlate_except(volunteers, deleted)
+    return ~(
+        exists()
+        .where(
+            volunteers.c.id == volunteer_id,
+            deleted.c.id == volunteers.c.member_id,
+            deleted.c.deleted_at.is_not(None),
+        )
+        .correlate_except(volunteers, deleted)
+    )
 
 
 # A deleted member's volunteer profile, team places, shift sign-ups and hours leave the lists,
