@@ -234,7 +234,7 @@ def test_a_deleted_member_gets_no_reminders_until_she_is_restored(world, make_cl
 def test_group_messages_leave_a_deleted_member_out(world, make_client):
     # She signs in with her mobile number: her sign-up reaches her even without the register.
     user = create_user("13812345678", "李四", roles=[(world.village_a1, Role.MEMBER)])
-    gone = create_member(world.village_a1, "李四", phone="13812345678", user_id=user.id)
+    gone = create_member(world.village_a1, "李四", phone="13812345678", user_id=user.id).id
     create_member(world.village_a1, "王五", phone="13812345679")
     event = create_event(world.village_a1)
     make_client(user.login).post(f"{BASE}/events/{event.id}/signup")
@@ -246,9 +246,9 @@ def test_group_messages_leave_a_deleted_member_out(world, make_client):
             return len(found)
 
     assert (recipients(Group.MEMBERS), recipients(Group.EVENT, event.id)) == (2, 1)
-    secretary.post(f"{BASE}/members/{gone.id}/delete")
+    secretary.post(f"{BASE}/members/{gone}/delete")
     assert (recipients(Group.MEMBERS), recipients(Group.EVENT, event.id)) == (1, 0)
-    secretary.post(f"{BASE}/members/{gone.id}/restore")
+    secretary.post(f"{BASE}/members/{gone}/restore")
     assert (recipients(Group.MEMBERS), recipients(Group.EVENT, event.id)) == (2, 1)
 
 
