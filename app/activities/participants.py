@@ -5,8 +5,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.activities.models import Activity
 from app.core.models import BigId
+from app.core.soft_delete import hide_with_owner
 from app.extensions import db
-from app.members.models import Member, MemberStatus
+from app.members.models import Member, MemberStatus, member_is_live
 from app.members.services import MemberFilters, member_search
 from tenants.models import TenantMixin
 
@@ -36,6 +37,10 @@ class ActivityParticipant(TenantMixin, db.Model):
     member_id: Mapped[int] = mapped_column(BigId, index=True)
 
 
+# A deleted member leaves the activities' participant lists until she is restored.
+hide_with_owner(ActivityParticipant, lambda cls: member_is_live(cls.member_id))
+
+
 class UnknownMembers(ValueError):
     """Member ids that are not in the current association's register."""
 
@@ -56,8 +61,12 @@ def check_members(member_ids) -> list[Member]:
 
 def set_participants(activity: Activity, member_ids) -> None:
     check_members(member_ids)
+    # A deleted member's part stays for her restore: the form never showed it.
     db.session.execute(
-        delete(ActivityParticipant).where(ActivityParticipant.activity_id == activity.id)
+        delete(ActivityParticipant).where(
+            ActivityParticipant.activity_id == activity.id,
+            member_is_live(ActivityParticipant.member_id),
+        )
     )
     for member_id in sorted(set(member_ids)):
         db.session.add(ActivityParticipant(activity_id=activity.id, member_id=member_id))

@@ -36,7 +36,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.soft_delete import hide_with_owner
 from app.extensions import db
+from app.members.models import member_is_live
 from tenants.models import TenantMixin
 
 
@@ -344,3 +346,9 @@ Charge.exempt = column_property(
     .correlate_except(Exemption),
     deferred=False,
 )
+
+# While the secretary's delete of a member can be undone, her charges leave the lists, reminders
+# and figures with her (app.core.soft_delete), and with them what is paid on them. Exemptions and
+# payments are not registered: they are read per charge (Charge.exempt, Charge.paid_fen), where a
+# criterion of their own would run once per listed charge; the payments list filters itself.
+hide_with_owner(Charge, lambda cls: member_is_live(cls.member_id))

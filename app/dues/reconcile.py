@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import or_, select
 
 from app.core.clock import CHINA
+from app.core.soft_delete import including_deleted
 from app.dues.models import Payment, PaymentMethod
 from app.dues.stripe_connect import connected_associations, stripe_client
 from app.dues.stripe_events import StripeEvent, store_event
@@ -76,7 +77,8 @@ def _refunded(intent: dict) -> int | None:
 def reconcile_account(association: Association, account: str, day: date) -> list[Difference]:
     """Raises stripe.StripeError when Stripe cannot be asked."""
     at_stripe = _stripe_intents(account, day)
-    with tenant_context(scope_for(association, writable=False)):
+    # Receipts of members deleted (restorably) are still money received: compared too.
+    with tenant_context(scope_for(association, writable=False)), including_deleted(db.session):
         local = {
             p.stripe_payment_intent_id: p
             for p in db.session.scalars(

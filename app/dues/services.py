@@ -33,7 +33,7 @@ from app.dues.models import (
     ReceiptSequence,
 )
 from app.extensions import db
-from app.members.models import Household, Member, MemberStatus
+from app.members.models import Household, Member, MemberStatus, member_is_live
 
 MAX_AMOUNT_FEN = 100_000_000  # ¥1,000,000: far above any yearly dues; stops typos
 
@@ -397,6 +397,7 @@ def payments_query(year: int | None = None):
     query = (
         select(Payment, Member.name)
         .outerjoin(Member, Member.id == Payment.member_id)
+        .where(member_is_live(Payment.member_id))  # a deleted member's receipts go with her
         .order_by(Payment.paid_on.desc(), Payment.id.desc())
     )
     if year is not None:

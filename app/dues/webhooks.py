@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.clock import CHINA
 from app.core.jobs import job, periodic
 from app.core.models import utcnow
+from app.core.soft_delete import including_deleted
 from app.dues import services
 from app.dues.models import DuesSettings, Payment, PaymentAllocation, PaymentMethod
 from app.dues.stripe_connect import association_for_account
@@ -161,7 +162,9 @@ def apply_event(event: StripeEvent) -> EventOutcome:
         raise EventRejected(f"no association has connected account {event.account!r}")
     if not event.payment_intent:
         raise EventRejected("the event names no payment intent")
-    with tenant_context(scope_for(association, writable=True)):
+    # Money is recorded whoever it is for: also for the charge of a member the secretary has
+    # deleted (restorably) since she paid, whose charge and receipts are hidden from the lists.
+    with tenant_context(scope_for(association, writable=True)), including_deleted(db.session):
         outcome = sync_payment_intent(association, event.account, event.payment_intent)
         db.session.flush()
     return outcome

@@ -16,7 +16,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.soft_delete import hide_with_owner
 from app.extensions import db
+from app.members.models import user_member_is_live
 from tenants.models import TenantMixin
 
 
@@ -89,3 +91,8 @@ class Registration(TenantMixin, CreatedAtMixin, db.Model):
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     walk_in: Mapped[bool] = mapped_column(default=False)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# A member whose record the secretary deleted leaves the sign-up, waitlist and door lists (and
+# the reminders) of her association's events until she is restored.
+hide_with_owner(Registration, lambda cls: user_member_is_live(cls.user_id, cls.home_association_id))

@@ -25,6 +25,7 @@ from app.core.clock import CHINA
 from app.core.dates import date_problem
 from app.core.notifications import Person, notify_person
 from app.core.problems import Problem
+from app.core.soft_delete import INCLUDE_DELETED
 from app.events.checkin_card import read_card
 from app.events.models import Event, EventScope, Registration, RegistrationStatus
 from app.extensions import db
@@ -296,6 +297,26 @@ def _confirmed_count(event_id: int) -> int:
     )
 
 
+def _record_deleted(user_id: int) -> bool:
+    """Whether the secretary deleted (restorably) the person's record in the register of the
+    association in scope: while it can be restored, she takes part in nothing there, and her
+    sign-ups are hidden with her (app.events.models)."""
+    return (
+        db.session.scalar(
+            select(Member.id)
+            .where(Member.user_id == user_id, Member.deleted_at.is_not(None))
+            .execution_options(**INCLUDE_DELETED)
+        )
+        is not None
+    )
+
+
+DELETED_RECORD = _l(
+    "This member's record was deleted from the register: the secretary can restore it under "
+    "Recently deleted."
+)
+
+
 def may_sign_up(event: Event, home: Association) -> bool:
     """Members of the event's association; for subtree-open events also those below it."""
     if home.id == event.association_id:
@@ -310,6 +331,9 @@ def sign_up(event: Event, *, user: User, home: Association, now: datetime) -> Re
     the user holds their role (the caller checked that role)."""
     if not may_sign_up(event, home):
         raise EventRefused(_l("This event is only open to members of another association."))
+    with _writing(home.id, writable=False):
+        if _record_deleted(user.id):
+            raise EventRefused(DELETED_RECORD)
     with _writing(event.association_id):
         locked = _lock(event.id)
         if locked is None:
@@ -468,6 +492,8 @@ def check_in_by_card(event: Event, token: str, *, now: datetime) -> CardCheckIn:
                 Membership.user_id == holder.user_id,
             )
         )
+        if membership is not None and _record_deleted(holder.user_id):
+            raise EventRefused(DELETED_RECORD)
     user = db.session.get(User, holder.user_id) if membership is not None else None
     if user is None:
         raise EventRefused(_l("This check-in code is no longer valid: the membership has ended."))

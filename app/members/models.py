@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     ForeignKeyConstraint,
@@ -16,12 +17,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    exists,
 )
 from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
-from app.core.soft_delete import SoftDeleteMixin
+from app.core.soft_delete import SoftDeleteMixin, hide_with_owner
 from app.extensions import db
 from app.members.pinyin import initials_default
 from tenants.models import TenantMixin
@@ -111,6 +113,13 @@ class Member(TenantMixin, SoftDeleteMixin, CreatedAtMixin, db.Model):
         Index("ix_members_association_initials", "association_id", "name_initials"),
         Index("ix_members_association_phone_tail", "association_id", "phone_tail"),
         Index("ix_members_association_status", "association_id", "status"),
+        # The few deleted members, which every list of what hangs off a member leaves out.
+        Index(
+            "ix_members_deleted",
+            "id",
+            sqlite_where=sa_text("deleted_at IS NOT NULL"),
+            postgresql_where=sa_text("deleted_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -358,3 +367,38 @@ class HouseholdMoveRequest(TenantMixin, CreatedAtMixin, db.Model):
     decision_note: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+def member_is_live(member_id) -> ColumnElement[bool]:
+    """No deleted member holds `member_id` (true for NULL): the condition under which a row that
+    hangs off a member stays visible (app.core.soft_delete.hide_with_owner).
+
+    A NOT EXISTS probing the primary key once per row (an uncorrelated NOT IN measured 40 times
+    slower on PostgreSQL under row-level security). It reads an alias of the table, not the
+    class, so the criterion hiding deleted members does not hide the ones it looks for, and a
+    query that joins members itself does not swallow it by correlation."""
+    deleted = Member.__table__.alias("deleted_member")
+    return ~(
+        exists()
+        .where(deleted.c.id == member_id, deleted.c.deleted_at.is_not(None))
+        .correlate_except(deleted)
+    )
+
+
+def user_member_is_live(user_id, association_id) -> ColumnElement[bool]:
+    """The same for rows that name the person by login and association (event sign-ups)."""
+    deleted = Member.__table__.alias("deleted_member")
+    return ~(
+        exists()
+        .where(
+            deleted.c.association_id == association_id,
+            deleted.c.user_id == user_id,
+            deleted.c.deleted_at.is_not(None),
+        )
+        .correlate_except(deleted)
+    )
+
+
+# A deleted member's pending request to move house leaves the secretary's queue with her. Her
+# data-deletion requests (PIPL) stay: they must be carried out even for a deleted record.
+hide_with_owner(HouseholdMoveRequest, lambda cls: member_is_live(cls.member_id))

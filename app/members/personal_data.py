@@ -20,7 +20,7 @@ from app.core.models import utcnow
 from app.core.notifications import notify
 from app.core.personal_data import Section
 from app.core.problems import Problem
-from app.core.soft_delete import INCLUDE_DELETED
+from app.core.soft_delete import INCLUDE_DELETED, including_deleted
 from app.core.spreadsheets import safe_cell
 from app.extensions import db
 from app.members import services
@@ -83,7 +83,10 @@ def _household_moves(member: Member) -> Section:
 
 
 def sections_for(member: Member) -> list[Section]:
-    return personal_data.sections_for(member)
+    """Every section, complete also while the secretary's delete of the member can be undone
+    (the rows hidden with her are still held, so they are hers to see)."""
+    with including_deleted(db.session):
+        return personal_data.sections_for(member)
 
 
 def export_workbook(member: Member) -> bytes:

@@ -14,7 +14,9 @@ has_own_role = require(lambda access: access.own_role is not None, "own role")
 
 
 def _own_member_or_404():
-    member = services.member_of_user(current_user.id)
+    # Her data stays hers to see, download and have erased while a deletion by the secretary
+    # can still be undone (PIPL arts. 44-47): the record and all hanging off it are still held.
+    member = services.member_of_user(current_user.id, include_deleted=True)
     if member is None:
         abort(404)
     return member

@@ -266,8 +266,14 @@ def load_member(member_id: int) -> Member | None:
     return db.session.scalar(select(Member).where(Member.id == member_id))
 
 
-def member_of_user(user_id: int) -> Member | None:
-    return db.session.scalar(select(Member).where(Member.user_id == user_id))
+def member_of_user(user_id: int, *, include_deleted: bool = False) -> Member | None:
+    """The user's record in the register of the association in scope; `include_deleted` finds
+    it also while the secretary's delete can be undone (her own data download)."""
+    return db.session.scalar(
+        select(Member)
+        .where(Member.user_id == user_id)
+        .execution_options(include_deleted=include_deleted)
+    )
 
 
 def id_number_of(member: Member) -> str | None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     ForeignKeyConstraint,
@@ -15,12 +16,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    exists,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
+from app.core.soft_delete import hide_with_owner
 from app.extensions import db
-from app.members.models import Member
+from app.members.models import Member, member_is_live
 from tenants.models import TenantMixin
 
 # Backbone roles a volunteer may carry (五老 veterans, 院楼长 building leaders, 单元组长 unit
@@ -255,3 +258,26 @@ class VolunteerSettings(TenantMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Whether members may see the yearly hours ranking (staff always can).
     ranking_visible_to_members: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+def volunteer_is_live(volunteer_id) -> ColumnElement[bool]:
+    """The volunteer is not a member whose record is deleted (a NOT EXISTS over aliases of the
+    tables: see app.members.models.member_is_live)."""
+    volunteers = Volunteer.__table__.alias("deleted_member_volunteer")
+    deleted = Member.__table__.alias("deleted_member")
+    return ~(
+        exists()
+        .where(
+            volunteers.c.id == volunteer_id,
+            deleted.c.id == volunteers.c.member_id,
+            deleted.c.deleted_at.is_not(None),
+        )
+        .correlate_except(volunteers, deleted)
+    )
+
+
+# A deleted member's volunteer profile, team places, shift sign-ups and hours leave the lists,
+# rankings, reminders and figures with her until she is restored (app.core.soft_delete).
+hide_with_owner(Volunteer, lambda cls: member_is_live(cls.member_id))
+hide_with_owner(TeamMember, lambda cls: volunteer_is_live(cls.volunteer_id))
+hide_with_owner(Assignment, lambda cls: volunteer_is_live(cls.volunteer_id))

@@ -436,3 +436,23 @@ def test_the_endpoint_is_rate_limited(client, dues, app):
     assert statuses[3:] == [429, 429]
     with UNSCOPED_BYPASS("test counts"):
         assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+
+
+def test_money_for_a_member_deleted_since_she_paid_is_recorded_all_the_same(
+    client, dues, world, make_client
+):
+    secretary = make_client(world.secretary_a1.login)
+    member_page = f"/a/{world.village_a1.slug}/members/{dues.member_id}"
+    assert secretary.post(f"{member_page}/delete").status_code == 303
+    send(client, "evt_1", "checkout.session.completed", checkout_completed(dues, "pi_1"))
+    send(client, "evt_2", "charge.refunded", charge_refunded("pi_1", 1000))
+
+    events = stored_events()
+    assert [(events[e].outcome, events[e].error) for e in ("evt_1", "evt_2")] == [
+        ("applied", None),
+        ("applied", None),
+    ]
+    assert secretary.post(f"{member_page}/restore").status_code == 303
+    [payment] = payments()
+    assert (payment.amount_fen, payment.refunded_fen) == (3000, 1000)
+    assert open_fen(dues.charge_id) == 1000
