@@ -165,10 +165,12 @@ def run(database: str, pg_url: str | None, recipients: int, send: int, rate: flo
                 started = time.perf_counter()
                 sms_outbox.dispatch(*rows)
                 handed = time.perf_counter() - started
+                # Read in the village's scope: outside it, row-level security hides the message.
+                outbox_rows = message.recipients
             pending = jobs.huey.pending_count()
             lines.append(
                 f"enqueue: group_sms.send + commit {queued:.2f} s "
-                f"({message.recipients:,} outbox rows); dispatch to Huey {handed:.2f} s "
+                f"({outbox_rows:,} outbox rows); dispatch to Huey {handed:.2f} s "
                 f"({pending} batch jobs); total {queued + handed:.2f} s (target ≤ 30 s)"
             )
             jobs.huey.flush()  # the worker below drains the outbox itself
