@@ -11,34 +11,21 @@ An association is reminded by the sheet whose due date is its own (`due_date_of`
 level above that published one), never twice for one year by two sheets.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.assessments import notices
 from app.assessments.models import Assessment, AssessmentSheet, State
 from app.core.clock import china_today
+from app.core.deadlines import due_steps
 from app.core.jobs import periodic
-from app.core.models import utcnow
 from app.extensions import db
 from tenants.context import scope_for, subtree_reads, tenant_context
 from tenants.models import Association
 from tenants.tree import subtree_bounds
 
-DAYS_BEFORE = 3
-CATCH_UP_DAYS = 7
 NOT_SUBMITTED = (State.DRAFT, State.RETURNED)
-
-
-def _claim(sheet_id: int, column) -> bool:
-    """Mark the step sent if nobody has: True for the one run that may send it."""
-    claimed = db.session.execute(
-        update(AssessmentSheet)
-        .where(AssessmentSheet.id == sheet_id, column.is_(None))
-        .values({column.key: utcnow()})
-        .execution_options(synchronize_session=False)
-    )
-    return claimed.rowcount == 1
 
 
 def _assessed_by(sheet: AssessmentSheet, level: Association) -> list[int]:
@@ -103,23 +90,12 @@ def _remind(sheet: AssessmentSheet, *, overdue: bool) -> int:
 def send_assessment_reminders(on: date | None = None) -> int:
     """Every morning: the reminders due, each once per sheet; returns the notices sent."""
     today = on or china_today()
-    published = select(AssessmentSheet).where(AssessmentSheet.published_at.is_not(None))
-    due_soon = published.where(
-        AssessmentSheet.due_on >= today,
-        AssessmentSheet.due_on <= today + timedelta(days=DAYS_BEFORE),
-        AssessmentSheet.due_soon_sent_at.is_(None),
+    steps = due_steps(
+        AssessmentSheet,
+        AssessmentSheet.due_on,
+        AssessmentSheet.due_soon_sent_at,
+        AssessmentSheet.overdue_sent_at,
+        today,
+        where=(AssessmentSheet.published_at.is_not(None),),
     )
-    overdue = published.where(
-        AssessmentSheet.due_on < today,
-        AssessmentSheet.due_on >= today - timedelta(days=CATCH_UP_DAYS),
-        AssessmentSheet.overdue_sent_at.is_(None),
-    )
-    sent = 0
-    for query, column, is_overdue in (
-        (due_soon, AssessmentSheet.due_soon_sent_at, False),
-        (overdue, AssessmentSheet.overdue_sent_at, True),
-    ):
-        for sheet in list(db.session.scalars(query.order_by(AssessmentSheet.id))):
-            if _claim(sheet.id, column):
-                sent += _remind(sheet, overdue=is_overdue)
-    return sent
+    return sum(_remind(sheet, overdue=overdue) for sheet, overdue in steps)

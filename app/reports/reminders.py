@@ -8,14 +8,14 @@ run finds nothing to claim. A day the job did not run is caught up the next morn
 while the deadline has not passed, "overdue" within a week of it).
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.core.clock import china_today
+from app.core.deadlines import due_steps
 from app.core.jobs import periodic
-from app.core.models import utcnow
 from app.extensions import db
 from app.reports.models import Report, ReportForm
 from app.reports.notices import secretaries, send
@@ -23,9 +23,6 @@ from app.reports.services import FILED, period_text
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association
 from tenants.tree import subtree_bounds
-
-DAYS_BEFORE = 3
-CATCH_UP_DAYS = 7
 
 
 def _unfiled(form: ReportForm, owner: Association) -> list[int]:
@@ -44,17 +41,6 @@ def _unfiled(form: ReportForm, owner: Association) -> list[int]:
         )
     )
     return [association_id for association_id in below if association_id not in filed]
-
-
-def _claim(form_id: int, column) -> bool:
-    """Mark the step sent if nobody has: True for the one run that may send it."""
-    claimed = db.session.execute(
-        update(ReportForm)
-        .where(ReportForm.id == form_id, column.is_(None))
-        .values({column.key: utcnow()})
-        .execution_options(synchronize_session=False)
-    )
-    return claimed.rowcount == 1
 
 
 def _remind(form: ReportForm, *, overdue: bool) -> int:
@@ -100,22 +86,11 @@ def send_report_reminders(on: date | None = None) -> int:
     """Every morning: "due in 3 days" and "overdue" for each association yet to file, each
     once per form; returns the notices sent."""
     today = on or china_today()
-    due_soon = select(ReportForm).where(
-        ReportForm.deadline_on >= today,
-        ReportForm.deadline_on <= today + timedelta(days=DAYS_BEFORE),
-        ReportForm.due_soon_sent_at.is_(None),
+    steps = due_steps(
+        ReportForm,
+        ReportForm.deadline_on,
+        ReportForm.due_soon_sent_at,
+        ReportForm.overdue_sent_at,
+        today,
     )
-    overdue = select(ReportForm).where(
-        ReportForm.deadline_on < today,
-        ReportForm.deadline_on >= today - timedelta(days=CATCH_UP_DAYS),
-        ReportForm.overdue_sent_at.is_(None),
-    )
-    sent = 0
-    for query, column, is_overdue in (
-        (due_soon, ReportForm.due_soon_sent_at, False),
-        (overdue, ReportForm.overdue_sent_at, True),
-    ):
-        for form in list(db.session.scalars(query.order_by(ReportForm.id))):
-            if _claim(form.id, column):
-                sent += _remind(form, overdue=is_overdue)
-    return sent
+    return sum(_remind(form, overdue=overdue) for form, overdue in steps)
