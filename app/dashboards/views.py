@@ -196,18 +196,13 @@ def index():
     )
 
 
-# The tiles that count rows of their own (late reports, the self-governance cycle) load after
-# the dashboard (htmx), so its figures do not wait for them.
+# The late-reports tile counts rows of its own: it loads after the dashboard (htmx), so the
+# figures do not wait for it.
 
 
 @can_read_registers
 def late_reports_tile():
     return render("reports/_tile.html", year=_chosen_year())
-
-
-@can_read_registers
-def governance_tile():
-    return render("governance/_dashboard_tile.html", year=_chosen_year())
 
 
 def _labels(targets: Targets) -> dict:

@@ -3,9 +3,7 @@
 from flask import Blueprint
 
 from app.governance import public, public_photos, survey_views, views
-from app.governance.services import COMMENT_STATE_LABELS, STATE_LABELS, CycleFigures, cycle_total
-from tenants.context import subtree_reads
-from tenants.models import Association
+from app.governance.services import COMMENT_STATE_LABELS, STATE_LABELS, CycleFigures
 
 bp = Blueprint("governance", __name__, url_prefix="/a/<slug>/governance")
 bp.add_url_rule("/plan", "plan", views.plan)
@@ -64,15 +62,9 @@ bp.add_url_rule(
 bp.add_app_template_global(STATE_LABELS.get, "commitment_state_label")
 
 
-@bp.app_template_global("governance_cycle")
-def governance_cycle(association: Association, year: int) -> CycleFigures:
-    """The dashboard's hook (templates/governance/_dashboard_tile.html): plans and reports
-    published and the residents' satisfaction over the association's subtree in the year;
-    per child on the page it links to (governance.below). One stored row, whatever the tree."""
-    with subtree_reads():
-        return cycle_total(association, year)
-
-
+# The dashboard's hook (templates/governance/_dashboard_tile.html): plans and reports published
+# and the residents' satisfaction, from the subtree's figures the dashboard has read.
+bp.add_app_template_global(CycleFigures.of, "governance_cycle")
 bp.add_app_template_global(COMMENT_STATE_LABELS.get, "comment_state_label")
 
 # No `slug` argument: the tenant resolver (which sends anonymous users to the login page) leaves

@@ -47,7 +47,6 @@ from app.governance.supervision import (
     CycleFigures,
     comment_from_above,
     cycle_below,
-    cycle_total,
     may_supervise,
     supervision_comments,
 )
@@ -99,7 +98,6 @@ __all__ = [
     "answer_survey_by_phone",
     "comment_from_above",
     "cycle_below",
-    "cycle_total",
     "draft_report_text",
     "fulfilling_activities",
     "household_count",

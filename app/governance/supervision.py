@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.dashboards.definitions import share
-from app.dashboards.rollup import Figures, read_dashboard, read_total
+from app.dashboards.rollup import Figures, read_dashboard
 from app.extensions import db
 from app.governance.models import SupervisionComment
 from app.governance.plans import GovernanceError
@@ -93,9 +93,3 @@ def cycle_below(association: Association, year: int) -> tuple[list, CycleFigures
     dashboard = read_dashboard(association, year)
     rows = [(row.association, CycleFigures.of(row.figures)) for row in dashboard.children]
     return rows, CycleFigures.of(dashboard.total)
-
-
-def cycle_total(association: Association, year: int) -> CycleFigures:
-    """The subtree's totals of `cycle_below`, for the dashboard tile: one stored row. Run
-    inside subtree_reads()."""
-    return CycleFigures.of(read_total(association, year)[0])

@@ -234,7 +234,6 @@ TENANT_ROUTES = {
     ("dashboards.index", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("dashboards.problems", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("dashboards.late_reports_tile", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
-    ("dashboards.governance_tile", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("dashboards.export", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("dashboards.report", "GET"): {"secretary": 200, "member": 403, "auditor": 200},
     ("dashboards.refresh", "POST"): {"secretary": 303, "member": 403, "auditor": 303},
