@@ -3,6 +3,7 @@
 from flask import Blueprint
 
 from app.accounts.blueprint import bp as accounts_bp
+from app.core.replica import reads_from_replica
 from app.members import cli, move_views, personal_data_views, phone_views, views
 from app.members.labels import (
     DATA_REQUEST_STATUS_LABELS,
@@ -22,7 +23,7 @@ bp.add_url_rule("/<int:member_id>/reveal", "reveal", views.reveal, methods=["POS
 bp.add_url_rule("/<int:member_id>/delete", "delete", views.delete, methods=["POST"])
 bp.add_url_rule("/deleted", "recently_deleted", views.recently_deleted)
 bp.add_url_rule("/<int:member_id>/restore", "restore", views.restore, methods=["POST"])
-bp.add_url_rule("/export", "export", views.export)
+bp.add_url_rule("/export", "export", reads_from_replica(views.export))
 bp.add_url_rule("/me", "me", views.me, methods=["GET", "POST"])
 bp.add_url_rule("/me/data", "my_data", personal_data_views.my_data)
 bp.add_url_rule("/me/data.xlsx", "my_data_download", personal_data_views.my_data_download)
