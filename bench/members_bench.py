@@ -66,7 +66,10 @@ IMPORT_ROWS = 10_000
 
 
 def person_id(rng: random.Random, serial: int) -> str:
-    first17 = f"340104{rng.randint(1940, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    # The day follows the serial's thousands, the sequence its units: no two of 28,000
+    # consecutive serials share an ID number, so a 10,000-member association can be generated.
+    day = serial // 1000 % 28 + 1
+    first17 = f"340104{rng.randint(1940, 2004)}{rng.randint(1, 12):02d}{day:02d}"
     first17 += f"{serial % 1000:03d}"
     return first17 + check_digit(first17)
 
