@@ -14,6 +14,7 @@ from app.dashboards.demo import load_dashboard_sample
 from app.dues.demo import load_dues_sample
 from app.dues.stripe_demo import load_stripe_sample
 from app.extensions import db
+from app.members import households
 from app.members import services as registers
 from app.members.models import BACKBONE_TAGS
 from app.volunteers.demo import load_volunteer_sample
@@ -460,9 +461,9 @@ def _load_registers(community: Association, *, member_user_id: int) -> None:
     """A lived-in community: households linked to two central households, members (some of
     them 五老 backbone members) and a year of activities, so every page has something to show."""
     with tenant_context(scope_for(community, writable=True)):
-        households = [
-            registers.create_household(
-                registers.HouseholdInput(
+        homes = [
+            households.create_household(
+                households.HouseholdInput(
                     address=f"梨花路{number}号",
                     grid=f"第{number % 3 + 1}网格",
                     building=f"{number % 4 + 1}栋",
@@ -471,18 +472,18 @@ def _load_registers(community: Association, *, member_user_id: int) -> None:
             )
             for number in range(1, 15)
         ]
-        centrals = households[:2]
+        centrals = homes[:2]
         for central in centrals:
-            registers.mark_central(central)
-        for index, household in enumerate(households[2:12]):
-            registers.link_household(household, centrals[index % 2])
+            households.mark_central(central)
+        for index, household in enumerate(homes[2:12]):
+            households.link_household(household, centrals[index % 2])
         for index in range(28):
             name = SURNAMES[index % len(SURNAMES)] + GIVEN_NAMES[index % len(GIVEN_NAMES)]
             registers.create_member(
                 registers.MemberInput(
                     name="王芳" if index == 0 else name,
                     phone=f"1390551{index:04d}",
-                    household_id=households[index % len(households)].id,
+                    household_id=homes[index % len(homes)].id,
                     joined_on=date(2018 + index % 7, index % 12 + 1, 1),
                     tags=[BACKBONE_TAGS[index % 5]] if index % 3 == 0 else [],
                     user_id=member_user_id if index == 0 else None,

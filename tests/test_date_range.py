@@ -122,13 +122,13 @@ def _member_left(world) -> Case:
 
 
 def _visit(world) -> Case:
-    from app.members import services as registers
+    from app.members import households
 
     central_id = create_household(world.village_a1, "中心户甲", central=True).id
     linked_id = create_household(world.village_a1, "联户一").id
     with tenant_context(scope_for(world.village_a1, writable=True)):
-        registers.link_household(
-            registers.load_household(linked_id), registers.load_household(central_id)
+        households.link_household(
+            households.load_household(linked_id), households.load_household(central_id)
         )
         db.session.commit()
     data = {"households": [str(linked_id)]}

@@ -82,7 +82,7 @@ bp.add_url_rule(
 )
 
 households_bp = Blueprint("households", __name__, url_prefix="/a/<slug>/households")
-households_bp.add_url_rule("/", "index", views.households)
+households_bp.add_url_rule("/", "index", views.household_list)
 households_bp.add_url_rule("/new", "new", views.household_new, methods=["GET", "POST"])
 households_bp.add_url_rule("/settings", "settings", views.settings, methods=["GET", "POST"])
 households_bp.add_url_rule("/<int:household_id>", "show", views.household_show)

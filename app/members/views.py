@@ -20,7 +20,7 @@ from app.core.views import (
     secretary_only,
 )
 from app.extensions import db, htmx
-from app.members import exporting, importing, moves, services
+from app.members import exporting, households, importing, moves, search, services
 from app.members.forms import (
     ContactForm,
     HouseholdForm,
@@ -47,7 +47,7 @@ def _member_or_404(member_id: int):
 
 
 def _household_or_404(household_id: int):
-    household = services.load_household(household_id)
+    household = households.load_household(household_id)
     if household is None:
         abort(404)
     return household
@@ -62,13 +62,13 @@ def _page_number() -> int:
 
 @can_read_registers
 def index():
-    filters = services.MemberFilters(
+    filters = search.MemberFilters(
         query=request.args.get("q", "")[:60],
         status=request.args.get("status", ""),
         tag=request.args.get("tag", "")[:30],
     )
     per_page = min(max(request.args.get("per_page", PER_PAGE, type=int) or PER_PAGE, 5), 200)
-    page = services.member_page(filters, page=_page_number(), per_page=per_page)
+    page = search.member_page(filters, page=_page_number(), per_page=per_page)
     phones = {}
     if not g.access.is_auditing:
         phones = {row[0].id: services.phone_of(row[0]) for row in page.items}
@@ -78,7 +78,7 @@ def index():
         page=page,
         filters=filters,
         phones=phones,
-        tags=services.tags_in_use(),
+        tags=search.tags_in_use(),
         statuses=list(MemberStatus),
         counts=services.register_counts(active_members=page.active_members),
         pending_moves=moves.pending_count() if g.access.can_write else 0,
@@ -86,7 +86,7 @@ def index():
 
 
 def _member_form_choices(form: MemberForm) -> None:
-    form.household_id.choices = options([(0, _("No household"))] + services.household_choices())
+    form.household_id.choices = options([(0, _("No household"))] + households.household_choices())
     accounts = db.session.execute(
         select(User.id, User.name, User.login)
         .join(Membership, Membership.user_id == User.id)
@@ -140,9 +140,9 @@ def show(member_id: int):
     member = _member_or_404(member_id)
     if g.access.is_auditing:
         services.record_person_view(member)
-    household = services.load_household(member.household_id) if member.household_id else None
+    household = households.load_household(member.household_id) if member.household_id else None
     central = (
-        services.load_household(household.central_household_id)
+        households.load_household(household.central_household_id)
         if household is not None and household.central_household_id
         else None
     )
@@ -283,7 +283,7 @@ def my_details_page(member, form=None, move_form=None, *, status: int = 200):
         "members/me.html",
         member=member,
         form=form,
-        household=services.load_household(member.household_id) if member.household_id else None,
+        household=households.load_household(member.household_id) if member.household_id else None,
         move_form=move_form or MoveRequestForm(formdata=None),
         open_move=moves.open_move_of(member),
         moves=moves.moves_of_member(member),
@@ -532,22 +532,22 @@ def import_cancel(import_id: int):
 
 
 @can_read_registers
-def households():
-    filters = services.HouseholdFilters(
+def household_list():
+    filters = households.HouseholdFilters(
         view=request.args.get("view", "all"), query=request.args.get("q", "")[:60]
     )
     return render(
         "members/households.html",
         fragment="members/_households.html",
-        page=services.household_page(filters, page=_page_number(), per_page=PER_PAGE),
+        page=households.household_page(filters, page=_page_number(), per_page=PER_PAGE),
         filters=filters,
-        limit=services.linkage_limit(),
+        limit=households.linkage_limit(),
         counts=services.register_counts(),
     )
 
 
-def _household_input(form: HouseholdForm) -> services.HouseholdInput:
-    return services.HouseholdInput(
+def _household_input(form: HouseholdForm) -> households.HouseholdInput:
+    return households.HouseholdInput(
         address=form.address.data,
         grid=form.grid.data,
         building=form.building.data,
@@ -562,7 +562,7 @@ def household_new():
         return render("members/household_form.html", form=form, household=None)
     if not form.validate_on_submit():
         return render("members/household_form.html", form=form, household=None, status=422)
-    household = services.create_household(_household_input(form))
+    household = households.create_household(_household_input(form))
     flash(_("The household has been added."), "success")
     return redirect(url_for("households.show", household_id=household.id), 303)
 
@@ -576,39 +576,39 @@ def household_edit(household_id: int):
     form = HouseholdForm()
     if not form.validate_on_submit():
         return render("members/household_form.html", form=form, household=household, status=422)
-    services.update_household(household, _household_input(form))
+    households.update_household(household, _household_input(form))
     flash(_("The changes have been saved."), "success")
     return redirect(url_for("households.show", household_id=household.id), 303)
 
 
 def _household_page(household, *, link_form=None, visit_form=None, status: int = 200):
     central = (
-        services.load_household(household.central_household_id)
+        households.load_household(household.central_household_id)
         if household.central_household_id
         else None
     )
-    linked = services.linked_households(household.id) if household.is_central else []
+    linked = households.linked_households(household.id) if household.is_central else []
     link_form = link_form or LinkForm(formdata=None)
     link_form.central_household_id.choices = options(
         [
-            (other.id, f"{other.address} ({count}/{services.linkage_limit()})")
-            for other, count in services.central_households()
+            (other.id, f"{other.address} ({count}/{households.linkage_limit()})")
+            for other, count in households.central_households()
             if other.id != household.id
         ]
     )
     visit_form = visit_form or VisitForm(formdata=None, visited_on=china_today())
     visit_form.households.choices = options([(other.id, other.address) for other in linked])
-    visits = services.visits_of(household.id) if household.is_central else []
-    visited = services.households_by_id(
+    visits = households.visits_of(household.id) if household.is_central else []
+    visited = households.households_by_id(
         household_id for visit in visits for household_id in visit.visited_household_ids
     )
     return render(
         "members/household.html",
         household=household,
         central=central,
-        members=services.household_members(household.id),
+        members=households.household_members(household.id),
         linked=linked,
-        limit=services.linkage_limit(),
+        limit=households.linkage_limit(),
         link_form=link_form,
         visit_form=visit_form,
         visits=visits,
@@ -627,10 +627,10 @@ def household_central(household_id: int):
     household = _household_or_404(household_id)
     try:
         if household.is_central:
-            services.unmark_central(household)
+            households.unmark_central(household)
             flash(_("It is no longer a central household."), "success")
         else:
-            services.mark_central(household)
+            households.mark_central(household)
             flash(_("It is now a central household."), "success")
     except services.RegisterError as error:
         flash(str(error.message), "error")
@@ -645,13 +645,13 @@ def household_link(household_id: int):
         if not form.central_household_id.errors:
             form.central_household_id.errors = [_("Choose a central household.")]
         return _household_page(household, link_form=form, status=422)
-    central = services.load_household(form.central_household_id.data)
+    central = households.load_household(form.central_household_id.data)
     try:
         if central is None:
             raise services.RegisterError(
                 _("Choose a central household of this association."), "central_household_id"
             )
-        services.link_household(household, central)
+        households.link_household(household, central)
     except services.RegisterError as error:
         show_problems(form, error)
         return _household_page(household, link_form=form, status=422)
@@ -662,7 +662,7 @@ def household_link(household_id: int):
 @can_write
 def household_unlink(household_id: int):
     household = _household_or_404(household_id)
-    services.unlink_household(household)
+    households.unlink_household(household)
     flash(_("The household is no longer linked to a central household."), "success")
     return redirect(url_for("households.show", household_id=household.id), 303)
 
@@ -672,12 +672,12 @@ def household_visit(household_id: int):
     household = _household_or_404(household_id)
     form = VisitForm()
     form.households.choices = options(
-        [(h.id, h.address) for h in services.linked_households(household.id)]
+        [(h.id, h.address) for h in households.linked_households(household.id)]
     )
     if not form.validate_on_submit():
         return _household_page(household, visit_form=form, status=422)
     try:
-        services.record_visit(
+        households.record_visit(
             household,
             visited_on=form.visited_on.data,
             household_ids=form.households.data or [],
@@ -695,7 +695,7 @@ def household_visit(household_id: int):
 def household_delete(household_id: int):
     household = _household_or_404(household_id)
     try:
-        services.delete_household(household)
+        households.delete_household(household)
     except services.RegisterError as error:
         flash(str(error.message), "error")
         return redirect(url_for("households.show", household_id=household.id), 303)
@@ -708,10 +708,10 @@ def household_delete(household_id: int):
 
 @secretary_only
 def household_restore(household_id: int):
-    household = services.load_deleted_household(household_id)
+    household = households.load_deleted_household(household_id)
     if household is None:
         abort(404)
-    services.restore_household(household)
+    households.restore_household(household)
     flash(_("The household %(address)s is back.", address=household.address), "success")
     return redirect(url_for("households.show", household_id=household.id), 303)
 
@@ -720,10 +720,10 @@ def household_restore(household_id: int):
 def settings():
     form = SettingsForm()
     if request.method == "GET":
-        form.limit.data = services.linkage_limit()
+        form.limit.data = households.linkage_limit()
         return render("members/settings.html", form=form)
     if not form.validate_on_submit():
         return render("members/settings.html", form=form, status=422)
-    services.set_linkage_limit(form.limit.data)
+    households.set_linkage_limit(form.limit.data)
     flash(_("The settings have been saved."), "success")
     return redirect(url_for("households.index"), 303)

@@ -17,7 +17,7 @@ from app.core.clock import china_today
 from app.dues import reminders, services
 from app.dues.models import Charge, ChargeStatus, JoinRule, Payment, PaymentMethod
 from app.extensions import db
-from app.members import services as registers
+from app.members import households
 from app.members.models import Household, MemberStatus
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Role
@@ -342,7 +342,7 @@ def central_group(world):
     central_id = create_household(association, "中心户·王家", central=True).id
     linked_id = create_household(association, "联户·李家").id
     with tenant_context(scope_for(association, writable=True)):
-        registers.link_household(
+        households.link_household(
             db.session.get(Household, linked_id), db.session.get(Household, central_id)
         )
         db.session.commit()
