@@ -9,12 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from app.core import crypto
 from app.core.pagination import Page
 from app.extensions import db
-from app.members.models import (
-    BACKBONE_TAGS,
-    Household,
-    Member,
-    MemberStatus,
-)
+from app.members.models import BACKBONE_TAGS, Household, Member, MemberStatus
 
 
 @dataclass(frozen=True)
