@@ -1,6 +1,7 @@
 """Rules of the member register: adding, editing, deleting and restoring members, their
-encrypted numbers, and the register's counts. Households and the 中心户/联户 linkage are in
-app.members.households, finding members in app.members.search.
+encrypted numbers, the purge of what was deleted 30 days ago, and the register's counts.
+Households and the 中心户/联户 linkage are in app.members.households, finding members in
+app.members.search.
 
 No `request`, no `flask.g`: callers pass what they act on; the tenant scope is the caller's.
 Services flush, never commit.
