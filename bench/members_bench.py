@@ -45,7 +45,7 @@ from app.extensions import db  # noqa: E402
 from app.members import importing  # noqa: E402
 from app.members.idnumbers import check_digit, mask_id_number, mask_phone  # noqa: E402
 from app.members.models import Household, Member, MemberImport  # noqa: E402
-from app.members.services import pinyin_initials  # noqa: E402
+from app.members.pinyin import pinyin_initials  # noqa: E402
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context  # noqa: E402
 from tenants.models import Association, AssociationKind, Membership, Role  # noqa: E402
 from tenants.tree import create_association  # noqa: E402

@@ -181,14 +181,16 @@ def reload(model, id_: int):
 
 def create_household(association: Association, address: str = "幸福路1号", **fields):
     """A household of `association`; committed. `central=True` makes it a central household."""
-    from app.members import services as registers
+    from app.members import households
     from tenants.context import scope_for, tenant_context
 
     central = fields.pop("central", False)
     with tenant_context(scope_for(association, writable=True)):
-        household = registers.create_household(registers.HouseholdInput(address=address, **fields))
+        household = households.create_household(
+            households.HouseholdInput(address=address, **fields)
+        )
         if central:
-            registers.mark_central(household)
+            households.mark_central(household)
         db.session.commit()
         db.session.refresh(household)  # load it while in scope (row-level security)
     return household

@@ -8,7 +8,7 @@ from app.core.models import BigId
 from app.core.soft_delete import hide_with_owner
 from app.extensions import db
 from app.members.models import Member, MemberStatus, member_is_live
-from app.members.services import MemberFilters, member_search
+from app.members.search import MemberFilters, member_search
 from tenants.models import TenantMixin
 
 SEARCH_LIMIT = 10

@@ -168,7 +168,7 @@ def linkage(year: int, association_ids: list[int] | None, as_of: date | None = N
 
 def dues(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows | None:
     """What was due for the year and what has been collected, by the rule of
-    app.dues.services.collection_figures: exempt charges left out, a charge counts at most its
+    app.dues.figures.collection_figures: exempt charges left out, a charge counts at most its
     amount, a charge's payment is its allocations of non-voided payments less refunds.
 
     Set-based (payments summed per charge once, then joined) rather than the per-charge

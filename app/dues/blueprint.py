@@ -22,7 +22,7 @@ bp.add_url_rule(
     views.remove_exemption,
     methods=["POST"],
 )
-bp.add_url_rule("/payments", "payments", views.payments)
+bp.add_url_rule("/payments", "payments", views.payment_list)
 bp.add_url_rule("/payments/<int:payment_id>/void", "void", views.void, methods=["GET", "POST"])
 bp.add_url_rule("/payments/<int:payment_id>/receipt.pdf", "receipt", views.receipt)
 bp.add_url_rule("/arrears", "arrears", views.arrears)

@@ -21,6 +21,7 @@ from app.core.spreadsheets import (
 )
 from app.extensions import db
 from app.members import services
+from app.members.households import linkage_limit
 from app.members.idnumbers import (
     IdNumberProblem,
     gender_of,
@@ -199,9 +200,7 @@ class RegisterSnapshot:
         for household in households.values():
             if household.central_household_id:
                 linked_counts[household.central_household_id] += 1
-        return cls(
-            by_id, by_phone, households, central_names, linked_counts, services.linkage_limit()
-        )
+        return cls(by_id, by_phone, households, central_names, linked_counts, linkage_limit())
 
 
 # The spreadsheet row being worked on, for the log when a step fails unexpectedly.
