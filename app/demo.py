@@ -397,7 +397,7 @@ def _load_reports(by_slug: dict[str, Association]) -> None:
     has submitted it, a neighbouring community's is accepted, the others have not filed yet."""
     from datetime import timedelta
 
-    from app.reports import services as reports
+    from app.reports import deciding, defining, filing
 
     with UNSCOPED_BYPASS("seed the demo data set: the demo users' ids"):
         ids = dict(db.session.execute(select(User.login, User.id)).all())
@@ -405,9 +405,9 @@ def _load_reports(by_slug: dict[str, Association]) -> None:
     township = by_slug["nanqi"]
     today = china_today()
     with tenant_context(scope_for(township, writable=True)):
-        form = reports.define_form(
+        form = defining.define_form(
             township,
-            reports.FormInput(
+            defining.FormInput(
                 name="计生协工作季度统计表",
                 period_kind="quarter",
                 year=today.year,
@@ -415,15 +415,15 @@ def _load_reports(by_slug: dict[str, Association]) -> None:
                 deadline_on=today + timedelta(days=7),
                 figures=["members", "new_members", "activities", "households"],
                 fields=[
-                    reports.FieldInput("宣传服务次数", "number", required=True),
-                    reports.FieldInput("其中入户宣传次数", "number"),
-                    reports.FieldInput("主要活动形式", "choice", "入户走访、专题讲座、展板宣传"),
-                    reports.FieldInput("工作亮点", "text"),
+                    defining.FieldInput("宣传服务次数", "number", required=True),
+                    defining.FieldInput("其中入户宣传次数", "number"),
+                    defining.FieldInput("主要活动形式", "choice", "入户走访、专题讲座、展板宣传"),
+                    defining.FieldInput("工作亮点", "text"),
                 ],
                 checks=[
-                    reports.CheckInput("le", "m2", "m1"),
-                    reports.CheckInput("le", "fig:new_members", "fig:members"),
-                    reports.CheckInput("ge0", "m1"),
+                    defining.CheckInput("le", "m2", "m1"),
+                    defining.CheckInput("le", "fig:new_members", "fig:members"),
+                    defining.CheckInput("ge0", "m1"),
                 ],
             ),
             user_id=township_user,
@@ -435,8 +435,8 @@ def _load_reports(by_slug: dict[str, Association]) -> None:
     )
     for community, values, accept in filed:
         with tenant_context(scope_for(community, writable=True)):
-            report = reports.start_report(form, community, today=today)
-            reports.save_report(
+            report = filing.start_report(form, community, today=today)
+            filing.save_report(
                 report,
                 form,
                 community,
@@ -449,7 +449,7 @@ def _load_reports(by_slug: dict[str, Association]) -> None:
                 today=today,
             )
         if accept:
-            reports.decide(report, form, community, user_id=township_user, accept=True, comment="")
+            deciding.decide(report, form, community, user_id=township_user, accept=True, comment="")
 
 
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
