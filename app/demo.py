@@ -288,7 +288,7 @@ def _load_oversight(by_slug: dict[str, Association]) -> None:
     secretary's community (one past its deadline, one answered) and one recorded spot check."""
     from datetime import timedelta
 
-    from app.oversight import services as oversight
+    from app.oversight import rectification, spot_checking
 
     with UNSCOPED_BYPASS("seed the demo data set: the demo users' ids"):
         ids = dict(db.session.execute(select(User.login, User.id)).all())
@@ -296,9 +296,9 @@ def _load_oversight(by_slug: dict[str, Association]) -> None:
     county, community = by_slug["shushan"], by_slug["nanqi-lihua"]
     today = china_today()
     with tenant_context(scope_for(community, writable=False)):
-        late = oversight.open_task(
+        late = rectification.open_task(
             community,
-            oversight.TaskInput(
+            rectification.TaskInput(
                 title="世界人口日活动缺少现场照片",
                 description="7月11日世界人口日宣传咨询活动没有上传照片，请补充现场照片和签到表。",
                 deadline_on=today,
@@ -306,9 +306,9 @@ def _load_oversight(by_slug: dict[str, Association]) -> None:
             user_id=auditor,
             today=today,
         )
-        answered = oversight.open_task(
+        answered = rectification.open_task(
             community,
-            oversight.TaskInput(
+            rectification.TaskInput(
                 title="会员名册与联系户名单不一致",
                 description="抽查发现有3户联系户没有对应的中心户，请核对后更正。",
                 deadline_on=today + timedelta(days=20),
@@ -318,7 +318,7 @@ def _load_oversight(by_slug: dict[str, Association]) -> None:
         )
         with tenant_context(scope_for(community, writable=True)):
             late.deadline_on = today - timedelta(days=5)  # as if opened weeks ago
-            oversight.answer_task(
+            rectification.answer_task(
                 answered,
                 note="已逐户核对，3户已分别联系到1号、2号中心户。",
                 files=[],
@@ -327,10 +327,10 @@ def _load_oversight(by_slug: dict[str, Association]) -> None:
             )
             db.session.flush()
     with tenant_context(scope_for(county, writable=False)):
-        filters = oversight.DrawFilter(year=today.year)
-        found = len(oversight.population(county, filters))
+        filters = spot_checking.DrawFilter(year=today.year)
+        found = len(spot_checking.population(county, filters))
         if found:
-            oversight.draw_spot_check(county, filters, min(5, found), user_id=auditor)
+            spot_checking.draw_spot_check(county, filters, min(5, found), user_id=auditor)
 
 
 def _load_assessment(by_slug: dict[str, Association]) -> None:

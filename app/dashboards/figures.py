@@ -260,7 +260,7 @@ def overdue_rectifications(
     year: int, association_ids: list[int] | None, as_of: date | None = None
 ) -> Rows | None:
     """Rectification tasks (整改) past their deadline and not closed, as of today (the rule of
-    app.oversight.services.overdue_task_counts): a figure of the current year only, kept
+    app.oversight.rectification.overdue_task_counts): a figure of the current year only, kept
     current by the nightly refresh as deadlines pass."""
     try:
         from app.oversight.models import RectificationTask, TaskState
