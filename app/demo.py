@@ -337,7 +337,7 @@ def _load_assessment(by_slug: dict[str, Association]) -> None:
     """The yearly assessment (app/assessments): the township's published scoring sheet for its
     communities this year, and the demo community's self-assessment submitted for scoring."""
     from app.activities.models import Activity
-    from app.assessments import services as assessments
+    from app.assessments import self_assessment
     from app.assessments.models import AssessmentSheet, Rule, SheetItem
     from app.core.models import utcnow
 
@@ -379,7 +379,7 @@ def _load_assessment(by_slug: dict[str, Association]) -> None:
             .order_by(Activity.held_on.desc())
         )
         if activity_id is not None:
-            assessments.claim(
+            self_assessment.claim(
                 community,
                 year,
                 item_id=manual,
@@ -389,7 +389,7 @@ def _load_assessment(by_slug: dict[str, Association]) -> None:
                 activity_id=activity_id,
                 user_id=None,
             )
-        assessments.submit(community, year, user_id=None)
+        self_assessment.submit(community, year, user_id=None)
 
 
 def _load_reports(by_slug: dict[str, Association]) -> None:

@@ -3,7 +3,8 @@
 from flask import Blueprint
 
 from app.assessments import views
-from app.assessments.services import RULE_LABELS, STATE_LABELS, points_text
+from app.assessments.points import RULE_LABELS, points_text
+from app.assessments.self_assessment import STATE_LABELS
 from app.assessments.statements import target_name
 
 bp = Blueprint("assessments", __name__, url_prefix="/a/<slug>/assessments")
