@@ -372,16 +372,16 @@ def create_task(target: Association, *, opened_by: User, title: str = "活动照
     passing would); `state` moves it on directly. Returned detached; committed."""
     from datetime import timedelta
 
-    from app.oversight import services as oversight
+    from app.oversight import rectification
     from app.oversight.models import TaskState
     from tenants.context import scope_for, tenant_context
 
     deadline_on = fields.pop("deadline_on", china_today() + timedelta(days=7))
     state = fields.pop("state", None)
     with tenant_context(scope_for(target, writable=False)):
-        task = oversight.open_task(
+        task = rectification.open_task(
             target,
-            oversight.TaskInput(
+            rectification.TaskInput(
                 title=title,
                 description=fields.pop("description", "请补充活动照片"),
                 deadline_on=max(deadline_on, china_today()),

@@ -3,7 +3,8 @@
 from flask import Blueprint
 
 from app.assessments import views
-from app.assessments.services import RULE_LABELS, STATE_LABELS, points_text
+from app.assessments.points import RULE_LABELS, points_text
+from app.assessments.self_assessment import STATE_LABELS
 from app.assessments.statements import target_name
 from app.core.replica import reads_from_replica
 

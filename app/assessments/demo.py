@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.activities.models import Activity
-from app.assessments import services as assessments
+from app.assessments import self_assessment
 from app.assessments.models import AssessmentSheet, Rule, SheetItem
 from app.core.clock import china_today
 from app.core.models import utcnow
@@ -57,7 +57,7 @@ def load_assessment_sample(by_slug: dict[str, Association]) -> None:
             .order_by(Activity.held_on.desc())
         )
         if activity_id is not None:
-            assessments.claim(
+            self_assessment.claim(
                 community,
                 year,
                 item_id=manual,
@@ -67,4 +67,4 @@ def load_assessment_sample(by_slug: dict[str, Association]) -> None:
                 activity_id=activity_id,
                 user_id=None,
             )
-        assessments.submit(community, year, user_id=None)
+        self_assessment.submit(community, year, user_id=None)

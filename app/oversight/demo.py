@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.core.clock import china_today
 from app.extensions import db
-from app.oversight import services as oversight
+from app.oversight import rectification, spot_checking
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Association
 
@@ -23,9 +23,9 @@ def load_oversight_sample(by_slug: dict[str, Association]) -> None:
     county, community = by_slug["shushan"], by_slug["nanqi-lihua"]
     today = china_today()
     with tenant_context(scope_for(community, writable=False)):
-        late = oversight.open_task(
+        late = rectification.open_task(
             community,
-            oversight.TaskInput(
+            rectification.TaskInput(
                 title="世界人口日活动缺少现场照片",
                 description="7月11日世界人口日宣传咨询活动没有上传照片，请补充现场照片和签到表。",
                 deadline_on=today,
@@ -33,9 +33,9 @@ def load_oversight_sample(by_slug: dict[str, Association]) -> None:
             user_id=auditor,
             today=today,
         )
-        answered = oversight.open_task(
+        answered = rectification.open_task(
             community,
-            oversight.TaskInput(
+            rectification.TaskInput(
                 title="会员名册与联系户名单不一致",
                 description="抽查发现有3户联系户没有对应的中心户，请核对后更正。",
                 deadline_on=today + timedelta(days=20),
@@ -45,7 +45,7 @@ def load_oversight_sample(by_slug: dict[str, Association]) -> None:
         )
         with tenant_context(scope_for(community, writable=True)):
             late.deadline_on = today - timedelta(days=5)  # as if opened weeks ago
-            oversight.answer_task(
+            rectification.answer_task(
                 answered,
                 note="已逐户核对，3户已分别联系到1号、2号中心户。",
                 files=[],
@@ -54,7 +54,7 @@ def load_oversight_sample(by_slug: dict[str, Association]) -> None:
             )
             db.session.flush()
     with tenant_context(scope_for(county, writable=False)):
-        filters = oversight.DrawFilter(year=today.year)
-        found = len(oversight.population(county, filters))
+        filters = spot_checking.DrawFilter(year=today.year)
+        found = len(spot_checking.population(county, filters))
         if found:
-            oversight.draw_spot_check(county, filters, min(5, found), user_id=auditor)
+            spot_checking.draw_spot_check(county, filters, min(5, found), user_id=auditor)

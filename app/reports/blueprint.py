@@ -5,7 +5,7 @@ from flask import Blueprint
 from app.core.replica import reads_from_replica
 from app.reports import reminders, views  # noqa: F401  (reminders: the scheduled job registers)
 from app.reports.catalogue import SOURCE_LABELS, STATE_LABELS, figure_label
-from app.reports.services import period_text
+from app.reports.periods import period_text
 
 bp = Blueprint("reports", __name__, url_prefix="/a/<slug>/reports")
 bp.add_url_rule("", "index", views.index)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.core.clock import china_today
 from app.extensions import db
-from app.reports import services as reports
+from app.reports import deciding, defining, filing
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Association
 
@@ -22,9 +22,9 @@ def load_reports_sample(by_slug: dict[str, Association]) -> None:
     township = by_slug["nanqi"]
     today = china_today()
     with tenant_context(scope_for(township, writable=True)):
-        form = reports.define_form(
+        form = defining.define_form(
             township,
-            reports.FormInput(
+            defining.FormInput(
                 name="计生协工作季度统计表",
                 period_kind="quarter",
                 year=today.year,
@@ -32,15 +32,15 @@ def load_reports_sample(by_slug: dict[str, Association]) -> None:
                 deadline_on=today + timedelta(days=7),
                 figures=["members", "new_members", "activities", "households"],
                 fields=[
-                    reports.FieldInput("宣传服务次数", "number", required=True),
-                    reports.FieldInput("其中入户宣传次数", "number"),
-                    reports.FieldInput("主要活动形式", "choice", "入户走访、专题讲座、展板宣传"),
-                    reports.FieldInput("工作亮点", "text"),
+                    defining.FieldInput("宣传服务次数", "number", required=True),
+                    defining.FieldInput("其中入户宣传次数", "number"),
+                    defining.FieldInput("主要活动形式", "choice", "入户走访、专题讲座、展板宣传"),
+                    defining.FieldInput("工作亮点", "text"),
                 ],
                 checks=[
-                    reports.CheckInput("le", "m2", "m1"),
-                    reports.CheckInput("le", "fig:new_members", "fig:members"),
-                    reports.CheckInput("ge0", "m1"),
+                    defining.CheckInput("le", "m2", "m1"),
+                    defining.CheckInput("le", "fig:new_members", "fig:members"),
+                    defining.CheckInput("ge0", "m1"),
                 ],
             ),
             user_id=township_user,
@@ -52,8 +52,8 @@ def load_reports_sample(by_slug: dict[str, Association]) -> None:
     )
     for community, values, accept in filed:
         with tenant_context(scope_for(community, writable=True)):
-            report = reports.start_report(form, community, today=today)
-            reports.save_report(
+            report = filing.start_report(form, community, today=today)
+            filing.save_report(
                 report,
                 form,
                 community,
@@ -66,4 +66,4 @@ def load_reports_sample(by_slug: dict[str, Association]) -> None:
                 today=today,
             )
         if accept:
-            reports.decide(report, form, community, user_id=township_user, accept=True, comment="")
+            deciding.decide(report, form, community, user_id=township_user, accept=True, comment="")

@@ -347,7 +347,7 @@ def test_dues_and_overdue_tasks_are_rolled_up_by_their_modules_rules(world, clie
     from app.dues import payments as dues_payments
     from app.dues import services as dues_services
     from app.dues.figures import collection_figures
-    from app.oversight.services import overdue_task_counts
+    from app.oversight.rectification import overdue_task_counts
     from tests.dues.makers import YEAR as DUES_YEAR
     from tests.dues.makers import create_charge, create_payment
     from tests.factories import create_task

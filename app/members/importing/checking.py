@@ -23,12 +23,14 @@ from app.extensions import db
 from app.members import services
 from app.members.households import linkage_limit
 from app.members.idnumbers import (
+    ID_NUMBER_PROBLEMS,
+    PHONE_PROBLEM,
     IdNumberProblem,
     gender_of,
     validate_id_number,
     validate_phone,
 )
-from app.members.labels import FIELD_LABELS, ID_NUMBER_PROBLEMS, PHONE_PROBLEM
+from app.members.labels import FIELD_LABELS
 from app.members.models import (
     Gender,
     Household,
