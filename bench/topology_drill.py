@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from acknowledged import Writers, describe  # noqa: E402
 from load_bench import OUT, Run, SimulatedUser, build_data_set, field_key  # noqa: E402
 
 from tests.deploy.nginx_site import start_site, wait_for_port  # noqa: E402
@@ -335,88 +336,6 @@ def bring_up(stack: Stack, lines: list[str]) -> dict:
 # --- the load ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    at: float  # sent
-    done: float  # answered (or failed)
-    status: int | None
-    title: str
-    acknowledged: bool
-    error: str = ""
-
-
-class Writers:
-    """Staff who sign in through nginx and then record activities back to back (think time
-    0.2–0.5 s), each with a unique title; a 303 is an acknowledged write."""
-
-    def __init__(self, base: str, manifest: dict, count: int, prefix: str):
-        self.prefix = prefix
-        staff = [u for u in manifest["users"] if u["kind"] == "staff"][:count]
-        self.run = Run()
-        self.users = [
-            SimulatedUser(base, user, manifest, self.run, index, lambda rng: 0.3)
-            for index, user in enumerate(staff)
-        ]
-        for user in self.users:
-            user.http.verify = False  # the drill's self-signed certificate…
-            user.http.trust_env = False  # …which REQUESTS_CA_BUNDLE would otherwise override
-            # As a browser does: Flask-WTF checks the Referer of HTTPS form posts.
-            user.http.headers["Referer"] = f"{base}/"
-        self.outcomes: list[Outcome] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.threads: list[threading.Thread] = []
-
-    def start(self) -> None:
-        for index, user in enumerate(self.users):
-            if not user.sign_in():
-                last = [(r.label, r.status, r.error) for r in self.run.records[-3:]]
-                raise RuntimeError(f"{user.user['login']} could not sign in: {last}")
-            thread = threading.Thread(target=self._write, args=(index, user), daemon=True)
-            thread.start()
-            self.threads.append(thread)
-
-    def _write(self, index: int, user: SimulatedUser) -> None:
-        from app.core.clock import china_today
-
-        number = 0
-        while not self.stop.is_set():
-            number += 1
-            title = f"drill-{self.prefix}-{index}-{number}"
-            data = {
-                "csrf_token": user.csrf,
-                "title": title,
-                "held_on": china_today().isoformat(),
-                "type": "publicity",
-                "place": "社区广场",
-                "organiser": "社区计生协",
-                "participant_count": "12",
-                "description": "topology drill",
-            }
-            at = time.monotonic()
-            try:
-                response = user.http.post(
-                    f"{user.base}/a/{user.user['slug']}/activities/new",
-                    data=data, allow_redirects=False, timeout=30,
-                )  # fmt: skip
-                status = response.status_code
-                outcome = Outcome(at, time.monotonic(), status, title, status == 303)
-            except requests.RequestException as error:
-                outcome = Outcome(at, time.monotonic(), None, title, False, type(error).__name__)
-            with self.lock:
-                self.outcomes.append(outcome)
-            time.sleep(user.rng.uniform(0.2, 0.5))
-
-    def finish(self) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=40)
-
-    def between(self, start: float, end: float) -> list[Outcome]:
-        with self.lock:
-            return [o for o in self.outcomes if start <= o.at < end]
-
-
 class Readers:
     """Auditors of the higher associations who reload their dashboard back to back (think time
     0.2–0.5 s); each page is read from the replica when it says so."""
@@ -511,16 +430,6 @@ def titles_on(port: int, prefix: str) -> set[str]:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return set(found.stdout.split())
-
-
-def describe(outcomes: list[Outcome]) -> str:
-    failed = [o for o in outcomes if not o.acknowledged]
-    kinds: dict[str, int] = {}
-    for outcome in failed:
-        key = str(outcome.status) if outcome.status else outcome.error
-        kinds[key] = kinds.get(key, 0) + 1
-    shown = ", ".join(f"{count}× {kind}" for kind, count in sorted(kinds.items())) or "none"
-    return f"{len(outcomes)} writes, {len(failed)} failed ({shown})"
 
 
 # --- the drills -------------------------------------------------------------------------------
