@@ -609,6 +609,11 @@ def main() -> None:
         size = owner.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         say(f"database size: {size.fetchone()[0]}")
     if not args.build_only:
+        say(
+            "load average (1, 5, 15 min) before measuring: {:.1f} {:.1f} {:.1f}".format(
+                *os.getloadavg()
+            )
+        )
         with app.app_context():
             say(f"figures rows of county 'k0' equal the figures job's: {check_figures('k0')}")
             for slug in ("k0", "n"):
@@ -622,6 +627,7 @@ def main() -> None:
             db.engine.dispose()
         app_url = config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg", "postgresql")
         rls_costs(app.config, owner_url, app_url, args.rls_runs, say)
+        say("load average (1, 5, 15 min) after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     base.OUT.mkdir(parents=True, exist_ok=True)
     (base.OUT / "national.txt").write_text("\n".join(lines) + "\n")
 
