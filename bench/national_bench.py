@@ -18,7 +18,7 @@ row-level-security cost of a statement at a village, a county, a province and th
     .venv/bin/python bench/national_bench.py                # times the set built before
 
 The server comes from XIEHUI_BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
-the database `xiehui_national_bench` is kept between runs (about 6 GB). Results go to bench/out/.
+the database `xiehui_national_bench` is kept between runs (about 5 GB). Results go to bench/out/.
 """
 
 import argparse
