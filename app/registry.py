@@ -11,12 +11,12 @@ import importlib
 MODELS = (
     "tenants.models",
     "app.core.audit",
-    "app.core.sms_outbox",
+    "app.core.sms_outbox.models",
     "app.core.inbox",
     "app.core.uploads",
     "app.accounts.models",
     "app.associations.models",
-    "app.associations.group_sms",
+    "app.associations.group_sms.models",
     "app.members.models",
     "app.activities.models",
     "app.activities.participants",
@@ -34,8 +34,8 @@ MODELS = (
 
 SCHEDULED_JOBS = (
     "app.accounts.session_records",
-    "app.associations.group_sms",
-    "app.core.sms_outbox",
+    "app.associations.group_sms.sending",
+    "app.core.sms_outbox.sending",
     "app.dashboards.refresh",
     "app.dues.reminders",
     "app.dues.webhooks",

@@ -1,7 +1,7 @@
 """Outgoing email and SMS through a pluggable backend; the console backend prints them.
 
 Notices to a person (reminders, waitlist places, 整改 and review notices) go through
-`notify_person`, which picks her channel: SMS (the outbox of app/core/sms_outbox.py: once per
+`notify_person`, which picks her channel: SMS (the outbox of app/core/sms_outbox/: once per
 key, quiet hours, cap, opt-out) when she chose it — a consent recorded for her number — or has
 no e-mail address, else e-mail. Messages about her account (invitations, password resets) keep
 `notify` / `notify_after_commit`, addressed to the login itself.
@@ -23,9 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.core import inbox, sms_outbox
+from app.core import inbox
 from app.core.jobs import job
 from app.core.models import after_transaction
+from app.core.sms_outbox.consent import has_consent
+from app.core.sms_outbox.queueing import queue_sms
 from app.core.sms_views import opt_out_link
 from app.extensions import db
 from app.members.idnumbers import MOBILE, normalise_phone
@@ -235,7 +237,7 @@ def channel_for(person: Person) -> tuple[str, str] | None:
     """("sms", phone) or ("email", address) — or None when she cannot be reached.
 
     A mobile login is her own choice of channel. A register phone is used only with her
-    consent recorded (`sms_outbox.record_consent`), and then also instead of an e-mail address
+    consent recorded (`sms_outbox.consent`), and then also instead of an e-mail address
     (she chose SMS). Opting out is honoured later, by the outbox (status "opted_out")."""
     login = (person.login or "").strip()
     email = login if "@" in login else None
@@ -245,7 +247,7 @@ def channel_for(person: Person) -> tuple[str, str] | None:
     phone = login_phone or (normalise_phone(person.phone) if person.phone else None)
     if phone and not MOBILE.match(phone):
         phone = None
-    consented = bool(phone) and sms_outbox.has_consent(person.association_id, phone)
+    consented = bool(phone) and has_consent(person.association_id, phone)
     if phone and (consented or (login_phone and not email)):
         return "sms", phone
     if email:
@@ -272,7 +274,7 @@ def notify_person(person: Person, subject: str, body: str, *, key: str) -> str |
         notify_after_commit(to, subject, body)
         return kind
     text = f"{subject}：{body} {opt_out_link(to)}"
-    sms_outbox.queue_sms(
+    queue_sms(
         f"notice:{key}"[:120],
         to,
         "notice",

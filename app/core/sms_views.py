@@ -18,7 +18,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.core import audit, crypto
 from app.core.clock import CHINA
-from app.core.sms_outbox import opt_out, record_delivery_report
+from app.core.sms_outbox.consent import opt_out
+from app.core.sms_outbox.queueing import record_delivery_report
 from app.core.urls import absolute_url
 from app.core.views import render
 from app.extensions import csrf, db, limiter
