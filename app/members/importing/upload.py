@@ -4,13 +4,13 @@ table found in it (sheet, heading row), the samples shown masked, and the mappin
 import contextlib
 import re
 import secrets
-import time
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.core.clock import utcnow
 from app.core.sheet_layout import SKIP_REASONS
 from app.core.spreadsheets import (
     SpreadsheetError,
@@ -61,7 +61,7 @@ def save_upload(stream) -> str:
 
 def _remove_abandoned(directory: Path) -> None:
     """Files of imports left at the mapping step for over a day are deleted."""
-    cutoff = time.time() - ABANDONED_AFTER_SECONDS
+    cutoff = utcnow().timestamp() - ABANDONED_AFTER_SECONDS
     for path in directory.glob("*.upload"):
         with contextlib.suppress(OSError):
             if path.stat().st_mtime < cutoff:
