@@ -45,10 +45,10 @@ from app.associations.group_sms import sending as group_sending  # noqa: E402
 from app.associations.group_sms.models import Group  # noqa: E402
 from app.core import crypto, jobs  # noqa: E402
 from app.core.models import utcnow  # noqa: E402
+from app.core.phones import mask_phone  # noqa: E402
 from app.core.sms_outbox import sending  # noqa: E402
 from app.core.sms_outbox.models import SmsMessage, SmsStatus  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.members.idnumbers import mask_phone  # noqa: E402
 from app.members.models import Member  # noqa: E402
 from tenants.context import scope_for, tenant_context  # noqa: E402
 from tenants.models import AssociationKind  # noqa: E402

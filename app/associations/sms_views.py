@@ -31,13 +31,13 @@ from app.core import audit
 from app.core.clock import china_today
 from app.core.forms import SensibleDate
 from app.core.models import utcnow
+from app.core.phones import validate_phone
 from app.core.problems import Problem, show_problems
 from app.core.sms_outbox import consent, queueing
 from app.core.sms_outbox.models import ConsentMethod, SmsStatus
 from app.core.sms_outbox.sending import dispatch
 from app.core.views import invalid_form, render, secretary_only
 from app.extensions import db
-from app.members.idnumbers import validate_phone
 
 STATUS_LABELS = {
     SmsStatus.QUEUED: _l("Queued"),

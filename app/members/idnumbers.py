@@ -1,4 +1,5 @@
-"""Chinese resident ID numbers (GB 11643-1999) and mainland mobile numbers: checks and masks."""
+"""Chinese resident ID numbers (GB 11643-1999): checks and masks. Mobile numbers are in
+app/core/phones.py."""
 
 import re
 import unicodedata
@@ -13,7 +14,6 @@ PROVINCES = frozenset(
     {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
     | {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
 )
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class IdNumberProblem(ValueError):
@@ -66,29 +66,3 @@ def mask_id_number(number: str | None) -> str:
     if not number:
         return ""
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
-
-
-def normalise_phone(raw: str) -> str:
-    text = unicodedata.normalize("NFKC", raw or "")
-    digits = re.sub(r"[\s\-()（）]", "", text)
-    for prefix in ("+86", "0086"):
-        if digits.startswith(prefix):
-            digits = digits[len(prefix) :]
-    if digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits
-
-
-def validate_phone(raw: str) -> str:
-    """The 11-digit mainland mobile number, or ValueError."""
-    phone = normalise_phone(raw)
-    if not MOBILE.match(phone):
-        raise ValueError("phone")
-    return phone
-
-
-def mask_phone(phone: str | None) -> str:
-    """138****8000."""
-    if not phone:
-        return ""
-    return phone[:3] + "****" + phone[-4:]

@@ -12,10 +12,11 @@ import secrets
 from flask_babel import gettext as _
 
 from app.accounts.models import User
-from app.core.notifications import notify_users, secretaries_of
+from app.accounts.notices import notify_users, secretaries_of
+from app.core.phones import mask_phone
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.members.idnumbers import mask_id_number, mask_phone
+from app.members.idnumbers import mask_id_number
 from app.oversight.models import RectificationTask
 from tenants.models import Association
 

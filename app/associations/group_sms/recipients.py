@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from app.accounts.models import User
+from app.accounts.notices import holders_below
 from app.associations.group_sms.models import (
     GROUP_LABELS,
     SECRETARIES,
@@ -16,10 +17,9 @@ from app.associations.group_sms.models import (
 from app.core import crypto
 from app.core.clock import china_today, utcnow
 from app.core.labels import KIND_LABELS
-from app.core.notifications import holders_below
+from app.core.phones import MOBILE
 from app.core.sms_outbox.consent import opted_out_phones
 from app.extensions import db
-from app.members.idnumbers import MOBILE
 from app.members.models import Household, Member, MemberStatus
 from tenants.models import Association, AssociationKind, Role
 

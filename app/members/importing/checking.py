@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.core import crypto
 from app.core.clock import china_today
 from app.core.dates import DATE_RANGE_MESSAGE, is_sensible_date
+from app.core.phones import validate_phone
 from app.core.spreadsheets import (
     Table,
     normalise_text,
@@ -21,12 +22,7 @@ from app.core.spreadsheets import (
 )
 from app.extensions import db
 from app.members import services
-from app.members.idnumbers import (
-    IdNumberProblem,
-    gender_of,
-    validate_id_number,
-    validate_phone,
-)
+from app.members.idnumbers import IdNumberProblem, gender_of, validate_id_number
 from app.members.labels import FIELD_LABELS, ID_NUMBER_PROBLEMS, PHONE_PROBLEM
 from app.members.models import (
     Gender,

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.core.clock import utcnow
+from app.core.phones import mask_phone
 from app.core.sheet_layout import SKIP_REASONS
 from app.core.spreadsheets import (
     SpreadsheetError,
@@ -21,10 +22,7 @@ from app.core.spreadsheets import (
 )
 from app.extensions import db
 from app.members import services
-from app.members.idnumbers import (
-    mask_id_number,
-    mask_phone,
-)
+from app.members.idnumbers import mask_id_number
 from app.members.importing.columns import (
     HEADING_WORDS,
     check_mapping,
