@@ -15,7 +15,7 @@ from app.accounts.models import User
 from app.accounts.notices import notify_users, secretaries_of
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.oversight.notices import without_personal_numbers
+from app.members.idnumbers import without_personal_numbers
 from tenants.models import Association, Membership, Role
 
 

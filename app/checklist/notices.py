@@ -16,7 +16,7 @@ from app.checklist.models import ChecklistItem
 from app.checklist.services import SPECS
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.oversight.notices import without_personal_numbers
+from app.members.idnumbers import without_personal_numbers
 from tenants.models import Association, Role
 
 REVIEWER_ROLES = (Role.SECRETARY, Role.AUDITOR)

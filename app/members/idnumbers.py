@@ -1,14 +1,18 @@
-"""Chinese resident ID numbers (GB 11643-1999): checks and masks. Mobile numbers are in
-app/core/phones.py."""
+"""Chinese resident ID numbers (GB 11643-1999): checks and masks, and free text with the ID and
+mobile numbers in it masked. Mobile numbers themselves are in app/core/phones.py."""
 
 import re
 import unicodedata
 from datetime import date
 
 from app.core.clock import china_today
+from app.core.phones import mask_phone
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CODES = "10X98765432"
+# An ID or mobile number inside free text (a comment, a reason), not part of a longer number.
+ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 # First two digits: province-level division codes.
 PROVINCES = frozenset(
     {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
@@ -66,3 +70,10 @@ def mask_id_number(number: str | None) -> str:
     if not number:
         return ""
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def without_personal_numbers(text: str) -> str:
+    """The text with every ID and mobile number in it masked, before it goes into a notice or a
+    stored reason."""
+    text = ID_NUMBER_IN_TEXT.sub(lambda match: mask_id_number(match.group()), text)
+    return MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)
