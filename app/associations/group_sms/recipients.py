@@ -19,8 +19,11 @@ from app.core.clock import china_today, utcnow
 from app.core.labels import KIND_LABELS
 from app.core.phones import MOBILE
 from app.core.sms_outbox.consent import opted_out_phones
+from app.dues.models import Charge
+from app.events.models import Event, Registration, RegistrationStatus
 from app.extensions import db
 from app.members.models import Household, Member, MemberStatus
+from app.volunteers.models import Team, TeamMember, Volunteer
 from tenants.models import Association, AssociationKind, Role
 
 
@@ -37,9 +40,6 @@ def choices(association: Association) -> list[tuple[str, str]]:
     "central:<id>" (upcoming events, every team, every central household), and above the
     grassroots "secretaries_below" (also "secretaries_below:<kind>", only the associations of
     one kind, e.g. the villages) and "secretaries_children"."""
-    from app.events.models import Event
-    from app.volunteers.models import Team
-
     options = [(Group.MEMBERS.value, str(GROUP_LABELS[Group.MEMBERS]))]
     options.append((Group.ARREARS.value, str(GROUP_LABELS[Group.ARREARS])))
     if not association.kind.is_grassroots:
@@ -97,8 +97,6 @@ def _members(group: Group, target_id: int | None) -> list[Recipient]:
         Member.status == MemberStatus.ACTIVE, Member.phone_encrypted.is_not(None)
     )
     if group == Group.ARREARS:
-        from app.dues.models import Charge  # dues sits above the registers
-
         query = query.where(
             Member.id.in_(
                 select(Charge.member_id).where(
@@ -119,8 +117,6 @@ def _members(group: Group, target_id: int | None) -> list[Recipient]:
 def _event_signups(event_id: int) -> list[Recipient]:
     """Confirmed and waitlisted sign-ups: the register's phone of the member who signed up,
     else her login when it is a mobile number (walk-ins without an account have none)."""
-    from app.events.models import Registration, RegistrationStatus
-
     rows = db.session.execute(
         select(
             Registration.user_id, Registration.name, Member.id, Member.phone_encrypted, User.login
@@ -145,7 +141,6 @@ def _event_signups(event_id: int) -> list[Recipient]:
 
 
 def _team(team_id: int) -> list[Recipient]:
-    from app.volunteers.models import TeamMember, Volunteer
 
     rows = db.session.execute(
         select(

@@ -13,6 +13,7 @@ from app.core.notifications import mask_recipient
 from app.core.sms_outbox.models import SmsMessage, SmsStatus
 from app.extensions import db
 from app.members.models import Member
+from app.volunteers.models import Volunteer
 from tenants.context import subtree_reads
 from tenants.models import Association, Membership, Role
 
@@ -32,8 +33,6 @@ class RecipientState:
 def recipient_states(message: GroupMessage) -> list[RecipientState]:
     """Each recipient of one group message with her message's state: three queries, whatever
     the number of recipients (the outbox rows, then the names of members and volunteers)."""
-    from app.volunteers.models import Volunteer
-
     prefix = f"group:{message.id}:"
     rows = list(
         db.session.scalars(
