@@ -24,6 +24,7 @@ from app.core import (
     inbox,
     jobs,
     notifications,
+    replica,
     security,
     soft_delete,
     static_files,
@@ -96,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
         # and the audit log see is the one nginx saw, whatever a client puts in the header.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    replica.configure(app)
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(MIGRATIONS_DIR))
     extensions.login_manager.init_app(app)
@@ -116,6 +118,7 @@ def create_app(config: dict | None = None) -> Flask:
     views.init_app(app)
     security.init_app(app)
     static_files.init_app(app)
+    replica.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
     jobs.init_app(app)

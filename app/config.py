@@ -92,6 +92,12 @@ class Config:
     RATELIMIT_SMS_CODE_PHONE = "3 per 15 minutes"
     RATELIMIT_SURVEY_PHONE = "5 per hour"
     ALIYUN_SMS_CALLBACK_TOKEN: str | None = None
+    # A read-only replica (a hot standby) for the pages that can wait: app/core/replica.py.
+    DATABASE_REPLICA_URL: str | None = None
+    # A replica further behind than this is not read, and a user's reads stay on the primary
+    # this long after their last write (they see what they wrote).
+    REPLICA_MAX_LAG_SECONDS = 30.0
+    REPLICA_RETRY_SECONDS = 30.0  # after a failed connect, read the primary this long
     TESTING = False
 
     @classmethod
@@ -102,6 +108,10 @@ class Config:
         config.SECRET_KEY = env.get("SECRET_KEY", cls.SECRET_KEY)
         config.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL", cls.SQLALCHEMY_DATABASE_URI)
         config.DATABASE_ADMIN_URL = env.get("DATABASE_ADMIN_URL")
+        config.DATABASE_REPLICA_URL = env.get("DATABASE_REPLICA_URL") or None
+        config.REPLICA_MAX_LAG_SECONDS = float(
+            env.get("REPLICA_MAX_LAG_SECONDS", cls.REPLICA_MAX_LAG_SECONDS)
+        )
         config.DATABASE_APP_ROLE = env.get("DATABASE_APP_ROLE", cls.DATABASE_APP_ROLE)
         config.RLS_SCOPE_KEY = env.get("RLS_SCOPE_KEY") or None
         config.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", cls.RATELIMIT_STORAGE_URI)

@@ -1,23 +1,21 @@
 """A realistic demo tree with one user per role, for trying the app and for browser tests."""
 
-from datetime import date
-
 from sqlalchemy import select
 
 from app.accounts import second_factor
 from app.accounts.models import User
 from app.accounts.passwords import hash_password
-from app.activities.models import ActivityType
-from app.activities.services import ActivityInput, record_activity
-from app.core.clock import china_today
+from app.activities.demo import load_activity_sample
+from app.assessments.demo import load_assessment_sample
 from app.dashboards.demo import load_dashboard_sample
 from app.dues.demo import load_dues_sample
 from app.dues.stripe_demo import load_stripe_sample
 from app.extensions import db
-from app.members import services as registers
-from app.members.models import BACKBONE_TAGS
+from app.members.demo import load_register_sample
+from app.oversight.demo import load_oversight_sample
+from app.reports.demo import load_reports_sample
 from app.volunteers.demo import load_volunteer_sample
-from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
+from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association, AssociationKind, Membership, Role
 from tenants.tree import create_association
 
@@ -252,14 +250,15 @@ def load_demo_data() -> bool:
         db.session.flush()
         _enrol_second_factors()
         member_user = db.session.scalar(select(User).where(User.login == USERS[2][0]))
-    _load_registers(by_slug["nanqi-lihua"], member_user_id=member_user.id)
+    load_register_sample(by_slug["nanqi-lihua"], member_user_id=member_user.id)
+    load_activity_sample(by_slug["nanqi-lihua"])
     load_volunteer_sample(by_slug["nanqi-lihua"], member_user_id=member_user.id)
     load_dues_sample(by_slug["nanqi-lihua"], member_user_id=member_user.id)
     load_stripe_sample(by_slug["nanqi-lihua"])
     load_dashboard_sample()
-    _load_oversight(by_slug)
-    _load_assessment(by_slug)
-    _load_reports(by_slug)
+    load_oversight_sample(by_slug)
+    load_assessment_sample(by_slug)
+    load_reports_sample(by_slug)
     return True
 
 
@@ -281,228 +280,3 @@ def demo_second_factor_logins() -> list[str]:
             )
         )
     )
-
-
-def _load_oversight(by_slug: dict[str, Association]) -> None:
-    """The county auditor's oversight (app/oversight): two rectification tasks against the demo
-    secretary's community (one past its deadline, one answered) and one recorded spot check."""
-    from datetime import timedelta
-
-    from app.oversight import services as oversight
-
-    with UNSCOPED_BYPASS("seed the demo data set: the demo users' ids"):
-        ids = dict(db.session.execute(select(User.login, User.id)).all())
-    auditor, secretary = ids["auditor@demo.xiehui.cn"], ids["secretary@demo.xiehui.cn"]
-    county, community = by_slug["shushan"], by_slug["nanqi-lihua"]
-    today = china_today()
-    with tenant_context(scope_for(community, writable=False)):
-        late = oversight.open_task(
-            community,
-            oversight.TaskInput(
-                title="世界人口日活动缺少现场照片",
-                description="7月11日世界人口日宣传咨询活动没有上传照片，请补充现场照片和签到表。",
-                deadline_on=today,
-            ),
-            user_id=auditor,
-            today=today,
-        )
-        answered = oversight.open_task(
-            community,
-            oversight.TaskInput(
-                title="会员名册与联系户名单不一致",
-                description="抽查发现有3户联系户没有对应的中心户，请核对后更正。",
-                deadline_on=today + timedelta(days=20),
-            ),
-            user_id=auditor,
-            today=today,
-        )
-        with tenant_context(scope_for(community, writable=True)):
-            late.deadline_on = today - timedelta(days=5)  # as if opened weeks ago
-            oversight.answer_task(
-                answered,
-                note="已逐户核对，3户已分别联系到1号、2号中心户。",
-                files=[],
-                association_id=community.id,
-                user_id=secretary,
-            )
-            db.session.flush()
-    with tenant_context(scope_for(county, writable=False)):
-        filters = oversight.DrawFilter(year=today.year)
-        found = len(oversight.population(county, filters))
-        if found:
-            oversight.draw_spot_check(county, filters, min(5, found), user_id=auditor)
-
-
-def _load_assessment(by_slug: dict[str, Association]) -> None:
-    """The yearly assessment (app/assessments): the township's published scoring sheet for its
-    communities this year, and the demo community's self-assessment submitted for scoring."""
-    from app.activities.models import Activity
-    from app.assessments import services as assessments
-    from app.assessments.models import AssessmentSheet, Rule, SheetItem
-    from app.core.models import utcnow
-
-    township, community = by_slug["nanqi"], by_slug["nanqi-lihua"]
-    year = china_today().year
-    with UNSCOPED_BYPASS("seed the demo data set: the township secretary's id"):
-        publisher = db.session.scalar(
-            select(User.id).where(User.login == "township@demo.xiehui.cn")
-        )
-    sheet = AssessmentSheet(
-        association_id=township.id,
-        year=year,
-        kind=community.kind.value,
-        title=f"{year}年度社区计生协工作考核",
-        created_by_id=publisher,
-        published_at=utcnow(),
-        published_by_id=publisher,
-        due_on=date(year, 12, 20),
-    )
-    items = (
-        ("七有合格", 100, Rule.QIYOU, ""),
-        ("每季度至少开展一次活动", 100, Rule.ACTIVE_QUARTERS, "每季度2.5分。"),
-        ("会员比例达到目标", 100, Rule.MEMBER_RATIO, ""),
-        ("会费收缴率达到目标", 100, Rule.COLLECTION_RATE, ""),
-        ("宣传阵地建设", 100, Rule.MANUAL, "宣传栏、宣传资料齐全，附照片或活动记录。"),
-        ("会员之家建设", 100, Rule.MANUAL, "有固定活动场所和制度，附照片。"),
-    )
-    sheet.items = [
-        SheetItem(position=n, title=title, points_tenths=points, rule=rule, guidance=guidance)
-        for n, (title, points, rule, guidance) in enumerate(items, start=1)
-    ]
-    db.session.add(sheet)
-    db.session.flush()
-    manual = sheet.items[4].id
-    with tenant_context(scope_for(community, writable=True)):
-        activity_id = db.session.scalar(
-            select(Activity.id)
-            .where(Activity.held_on >= date(year, 1, 1))
-            .order_by(Activity.held_on.desc())
-        )
-        if activity_id is not None:
-            assessments.claim(
-                community,
-                year,
-                item_id=manual,
-                points="8",
-                note="社区宣传栏每季度更新，见活动记录。",
-                file=None,
-                activity_id=activity_id,
-                user_id=None,
-            )
-        assessments.submit(community, year, user_id=None)
-
-
-def _load_reports(by_slug: dict[str, Association]) -> None:
-    """The township's quarterly statistics form (app/reports): the demo secretary's community
-    has submitted it, a neighbouring community's is accepted, the others have not filed yet."""
-    from datetime import timedelta
-
-    from app.reports import services as reports
-
-    with UNSCOPED_BYPASS("seed the demo data set: the demo users' ids"):
-        ids = dict(db.session.execute(select(User.login, User.id)).all())
-    township_user, secretary = ids["township@demo.xiehui.cn"], ids["secretary@demo.xiehui.cn"]
-    township = by_slug["nanqi"]
-    today = china_today()
-    with tenant_context(scope_for(township, writable=True)):
-        form = reports.define_form(
-            township,
-            reports.FormInput(
-                name="计生协工作季度统计表",
-                period_kind="quarter",
-                year=today.year,
-                period_number=(today.month - 1) // 3 + 1,
-                deadline_on=today + timedelta(days=7),
-                figures=["members", "new_members", "activities", "households"],
-                fields=[
-                    reports.FieldInput("宣传服务次数", "number", required=True),
-                    reports.FieldInput("其中入户宣传次数", "number"),
-                    reports.FieldInput("主要活动形式", "choice", "入户走访、专题讲座、展板宣传"),
-                    reports.FieldInput("工作亮点", "text"),
-                ],
-                checks=[
-                    reports.CheckInput("le", "m2", "m1"),
-                    reports.CheckInput("le", "fig:new_members", "fig:members"),
-                    reports.CheckInput("ge0", "m1"),
-                ],
-            ),
-            user_id=township_user,
-            today=today,
-        )
-    filed = (
-        (by_slug["nanqi-lihua"], {"m1": "12", "m2": "8", "m3": "入户走访"}, False),
-        (by_slug["nanqi-meiyuan"], {"m1": "7", "m2": "3", "m3": "专题讲座"}, True),
-    )
-    for community, values, accept in filed:
-        with tenant_context(scope_for(community, writable=True)):
-            report = reports.start_report(form, community, today=today)
-            reports.save_report(
-                report,
-                form,
-                community,
-                raw=values,
-                files={},
-                remarks="按时上报。",
-                reason="",
-                submit=True,
-                user_id=secretary,
-                today=today,
-            )
-        if accept:
-            reports.decide(report, form, community, user_id=township_user, accept=True, comment="")
-
-
-SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
-GIVEN_NAMES = ("秀英", "桂兰", "建国", "玉兰", "志强", "海燕", "卫东", "丽娟", "国庆", "春梅")
-
-
-def _load_registers(community: Association, *, member_user_id: int) -> None:
-    """A lived-in community: households linked to two central households, members (some of
-    them 五老 backbone members) and a year of activities, so every page has something to show."""
-    with tenant_context(scope_for(community, writable=True)):
-        households = [
-            registers.create_household(
-                registers.HouseholdInput(
-                    address=f"梨花路{number}号",
-                    grid=f"第{number % 3 + 1}网格",
-                    building=f"{number % 4 + 1}栋",
-                    unit=f"{number % 2 + 1}单元",
-                )
-            )
-            for number in range(1, 15)
-        ]
-        centrals = households[:2]
-        for central in centrals:
-            registers.mark_central(central)
-        for index, household in enumerate(households[2:12]):
-            registers.link_household(household, centrals[index % 2])
-        for index in range(28):
-            name = SURNAMES[index % len(SURNAMES)] + GIVEN_NAMES[index % len(GIVEN_NAMES)]
-            registers.create_member(
-                registers.MemberInput(
-                    name="王芳" if index == 0 else name,
-                    phone=f"1390551{index:04d}",
-                    household_id=households[index % len(households)].id,
-                    joined_on=date(2018 + index % 7, index % 12 + 1, 1),
-                    tags=[BACKBONE_TAGS[index % 5]] if index % 3 == 0 else [],
-                    user_id=member_user_id if index == 0 else None,
-                )
-            )
-        for held_on, title, kind, count in (
-            (date(2026, 3, 8), "三八妇女节健康知识讲座", ActivityType.TRAINING, 46),
-            (date(2026, 5, 29), "5·29会员活动日：婚育新风进万家", ActivityType.MEMBER_DAY, 120),
-            (date(2026, 7, 11), "世界人口日宣传咨询", ActivityType.PUBLICITY, 85),
-        ):
-            record_activity(
-                ActivityInput(
-                    held_on=held_on,
-                    title=title,
-                    type=kind,
-                    place="梨花社区活动室",
-                    organiser=community.name,
-                    participant_count=count,
-                ),
-                recorded_by_id=None,
-                today=china_today(),
-            )
-        db.session.flush()

@@ -1,5 +1,7 @@
 """Flask extensions, created once and bound to the app in create_app()."""
 
+from contextvars import ContextVar
+
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -7,11 +9,27 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf.csrf import CSRFProtect
 
 from app.core.models import Base
 
-db = SQLAlchemy(model_class=Base)
+# Set by app/core/replica.py around the views that may read the replica.
+reading_replica: ContextVar[bool] = ContextVar("reading_replica", default=False)
+REPLICA_BIND = "replica"
+
+
+class RoutingSession(FlaskSession):
+    """db.session: statements go to the replica bind while `reading_replica` is set (see
+    app/core/replica.py); flushes, and so every write, always go to the primary."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and reading_replica.get() and not self._flushing:
+            return self._db.engines[REPLICA_BIND]
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()

@@ -39,8 +39,7 @@ from app import create_app  # noqa: E402
 from app.accounts.models import User  # noqa: E402
 from app.accounts.passwords import hash_password  # noqa: E402
 from app.activities.models import Activity  # noqa: E402
-from app.assessments import ranking  # noqa: E402
-from app.assessments import services as assessments  # noqa: E402
+from app.assessments import ranking, self_assessment  # noqa: E402
 from app.assessments.models import AssessmentSheet, Rule, SheetItem  # noqa: E402
 from app.core.models import utcnow  # noqa: E402
 from app.dashboards import refresh  # noqa: E402
@@ -99,11 +98,11 @@ def prepare(township_slug: str) -> tuple[Association, list[Association]]:
     scorer = db.session.scalar(select(User.id).where(User.login == "township.secretary@bench.cn"))
     for index, child in enumerate(children[1:], start=1):  # children[0] stays a draft
         with tenant_context(scope_for(child, writable=True)):
-            items = assessments.effective_items(child, YEAR)
+            items = self_assessment.effective_items(child, YEAR)
             manual = [item for item, _name in items if item.rule == Rule.MANUAL]
             activity = db.session.scalar(select(Activity.id).order_by(Activity.held_on.desc()))
             for item in manual:
-                assessments.claim(
+                self_assessment.claim(
                     child,
                     YEAR,
                     item_id=item.id,
@@ -113,7 +112,7 @@ def prepare(township_slug: str) -> tuple[Association, list[Association]]:
                     activity_id=activity,
                     user_id=None,
                 )
-            assessments.submit(child, YEAR, user_id=None)
+            self_assessment.submit(child, YEAR, user_id=None)
         db.session.commit()
         if index % 2 == 0:
             awards = {item.id: ("7", "") for item, _name in items}
@@ -177,7 +176,7 @@ def main() -> None:
         kinds = sorted({child.kind.value for child in children})
         scored_child = next(c for i, c in enumerate(children) if i and i % 2 == 0)
         draft_child = children[0]
-        items = [item.id for item, _name in assessments.effective_items(scored_child, YEAR)]
+        items = [item.id for item, _name in self_assessment.effective_items(scored_child, YEAR)]
         db.session.remove()
 
     with app.app_context():

@@ -2,9 +2,12 @@
 
 Each drill starts gunicorn (production mode, 4 workers) on a loopback port over the data set of
 `load_bench.py`, runs simulated users with think time, injects the fault and prints which
-requests failed and how long the service took to recover.
+requests failed and how long the service took to recover. In the PostgreSQL and worker drills,
+four staff also record activities back to back (bench/acknowledged.py): afterwards every write
+the app acknowledged must be in the database.
 
     .venv/bin/python bench/fault_drills.py postgres-restart   # needs root: own cluster on :5433
+                                          # [--stop-mode immediate (a crash, default) | fast]
     .venv/bin/python bench/fault_drills.py worker-kill [--database postgresql --pg-url ...]
     .venv/bin/python bench/fault_drills.py full-disk          # needs root: a 2 MB tmpfs
     .venv/bin/python bench/fault_drills.py all
@@ -27,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from acknowledged import Writers, describe, titles_in  # noqa: E402
 from load_bench import (  # noqa: E402
     OUT,
     Record,
@@ -81,6 +85,27 @@ def classify(records: list[Record], start: float, end: float) -> dict:
     }
 
 
+def start_writers(server, manifest, label: str, count: int = 4) -> Writers:
+    """Staff recording activities beside the simulated users, each write's title kept when the
+    app acknowledges it (a 303), so the drill can look for every one afterwards."""
+    writers = Writers(server.url, manifest, count, prefix=f"{label}-{int(time.time())}")
+    writers.start()
+    return writers
+
+
+def check_acknowledged(lines: list[str], writers: Writers, database_url: str) -> None:
+    """Every write the app acknowledged to a client must be in the database."""
+    writers.finish()
+    acknowledged = {o.title for o in writers.outcomes if o.acknowledged}
+    stored = titles_in(database_url, writers.prefix)
+    lost = sorted(acknowledged - stored)
+    say(lines, f"  writers beside them: {describe(writers.outcomes)}; acknowledged "
+               f"{len(acknowledged)}, found in the database {len(acknowledged & stored)}, lost "
+               f"{len(lost)} {lost[:5]}; stored although the client saw an error: "
+               f"{len(stored - acknowledged)}")  # fmt: skip
+    say(lines, f"  every acknowledged write is in the database: {_verdict(not lost)}")
+
+
 # --- (a) PostgreSQL restarted mid-load --------------------------------------------------------
 
 
@@ -123,6 +148,7 @@ def postgres_restart(args) -> list[str]:
     try:
         manifest = build_data_set("postgresql", DRILL_PG_URL, rebuild=args.rebuild, label="-drill")
         server = start_server("postgresql", DRILL_PG_URL, port=args.port, label="-pgrestart")
+        writers = start_writers(server, manifest, f"pg-{args.stop_mode}")
         version, name = DRILL_CLUSTER
 
         def restart():
@@ -132,7 +158,7 @@ def postgres_restart(args) -> list[str]:
                     "pg_ctlcluster",
                     "--skip-systemctl-redirect",
                     "--mode",
-                    "fast",
+                    args.stop_mode,
                     version,
                     name,
                     "restart",
@@ -153,6 +179,7 @@ def postgres_restart(args) -> list[str]:
                 at_seconds=args.duration / 3,
             )
         finally:
+            writers.finish()
             server.stop()
         _, began, ended = marks[0]
         groups = classify(run.records, began, ended)
@@ -160,10 +187,14 @@ def postgres_restart(args) -> list[str]:
         last = max((r.ended for r in failed), default=began)
         recovery = max(0.0, last - began)
         body = summarise(run.records, end - steady)
-        say(lines, f"(a) PostgreSQL restarted mid-load · {args.users} users · cluster 15/drill")
         say(
             lines,
-            f"  restart (pg_ctlcluster restart, fast mode) took {ended - began:.1f} s; "
+            f"(a) PostgreSQL restarted mid-load · {args.users} users · cluster 15/drill · "
+            f"{args.stop_mode} mode",
+        )
+        say(
+            lines,
+            f"  restart (pg_ctlcluster restart, {args.stop_mode} mode) took {ended - began:.1f} s; "
             f"{body['requests']} requests in all, {len(failed)} failed:",
         )
         say(
@@ -181,6 +212,7 @@ def postgres_restart(args) -> list[str]:
             say(lines, f"    {line}")
         findings = server_log_findings(server.log_text())
         say(lines, f"  server log: tracebacks × {findings['tracebacks']}")
+        check_acknowledged(lines, writers, database_urls("postgresql", DRILL_PG_URL)[1])
     finally:
         if not args.keep_cluster:
             drop_drill_cluster()
@@ -195,6 +227,7 @@ def worker_kill(args) -> list[str]:
     pg_url = args.pg_url
     manifest = build_data_set(args.database, pg_url, rebuild=args.rebuild)
     server = start_server(args.database, pg_url, port=args.port, label="-kill")
+    writers = start_writers(server, manifest, "kill")
     rng = random.Random(7)
 
     def kill_workers():
@@ -228,6 +261,7 @@ def worker_kill(args) -> list[str]:
         )
         workers_after = len(server.worker_pids())
     finally:
+        writers.finish()
         server.stop()
     steady_records = [r for r in run.records if r.started >= steady]
     failed = [r for r in run.records if not r.ok]  # sign-ins still queued count too
@@ -245,6 +279,8 @@ def worker_kill(args) -> list[str]:
     say(lines, f"  only the killed worker's request fails: {verdict}")
     for line in describe_errors(run.records):
         say(lines, f"    {line}")
+    app_url, admin_url = database_urls(args.database, pg_url)
+    check_acknowledged(lines, writers, admin_url or app_url)
     return lines
 
 
@@ -468,6 +504,12 @@ def main() -> None:
     parser.add_argument("--max-uploads", type=int, default=40)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--keep-cluster", action="store_true")
+    parser.add_argument(
+        "--stop-mode",
+        choices=("immediate", "fast"),
+        default="immediate",
+        help="how PostgreSQL is stopped: immediate is a crash (no checkpoint, WAL replayed)",
+    )
     args = parser.parse_args()
     drills = {
         "postgres-restart": postgres_restart,

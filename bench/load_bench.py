@@ -131,9 +131,9 @@ def build_data_set(
     from app.accounts.passwords import hash_password
     from app.activities.models import ActivityType
     from app.activities.services import ActivityInput, record_activity
+    from app.core.clock import utcnow as events_now
     from app.demo import load_demo_data
     from app.events.services import EventInput, publish_event
-    from app.events.views import now as events_now
     from app.extensions import db
     from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
     from tenants.models import Association, Membership, Role

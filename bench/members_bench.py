@@ -46,7 +46,7 @@ from app.extensions import db  # noqa: E402
 from app.members import importing  # noqa: E402
 from app.members.idnumbers import check_digit, mask_id_number  # noqa: E402
 from app.members.models import Household, Member, MemberImport  # noqa: E402
-from app.members.services import pinyin_initials  # noqa: E402
+from app.members.pinyin import pinyin_initials  # noqa: E402
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context  # noqa: E402
 from tenants.models import Association, AssociationKind, Membership, Role  # noqa: E402
 from tenants.tree import create_association  # noqa: E402
@@ -67,7 +67,10 @@ IMPORT_ROWS = 10_000
 
 
 def person_id(rng: random.Random, serial: int) -> str:
-    first17 = f"340104{rng.randint(1940, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    # The day follows the serial's thousands, the sequence its units: no two of 28,000
+    # consecutive serials share an ID number, so a 10,000-member association can be generated.
+    day = serial // 1000 % 28 + 1
+    first17 = f"340104{rng.randint(1940, 2004)}{rng.randint(1, 12):02d}{day:02d}"
     first17 += f"{serial % 1000:03d}"
     return first17 + check_digit(first17)
 

@@ -35,8 +35,8 @@ from sqlalchemy import func, select  # noqa: E402
 import bench.dashboards_bench as base  # noqa: E402
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.reports import services  # noqa: E402
-from app.reports.models import ReportForm  # noqa: E402
+from app.reports import subtree  # noqa: E402
+from app.reports.models import Report, ReportForm  # noqa: E402
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context  # noqa: E402
 from tenants.models import Association  # noqa: E402
 
@@ -172,7 +172,7 @@ def time_sum(slug: str, repeat: int) -> tuple[float, float, int]:
     def call():
         nonlocal counted
         with tenant_context(scope_for(association, writable=False)):
-            _totals, counted = services.subtree_sum(form, association)
+            _totals, counted = subtree.subtree_sum(form, association)
         db.session.rollback()
 
     p50, p95 = base.timed(call, repeat)
@@ -206,7 +206,7 @@ def main() -> None:
             base.add_auditor("k0", "county.auditor@bench.cn")
             del built
         with UNSCOPED_BYPASS("benchmark: count what was built"):
-            reports = db.session.scalar(select(func.count()).select_from(services.Report))
+            reports = db.session.scalar(select(func.count()).select_from(Report))
             associations = db.session.scalar(select(func.count(Association.id)))
         say(f"{associations:,} associations, {reports:,} accepted reports of one form")
         for slug, what in (("c0", "a city"), ("bigk", f"a county of {BIG_COUNTY:,} villages")):
@@ -218,8 +218,8 @@ def main() -> None:
     with app.app_context():
         with UNSCOPED_BYPASS("benchmark: the county's own report"):
             county_report = db.session.scalar(
-                select(services.Report.id)
-                .join(Association, Association.id == services.Report.association_id)
+                select(Report.id)
+                .join(Association, Association.id == Report.association_id)
                 .where(Association.slug == "k0")
             )
         db.session.remove()

@@ -7,11 +7,15 @@ deploy/patroni/), HAProxy (writes to the leader by Patroni's REST check), PgBoun
 mode), gunicorn (deploy/gunicorn.conf.py) and nginx (deploy/nginx/xiehui.conf itself, TLS), all on
 loopback ports under /tmp/xiehui-topology, over the data set of load_bench.py. Simulated staff
 then record activities through nginx over TLS, each with a unique title, and the drill notes
-every one the app acknowledged (303). Then:
+every one the app acknowledged (303). The app is given the replica (PgBouncer's pool on
+HAProxy's read port) for the pages that can wait. Then:
 
-1. failover: `kill -9` of the leader's Patroni and PostgreSQL mid-load; measured: time until
-   the standby is promoted, until the first write succeeds again, the requests that failed
-   meanwhile (status) and after; every acknowledged write must be on the new leader;
+0. replica reads: auditors reload their dashboards for 20 s; how many pages say they were read
+   from the replica, and how many transactions the standby ran meanwhile;
+1. failover (with the auditors reloading beside the writers): `kill -9` of the leader's
+   Patroni and PostgreSQL mid-load; measured: time until the standby is promoted, until the
+   first write succeeds again, the requests that failed meanwhile (status) and after; every
+   acknowledged write must be on the new leader;
 2. rejoin: the old leader's Patroni is started again and must come back as a replica;
 3. PgBouncer killed (`kill -9`) and restarted mid-load: failures and lost writes;
 4. Redis (sessions, login limiter, job queue) killed (`kill -9`) and restarted 5 s later:
@@ -43,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from acknowledged import Writers, describe  # noqa: E402
 from load_bench import OUT, Run, SimulatedUser, build_data_set, field_key  # noqa: E402
 
 from tests.deploy.nginx_site import start_site, wait_for_port  # noqa: E402
@@ -223,6 +228,7 @@ def pgbouncer_config() -> str:
     return (
         "[databases]\n"
         f"* = host=127.0.0.1 port={PORTS['write']}\n"
+        f"{DATABASE}_replica = host=127.0.0.1 port={PORTS['read']} dbname={DATABASE}\n"
         "[pgbouncer]\n"
         f"listen_addr = 127.0.0.1\nlisten_port = {PORTS['pgbouncer']}\nunix_socket_dir =\n"
         f"auth_type = trust\nauth_file = {BASE / 'userlist.txt'}\n"
@@ -300,6 +306,10 @@ def bring_up(stack: Stack, lines: list[str]) -> dict:
         "FIELD_ENCRYPTION_KEY": field_key(),
         "DATABASE_URL": f"postgresql+psycopg://xiehui_app@127.0.0.1:{PORTS['pgbouncer']}/{DATABASE}",
         "DATABASE_ADMIN_URL": f"postgresql+psycopg://postgres@127.0.0.1:{PORTS['write']}/{DATABASE}",
+        # Dashboards and exports read the replica: PgBouncer's pool on HAProxy's read port.
+        "DATABASE_REPLICA_URL": (
+            f"postgresql+psycopg://xiehui_app@127.0.0.1:{PORTS['pgbouncer']}/{DATABASE}_replica"
+        ),
         "DATABASE_TRANSACTION_POOLER": "1",
         "PROXY_FIX_HOPS": "1",
         # Redis for sessions, the login limiter and the job queue, as deploy/xiehui.env.
@@ -326,74 +336,44 @@ def bring_up(stack: Stack, lines: list[str]) -> dict:
 # --- the load ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    at: float  # sent
-    done: float  # answered (or failed)
-    status: int | None
-    title: str
-    acknowledged: bool
-    error: str = ""
+class Readers:
+    """Auditors of the higher associations who reload their dashboard back to back (think time
+    0.2–0.5 s); each page is read from the replica when it says so."""
 
-
-class Writers:
-    """Staff who sign in through nginx and then record activities back to back (think time
-    0.2–0.5 s), each with a unique title; a 303 is an acknowledged write."""
-
-    def __init__(self, base: str, manifest: dict, count: int, prefix: str):
-        self.prefix = prefix
-        staff = [u for u in manifest["users"] if u["kind"] == "staff"][:count]
+    def __init__(self, base: str, manifest: dict, count: int):
+        uppers = [u for u in manifest["users"] if u["kind"] == "upper"][:count]
         self.run = Run()
         self.users = [
-            SimulatedUser(base, user, manifest, self.run, index, lambda rng: 0.3)
-            for index, user in enumerate(staff)
+            SimulatedUser(base, user, manifest, self.run, 100 + index, lambda rng: 0.3)
+            for index, user in enumerate(uppers)
         ]
         for user in self.users:
-            user.http.verify = False  # the drill's self-signed certificate…
-            user.http.trust_env = False  # …which REQUESTS_CA_BUNDLE would otherwise override
-            # As a browser does: Flask-WTF checks the Referer of HTTPS form posts.
+            user.http.verify = False
+            user.http.trust_env = False
             user.http.headers["Referer"] = f"{base}/"
-        self.outcomes: list[Outcome] = []
+        self.outcomes: list[tuple[float, int | None, bool]] = []  # (sent, status, from replica)
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        for index, user in enumerate(self.users):
+        for user in self.users:
             if not user.sign_in():
-                last = [(r.label, r.status, r.error) for r in self.run.records[-3:]]
-                raise RuntimeError(f"{user.user['login']} could not sign in: {last}")
-            thread = threading.Thread(target=self._write, args=(index, user), daemon=True)
+                raise RuntimeError(f"{user.user['login']} could not sign in")
+            thread = threading.Thread(target=self._read, args=(user,), daemon=True)
             thread.start()
             self.threads.append(thread)
 
-    def _write(self, index: int, user: SimulatedUser) -> None:
-        from app.core.clock import china_today
-
-        number = 0
+    def _read(self, user: SimulatedUser) -> None:
         while not self.stop.is_set():
-            number += 1
-            title = f"drill-{self.prefix}-{index}-{number}"
-            data = {
-                "csrf_token": user.csrf,
-                "title": title,
-                "held_on": china_today().isoformat(),
-                "type": "publicity",
-                "place": "社区广场",
-                "organiser": "社区计生协",
-                "participant_count": "12",
-                "description": "topology drill",
-            }
             at = time.monotonic()
             try:
-                response = user.http.post(
-                    f"{user.base}/a/{user.user['slug']}/activities/new",
-                    data=data, allow_redirects=False, timeout=30,
-                )  # fmt: skip
-                status = response.status_code
-                outcome = Outcome(at, time.monotonic(), status, title, status == 303)
-            except requests.RequestException as error:
-                outcome = Outcome(at, time.monotonic(), None, title, False, type(error).__name__)
+                response = user.http.get(
+                    f"{user.base}/a/{user.user['slug']}/dashboard/", timeout=30
+                )
+                outcome = (at, response.status_code, 'data-testid="replica-note"' in response.text)
+            except requests.RequestException:
+                outcome = (at, None, False)
             with self.lock:
                 self.outcomes.append(outcome)
             time.sleep(user.rng.uniform(0.2, 0.5))
@@ -403,9 +383,44 @@ class Writers:
         for thread in self.threads:
             thread.join(timeout=40)
 
-    def between(self, start: float, end: float) -> list[Outcome]:
+    def describe(self, start: float = 0.0, end: float = float("inf")) -> str:
         with self.lock:
-            return [o for o in self.outcomes if start <= o.at < end]
+            shown = [o for o in self.outcomes if start <= o[0] < end]
+        ok = [o for o in shown if o[1] == 200]
+        failed: dict[str, int] = {}
+        for _at, status, _replica in shown:
+            if status != 200:
+                failed[str(status)] = failed.get(str(status), 0) + 1
+        kinds = ", ".join(f"{n}× {k}" for k, n in sorted(failed.items())) or "none"
+        from_replica = sum(1 for o in ok if o[2])
+        return (
+            f"{len(shown)} dashboard loads, {len(ok)} answered ({from_replica} from the replica, "
+            f"{len(ok) - from_replica} from the primary), {len(shown) - len(ok)} failed ({kinds})"
+        )
+
+
+def replica_transactions(node: str) -> int:
+    """Transactions the node has run (on a hot standby: only the reads sent to it)."""
+    found = subprocess.run(
+        [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(PORTS[node]), "-U", "postgres", "-d",
+         DATABASE, "-Atc",
+         f"SELECT xact_commit FROM pg_stat_database WHERE datname = '{DATABASE}'"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return int(found.stdout.strip() or 0)
+
+
+def replica_reads(base: str, manifest: dict, lines: list[str]) -> None:
+    """Dashboards through nginx, with the writers quiet: does the replica serve them?"""
+    standby = "pg2" if rest("pg1", "/primary") == 200 else "pg1"
+    before = replica_transactions(standby)
+    readers = Readers(base, manifest, 4)
+    readers.start()
+    time.sleep(20)
+    readers.finish()
+    after = replica_transactions(standby)
+    say(lines, f"- {readers.describe()}; transactions run on the standby {standby} meanwhile: "
+               f"{after - before}")  # fmt: skip
 
 
 def titles_on(port: int, prefix: str) -> set[str]:
@@ -415,16 +430,6 @@ def titles_on(port: int, prefix: str) -> set[str]:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return set(found.stdout.split())
-
-
-def describe(outcomes: list[Outcome]) -> str:
-    failed = [o for o in outcomes if not o.acknowledged]
-    kinds: dict[str, int] = {}
-    for outcome in failed:
-        key = str(outcome.status) if outcome.status else outcome.error
-        kinds[key] = kinds.get(key, 0) + 1
-    shown = ", ".join(f"{count}× {kind}" for kind, count in sorted(kinds.items())) or "none"
-    return f"{len(outcomes)} writes, {len(failed)} failed ({shown})"
 
 
 # --- the drills -------------------------------------------------------------------------------
@@ -537,10 +542,16 @@ def main() -> None:
     try:
         manifest = bring_up(stack, lines)
         base = f"https://127.0.0.1:{stack.site.https_port}"
+        say(lines, "## 0. dashboards read from the replica (4 auditors, 20 s)")
+        replica_reads(base, manifest, lines)
         say(lines, f"## 1. failover ({args.writers} staff recording activities through nginx)")
         writers = Writers(base, manifest, args.writers, prefix="failover")
         writers.start()
+        readers = Readers(base, manifest, 4)
+        readers.start()
         failover(stack, writers, lines)
+        readers.finish()
+        say(lines, f"- auditors reloading their dashboard meanwhile: {readers.describe()}")
         say(lines, "## 2. PgBouncer killed and restarted")
         writers = Writers(base, manifest, args.writers, prefix="pgbouncer")
         writers.start()

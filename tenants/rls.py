@@ -314,8 +314,17 @@ def sync_settings(session: Session) -> None:
     jit_above_cost, and compiling (70 ms measured) costs more than such a statement runs."""
     wanted = _wanted_settings()
     connection = session.connection()  # begins the transaction first: after_begin resets info
-    if session.info.get("rls_settings") == wanted:
+    entered = session.info.setdefault("rls_settings", {})
+    read_only = _on_replica(connection)
+    if read_only:
+        wanted = (*wanted[:3], None)  # nothing is written on a read-only transaction
+    if entered.get(connection.engine) == wanted:
         return
+    used = session.info.setdefault("rls_read_only_entered", set())
+    if read_only and connection.engine in used:
+        # A read-only transaction enters one scope (see _ENTER): this one has done its reads,
+        # the next statement begins another (psycopg begins it, READ ONLY again).
+        connection.connection.dbapi_connection.commit()
     connection.execute(
         text(
             "SELECT xiehui_enter_scope(:key, :bypass, :low, :high, :write), "
@@ -330,7 +339,14 @@ def sync_settings(session: Session) -> None:
             "write": wanted[3],
         },
     )
-    session.info["rls_settings"] = wanted
+    entered[connection.engine] = wanted
+    if read_only:
+        used.add(connection.engine)
+
+
+def _on_replica(connection) -> bool:
+    """A connection of the read-only replica bind (app/core/replica.py)."""
+    return connection.get_execution_options().get("postgresql_readonly", False)
 
 
 def _forget_settings(session: Session, transaction, connection) -> None:
@@ -338,7 +354,8 @@ def _forget_settings(session: Session, transaction, connection) -> None:
         # Conservative: enter the scope again inside the savepoint.
         session.info.pop("rls_settings", None)
     else:
-        session.info["rls_settings"] = NOTHING_ENTERED
+        session.info.setdefault("rls_settings", {})[connection.engine] = NOTHING_ENTERED
+        session.info.setdefault("rls_read_only_entered", set()).discard(connection.engine)
 
 
 def _forget_after_savepoint(session: Session, transaction) -> None:

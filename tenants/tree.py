@@ -5,6 +5,7 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from app.core.problems import Problem
 from app.extensions import db
 from tenants.models import Association, AssociationKind
 
@@ -13,7 +14,7 @@ DIVISION_CODE = re.compile(r"^\d{12}$")
 DIVISION_PREFIX_BY_LEVEL = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
 
 
-class TreeError(ValueError):
+class TreeError(Problem):
     """A change to the tree that would break it; the message is shown to the user."""
 
 

@@ -181,14 +181,16 @@ def reload(model, id_: int):
 
 def create_household(association: Association, address: str = "幸福路1号", **fields):
     """A household of `association`; committed. `central=True` makes it a central household."""
-    from app.members import services as registers
+    from app.members import households
     from tenants.context import scope_for, tenant_context
 
     central = fields.pop("central", False)
     with tenant_context(scope_for(association, writable=True)):
-        household = registers.create_household(registers.HouseholdInput(address=address, **fields))
+        household = households.create_household(
+            households.HouseholdInput(address=address, **fields)
+        )
         if central:
-            registers.mark_central(household)
+            households.mark_central(household)
         db.session.commit()
         db.session.refresh(household)  # load it while in scope (row-level security)
     return household
@@ -370,16 +372,16 @@ def create_task(target: Association, *, opened_by: User, title: str = "活动照
     passing would); `state` moves it on directly. Returned detached; committed."""
     from datetime import timedelta
 
-    from app.oversight import services as oversight
+    from app.oversight import rectification
     from app.oversight.models import TaskState
     from tenants.context import scope_for, tenant_context
 
     deadline_on = fields.pop("deadline_on", china_today() + timedelta(days=7))
     state = fields.pop("state", None)
     with tenant_context(scope_for(target, writable=False)):
-        task = oversight.open_task(
+        task = rectification.open_task(
             target,
-            oversight.TaskInput(
+            rectification.TaskInput(
                 title=title,
                 description=fields.pop("description", "请补充活动照片"),
                 deadline_on=max(deadline_on, china_today()),

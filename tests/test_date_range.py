@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.activities.models import Activity
 from app.core.clock import china_today
 from app.core.dates import date_problem, is_sensible_date, latest_sensible_date
+from app.dues import payments
 from app.dues import services as dues
 from app.dues.models import DuesPlan, Payment, PaymentMethod
 from app.events.models import Event
@@ -122,13 +123,13 @@ def _member_left(world) -> Case:
 
 
 def _visit(world) -> Case:
-    from app.members import services as registers
+    from app.members import households
 
     central_id = create_household(world.village_a1, "中心户甲", central=True).id
     linked_id = create_household(world.village_a1, "联户一").id
     with tenant_context(scope_for(world.village_a1, writable=True)):
-        registers.link_household(
-            registers.load_household(linked_id), registers.load_household(central_id)
+        households.link_household(
+            households.load_household(linked_id), households.load_household(central_id)
         )
         db.session.commit()
     data = {"households": [str(linked_id)]}
@@ -190,12 +191,12 @@ def test_the_message_is_in_chinese_by_default(world, make_client):
 
 def test_a_cash_payment_dated_year_one_gets_no_receipt_number(world):
     charge = create_charge(world.village_a1)
-    data = dues.PaymentInput(
+    data = payments.PaymentInput(
         amount_fen=1000, paid_on=date(1, 1, 1), method=PaymentMethod.CASH, payer_name="张三"
     )
     with tenant_context(scope_for(world.village_a1, writable=True)):
         with pytest.raises(dues.DuesInvalid) as refused:
-            dues.record_offline_payment(charge, data, recorded_by_id=None)
+            payments.record_offline_payment(charge, data, recorded_by_id=None)
         db.session.rollback()
     assert str(refused.value.problems["paid_on"]) == MESSAGE_ZH
     assert _count(world, Payment) == 0

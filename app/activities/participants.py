@@ -1,14 +1,16 @@
 """Which registered members took part in an activity (links the activity log to the register)."""
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.activities.models import Activity
 from app.core.models import BigId
+from app.core.problems import Problem
 from app.core.soft_delete import hide_with_owner
 from app.extensions import db
 from app.members.models import Member, MemberStatus, member_is_live
-from app.members.services import MemberFilters, member_search
+from app.members.search import MemberFilters, member_search
 from tenants.models import TenantMixin
 
 SEARCH_LIMIT = 10
@@ -41,8 +43,14 @@ class ActivityParticipant(TenantMixin, db.Model):
 hide_with_owner(ActivityParticipant, lambda cls: member_is_live(cls.member_id))
 
 
-class UnknownMembers(ValueError):
-    """Member ids that are not in the current association's register."""
+class UnknownMembers(Problem):
+    """Member ids (`member_ids`) that are not in the current association's register."""
+
+    def __init__(self, member_ids: list[int]):
+        super().__init__(
+            _l("Some of the chosen members are not in this association's register."), "member_ids"
+        )
+        self.member_ids = member_ids
 
 
 def check_members(member_ids) -> list[Member]:

@@ -129,10 +129,8 @@ def record_activity(data: ActivityInput, *, recorded_by_id: int | None, today: d
 def _set_participants(activity: Activity, member_ids) -> None:
     try:
         participants.set_participants(activity, member_ids)
-    except participants.UnknownMembers:
-        raise ActivityInvalid(
-            {"member_ids": _l("Some of the chosen members are not in this association's register.")}
-        ) from None
+    except participants.UnknownMembers as unknown:
+        raise ActivityInvalid(unknown.problems) from None
 
 
 def update_activity(activity: Activity, data: ActivityInput, *, today: date) -> Activity:

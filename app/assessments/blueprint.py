@@ -3,8 +3,10 @@
 from flask import Blueprint
 
 from app.assessments import views
-from app.assessments.services import RULE_LABELS, STATE_LABELS, points_text
+from app.assessments.points import RULE_LABELS, points_text
+from app.assessments.self_assessment import STATE_LABELS
 from app.assessments.statements import target_name
+from app.core.replica import reads_from_replica
 
 bp = Blueprint("assessments", __name__, url_prefix="/a/<slug>/assessments")
 bp.add_url_rule("/", "index", views.index)
@@ -29,7 +31,7 @@ bp.add_url_rule("/scoring/models", "name_model", views.name_model, methods=["POS
 bp.add_url_rule(
     "/scoring/models/withdraw", "withdraw_model", views.withdraw_model, methods=["POST"]
 )
-bp.add_url_rule("/export", "export", views.export)
+bp.add_url_rule("/export", "export", reads_from_replica(views.export))
 bp.add_url_rule("/statement", "statement", views.statement)
 bp.add_url_rule("/statement", "sign_statement", views.sign_statement, methods=["POST"])
 bp.add_app_template_filter(points_text, "points")

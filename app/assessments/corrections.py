@@ -25,8 +25,8 @@ from app.assessments.models import (
     ModelAssociation,
     State,
 )
+from app.assessments.problems import AssessmentError
 from app.assessments.ranking import scoring_view
-from app.assessments.services import AssessmentError
 from app.core import audit
 from app.core.models import utcnow
 from app.dashboards import periods

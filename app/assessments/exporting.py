@@ -10,7 +10,8 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from app.assessments.models import Assessment, ModelAssociation
-from app.assessments.services import STATE_LABELS, points_text
+from app.assessments.points import points_text
+from app.assessments.self_assessment import STATE_LABELS
 from app.core.labels import KIND_LABELS
 from app.core.spreadsheets import safe_cell
 from app.extensions import db

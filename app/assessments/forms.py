@@ -1,5 +1,6 @@
 """Forms of the yearly assessment. The rules (points within an item's range, evidence with a
-claim, who may score) live in app/assessments/services.py; these only read the request."""
+claim, who may score) live in app/assessments/points.py, self_assessment.py and ranking.py;
+these only read the request."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -8,7 +9,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.assessments.models import Rule
-from app.assessments.services import RULE_LABELS
+from app.assessments.points import RULE_LABELS
 from app.core.forms import SensibleDate
 
 YEAR = [InputRequired(), NumberRange(min=2000, max=2100)]

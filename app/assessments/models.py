@@ -4,7 +4,7 @@ Scoring sheets and their items are platform tables read down the tree, as the ta
 (app/dashboards/models.py: FigureTarget): a sheet published by a county is read by every
 association of its kind below it, which the subtree read rule (and row-level security) cannot
 express. They hold no personal data; only the publishing level's secretary writes them
-(app/assessments/services.py, which audit-logs publishing).
+(app/assessments/sheets.py, which audit-logs publishing).
 
 What an association claims and what the level above awards are tenant rows of the assessed
 association, written by the scorer in a writable scope of that association only (as the 七有

@@ -1,8 +1,8 @@
 """The level above's part of the yearly assessment (考核): scoring each association directly
 below it (or sending its assessment back), its scoring list, closing the year with a ranking
 among the children of one kind, naming model associations (示范协会) from that ranking, and
-reading the namings from above. Rules shared with the association's own steps (points, the
-sheet's items) are in app/assessments/services.py.
+reading the namings from above. Rules shared with the association's own steps are in
+app/assessments/points.py (points) and app/assessments/self_assessment.py (the sheets' items).
 """
 
 from dataclasses import dataclass
@@ -18,12 +18,9 @@ from app.assessments.models import (
     ModelAssociation,
     State,
 )
-from app.assessments.services import (
-    AssessmentError,
-    effective_items,
-    load_assessment,
-    parse_points,
-)
+from app.assessments.points import parse_points
+from app.assessments.problems import AssessmentError
+from app.assessments.self_assessment import effective_items, load_assessment
 from app.core.models import utcnow
 from app.extensions import db
 from tenants.access import access_for

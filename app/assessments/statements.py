@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.assessments.models import ResponsibilityStatement
-from app.assessments.services import AssessmentError
+from app.assessments.problems import AssessmentError
 from app.core import uploads
 from app.core.models import utcnow
 from app.dashboards import definitions

@@ -6,8 +6,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.assessments import corrections, exporting, forms, ranking, services, statements
+from app.assessments import (
+    corrections,
+    exporting,
+    forms,
+    ranking,
+    self_assessment,
+    sheets,
+    statements,
+)
 from app.assessments.models import Rule, State
+from app.assessments.problems import AssessmentError
 from app.core import audit
 from app.core.audit import record_denial
 from app.core.clock import china_today
@@ -38,7 +47,7 @@ def _year() -> int:
     return year
 
 
-def _refused(error: services.AssessmentError, page, *args):
+def _refused(error: AssessmentError, page, *args):
     flash(str(error.message), "error")
     return page(*args, status=error.status)
 
@@ -54,15 +63,15 @@ def _form_errors(form) -> None:
 
 def _index(year: int, *, status: int = 200):
     level = g.association
-    sheets = services.sheets_of(level, year) if services.assessable_kinds(level) else []
+    level_sheets = sheets.sheets_of(level, year) if sheets.assessable_kinds(level) else []
     return render(
         "assessments/index.html",
         status=status,
         year=year,
         years=_years(),
-        sheets=sheets,
-        kinds=services.assessable_kinds(level),
-        has_sheet=bool(services.effective_items(level, year)),
+        sheets=level_sheets,
+        kinds=sheets.assessable_kinds(level),
+        has_sheet=bool(self_assessment.effective_items(level, year)),
         model=ranking.model_of(year),
         statement=statements.load_statement(year),
         sheet_form=forms.SheetForm(formdata=None, year=year),
@@ -81,28 +90,28 @@ def create_sheet():
         _form_errors(form)
         return _index(form.year.data or _this_year(), status=422)
     try:
-        sheet = services.create_sheet(
+        sheet = sheets.create_sheet(
             g.association,
             year=form.year.data,
             kind=form.kind.data,
             title=form.title.data or "",
             user_id=current_user.id,
         )
-    except services.AssessmentError as error:
+    except AssessmentError as error:
         return _refused(error, _index, form.year.data)
     flash(_("Sheet created: add its items, then publish it."), "success")
     return redirect(url_for("assessments.sheet", sheet_id=sheet.id), 303)
 
 
 def _load_sheet(sheet_id: int):
-    sheet = services.load_sheet(g.association, sheet_id)
+    sheet = sheets.load_sheet(g.association, sheet_id)
     if sheet is None:
         abort(404)
     return sheet
 
 
 def _sheet_page(sheet, *, status: int = 200, item_form=None):
-    items = services.sheet_items(sheet)
+    items = sheets.sheet_items(sheet)
     return render(
         "assessments/sheet.html",
         status=status,
@@ -127,14 +136,14 @@ def add_item(sheet_id: int):
         _form_errors(form)
         return _sheet_page(sheet, status=422, item_form=form)
     try:
-        services.add_item(
+        sheets.add_item(
             sheet,
             title=form.title.data or "",
             points=form.points.data or "",
             rule=form.rule.data or "",
             guidance=form.guidance.data or "",
         )
-    except services.AssessmentError as error:
+    except AssessmentError as error:
         flash(str(error.message), "error")
         return _sheet_page(sheet, status=error.status, item_form=form)
     flash(_("Item added."), "success")
@@ -145,8 +154,8 @@ def add_item(sheet_id: int):
 def remove_item(sheet_id: int, sheet_item_id: int):
     sheet = _load_sheet(sheet_id)
     try:
-        services.remove_item(sheet, sheet_item_id)
-    except services.AssessmentError as error:
+        sheets.remove_item(sheet, sheet_item_id)
+    except AssessmentError as error:
         if error.status == 404:
             abort(404)
         return _refused(error, _sheet_page, sheet)
@@ -162,14 +171,14 @@ def publish(sheet_id: int):
         _form_errors(form)
         return _sheet_page(sheet, status=422)
     try:
-        services.publish(
+        sheets.publish(
             sheet,
             g.association,
             user_id=current_user.id,
             due_on=form.due_on.data,
             today=china_today(),
         )
-    except services.AssessmentError as error:
+    except AssessmentError as error:
         return _refused(error, _sheet_page, sheet)
     flash(_("Sheet published: the associations below can assess themselves now."), "success")
     return redirect(url_for("assessments.sheet", sheet_id=sheet.id), 303)
@@ -179,7 +188,7 @@ def publish(sheet_id: int):
 
 
 def _own(year: int, *, status: int = 200):
-    view = services.assessment_view(g.association, year)
+    view = self_assessment.assessment_view(g.association, year)
     scorer = ranking.may_score(g.access)
     return render(
         "assessments/own.html",
@@ -205,7 +214,7 @@ def claim():
         _form_errors(form)
         return _own(form.year.data or _this_year(), status=422)
     try:
-        services.claim(
+        self_assessment.claim(
             g.association,
             form.year.data,
             item_id=form.item.data,
@@ -215,7 +224,7 @@ def claim():
             activity_id=form.activity.data,
             user_id=current_user.id,
         )
-    except services.AssessmentError as error:
+    except AssessmentError as error:
         return _refused(error, _own, form.year.data)
     flash(_("Claim saved."), "success")
     return redirect(url_for("assessments.own", year=form.year.data), 303)
@@ -228,8 +237,8 @@ def submit():
         _form_errors(form)
         return _own(_this_year(), status=422)
     try:
-        services.submit(g.association, form.year.data, user_id=current_user.id)
-    except services.AssessmentError as error:
+        self_assessment.submit(g.association, form.year.data, user_id=current_user.id)
+    except AssessmentError as error:
         return _refused(error, _own, form.year.data)
     flash(_("Self-assessment submitted to the level above."), "success")
     return redirect(url_for("assessments.own", year=form.year.data), 303)
@@ -258,7 +267,7 @@ def score():
             comment=request.form.get("comment", ""),
             send_back=request.form.get("decision") == "return",
         )
-    except services.AssessmentError as error:
+    except AssessmentError as error:
         return _refused(error, _own, form.year.data)
     if request.form.get("decision") == "return":
         flash(_("Assessment sent back."), "success")
@@ -297,7 +306,7 @@ def close():
         return _scoring(form.year.data or _this_year(), None, status=422)
     try:
         ranking.close(g.association, form.year.data, form.kind.data, user_id=current_user.id)
-    except services.AssessmentError as error:
+    except AssessmentError as error:
         return _refused(error, _scoring, form.year.data, form.kind.data)
     flash(_("Assessment closed: the scores and ranks are frozen."), "success")
     return redirect(url_for("assessments.scoring", year=form.year.data, kind=form.kind.data), 303)
@@ -317,7 +326,7 @@ def name_model():
             citation=form.citation.data or "",
             user_id=current_user.id,
         )
-    except services.AssessmentError as error:
+    except AssessmentError as error:
         return _refused(error, _scoring, form.year.data, None)
     kind = db.session.scalar(
         select(Association.kind).where(Association.id == form.association.data)
@@ -348,7 +357,7 @@ def withdraw_model():
             reason=form.reason.data or "",
             user_id=current_user.id,
         )
-    except services.AssessmentError as error:
+    except AssessmentError as error:
         if error.status == 404:
             abort(404)
         return _refused(error, _scoring, form.year.data, kind.value if kind else None)
@@ -370,7 +379,7 @@ def reopen():
             reason=form.reason.data or "",
             user_id=current_user.id,
         )
-    except services.AssessmentError as error:
+    except AssessmentError as error:
         return _refused(error, _scoring, form.year.data, form.kind.data)
     flash(_("Assessment reopened: the earlier ranking is kept below."), "success")
     return redirect(url_for("assessments.scoring", year=form.year.data, kind=form.kind.data), 303)
@@ -419,7 +428,7 @@ def sign_statement():
             file=request.files.get("file"),
             user_id=current_user.id,
         )
-    except services.AssessmentError as error:
+    except AssessmentError as error:
         flash(str(error.message), "error")
         return _statement(form.year.data, status=error.status, form=form)
     flash(_("Signatures recorded."), "success")

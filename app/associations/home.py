@@ -25,7 +25,7 @@ from app.events.checkin_card import card_token, qr_svg
 from app.events.models import Event, Registration
 from app.extensions import db
 from app.members.models import Household, Member
-from app.oversight import services as oversight
+from app.oversight import overseeing, rectification
 from app.oversight.models import RectificationTask, TaskState
 from app.volunteers import services as volunteers
 from tenants.access import Access
@@ -236,8 +236,8 @@ def oversight_home(association: Association, user_id: int) -> OversightHome:
         # The same list as the problems page (dashboards.reading), frozen for a closed year.
         _src, problems = reading.problems_query(association, reading.period_shown(year), targets)
         problem_count = _count(select(func.count()).select_from(problems.order_by(None).subquery()))
-    queue = oversight.review_queue(association, user_id=user_id, page=1, per_page=1)
-    overdue = oversight.overdue_task_counts(association, today=today)
+    queue = overseeing.review_queue(association, user_id=user_id, page=1, per_page=1)
+    overdue = rectification.overdue_task_counts(association, today=today)
     return OversightHome(
         year=year,
         problems=problem_count,
@@ -254,7 +254,7 @@ def shows_oversight(access: Access, association: Association) -> bool:
     return (
         not association.kind.is_grassroots
         and access.can_read_registers
-        and oversight.oversees_below(access)
+        and overseeing.oversees_below(access)
     )
 
 

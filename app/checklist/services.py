@@ -25,6 +25,7 @@ from app.core import uploads
 from app.core.models import utcnow
 from app.core.problems import Problem
 from app.extensions import db
+from app.members.services import register_counts
 from tenants.access import access_for
 from tenants.context import scope_for, tenant_context
 from tenants.models import WRITE_ROLES, Association
@@ -114,15 +115,6 @@ EVENT_LABELS = {
 
 
 # --- live figures -----------------------------------------------------------------------------
-
-
-def register_counts() -> dict | None:
-    """The member register's counts, or None where the register is not installed."""
-    try:
-        from app.members.services import register_counts as counts
-    except ImportError:
-        return None
-    return counts()
 
 
 def live_figures(year: int) -> dict[int, int | None]:

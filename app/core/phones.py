@@ -4,7 +4,10 @@ registers, volunteers and the SMS notices all read numbers the same way."""
 import re
 import unicodedata
 
+from flask_babel import lazy_gettext as _l
+
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_PROBLEM = _l("Enter an 11-digit mainland mobile number, e.g. 13800138000.")
 
 
 def normalise_phone(raw: str) -> str:

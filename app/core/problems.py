@@ -6,9 +6,12 @@ a domain's subclass) that maps each form field to a translated message; the fiel
 None) stands for the form as a whole. The view catches it and calls `show_problems`: each
 message lands on its field, and one whose field the form does not have lands in the
 form-level errors (`form.form_errors`, shown by the `form_errors` macro) — never lost, never
-a 500. Domain subclasses are named `<Domain>Invalid` (bad input, 422) or `<Domain>Refused`
-(the rules say no, usually 403); older names (`…Error`) are kept where renaming would
-touch other people's work.
+a 500.
+
+Every service problem derives from `Problem`, so a view can catch them all with one name.
+A domain's subclasses are named `<Domain>Error` (the domain's base, or its only class, whose
+status says what went wrong), `<Domain>Invalid` (bad input to correct, 422) and
+`<Domain>Refused` (not allowed now, usually 403): `ReportInvalid`, `OversightRefused`.
 """
 
 from collections.abc import Mapping

@@ -3,22 +3,25 @@
 from flask import Blueprint
 from flask_babel import get_locale
 
-from app.dashboards import definitions, views
+from app.core.replica import reads_from_replica
+from app.dashboards import definitions, target_views, views
 from app.dashboards.labels import ACTIVITY_STATUS_LABELS, progress_text
 
 bp = Blueprint("dashboards", __name__, url_prefix="/a/<slug>/dashboard")
-bp.add_url_rule("/", "index", views.index)
-bp.add_url_rule("/problems", "problems", views.problems)
-bp.add_url_rule("/tiles/late-reports", "late_reports_tile", views.late_reports_tile)
-bp.add_url_rule("/associations", "associations", views.associations)
-bp.add_url_rule("/export.xlsx", "export", views.export)
-bp.add_url_rule("/report", "report", views.report)
+bp.add_url_rule("/", "index", reads_from_replica(views.index))
+bp.add_url_rule("/problems", "problems", reads_from_replica(views.problems))
+bp.add_url_rule(
+    "/tiles/late-reports", "late_reports_tile", reads_from_replica(views.late_reports_tile)
+)
+bp.add_url_rule("/associations", "associations", reads_from_replica(views.associations))
+bp.add_url_rule("/export.xlsx", "export", reads_from_replica(views.export))
+bp.add_url_rule("/report", "report", reads_from_replica(views.report))
 bp.add_url_rule("/refresh", "refresh", views.refresh_now, methods=["POST"])
-bp.add_url_rule("/targets", "targets", views.targets)
-bp.add_url_rule("/targets", "save_targets", views.save_targets, methods=["POST"])
-bp.add_url_rule("/targets/own", "add_target", views.add_target, methods=["POST"])
-bp.add_url_rule("/manual", "manual_values", views.manual_values)
-bp.add_url_rule("/manual", "save_manual_values", views.save_manual_values, methods=["POST"])
+bp.add_url_rule("/targets", "targets", target_views.targets)
+bp.add_url_rule("/targets", "save_targets", target_views.save_targets, methods=["POST"])
+bp.add_url_rule("/targets/own", "add_target", target_views.add_target, methods=["POST"])
+bp.add_url_rule("/manual", "manual_values", target_views.manual_values)
+bp.add_url_rule("/manual", "save_manual_values", target_views.save_manual_values, methods=["POST"])
 
 
 @bp.app_template_filter("percent")

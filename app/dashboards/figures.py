@@ -3,8 +3,9 @@
 A figure group is one function `compute(year, association_ids) -> {association_id: {column:
 value}}` filling some columns of AssociationFigures, in a few grouped queries whatever the
 number of associations (`association_ids` None means every association). Adding a group (a new
-domain module) is one function appended to GROUPS; a group whose module is not installed
-returns None and its columns stay NULL, so the dashboard leaves it out.
+domain module) is one function appended to GROUPS; a group with no figure for the year (the
+overdue rectifications of a past year) returns None and its columns stay NULL, so the
+dashboard leaves it out.
 
 The functions run under UNSCOPED_BYPASS (the refresh job computes for many associations at
 once); they only ever return counts per association, never personal data.
@@ -19,8 +20,11 @@ from sqlalchemy import and_, case, func, or_, select
 from app.activities.models import Activity, ActivityType
 from app.checklist.models import Checklist, ChecklistItem, ItemState
 from app.core.clock import CHINA, china_today
+from app.dues.models import Charge, Exemption, Payment, PaymentAllocation
 from app.extensions import db
 from app.members.models import Household, Member, MemberStatus
+from app.oversight.models import RectificationTask, TaskState
+from app.volunteers.models import Assignment
 from tenants.models import Association
 
 Rows = dict[int, dict[str, int | str | None]]
@@ -159,18 +163,14 @@ def linkage(year: int, association_ids: list[int] | None, as_of: date | None = N
     }
 
 
-def dues(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows | None:
+def dues(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
     """What was due for the year and what has been collected, by the rule of
-    app.dues.services.collection_figures: exempt charges left out, a charge counts at most its
+    app.dues.figures.collection_figures: exempt charges left out, a charge counts at most its
     amount, a charge's payment is its allocations of non-voided payments less refunds.
 
     Set-based (payments summed per charge once, then joined) rather than the per-charge
     correlated subqueries of `Charge.paid_fen`, which at province scale would run two million
     times in the nightly job."""
-    try:
-        from app.dues.models import Charge, Exemption, Payment, PaymentAllocation
-    except ImportError:
-        return None
     paid = (
         select(
             PaymentAllocation.association_id,
@@ -228,13 +228,9 @@ def dues(year: int, association_ids: list[int] | None, as_of: date | None = None
 
 def volunteer_hours(
     year: int, association_ids: list[int] | None, as_of: date | None = None
-) -> Rows | None:
+) -> Rows:
     """Confirmed volunteer minutes served in the year (the rule of
     app.volunteers.services.confirmed_minutes_by_association)."""
-    try:
-        from app.volunteers.models import Assignment
-    except ImportError:
-        return None
     rows = db.session.execute(
         select(Assignment.association_id, func.sum(Assignment.minutes))
         .where(
@@ -253,12 +249,8 @@ def overdue_rectifications(
     year: int, association_ids: list[int] | None, as_of: date | None = None
 ) -> Rows | None:
     """Rectification tasks (整改) past their deadline and not closed, as of today (the rule of
-    app.oversight.services.overdue_task_counts): a figure of the current year only, kept
+    app.oversight.rectification.overdue_task_counts): a figure of the current year only, kept
     current by the nightly refresh as deadlines pass."""
-    try:
-        from app.oversight.models import RectificationTask, TaskState
-    except ImportError:
-        return None
     today = china_today()
     if year != today.year:
         return None
@@ -332,8 +324,8 @@ EMPTY_ROW = {
 
 def compute_rows(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
     """Every group's figures for the associations (None: all) as of the period's end (the
-    year's, or `as_of` when earlier), merged per association, with the columns of installed
-    groups filled for associations that have nothing recorded (the yearly groups only without
+    year's, or `as_of` when earlier), merged per association, with the columns of the groups
+    that computed filled for associations that have nothing recorded (the yearly groups only without
     `as_of`: a closed quarter does not freeze them). An association created after the period's
     end has no row: it does not count in that period."""
     end = period_end(year, as_of)

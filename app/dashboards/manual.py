@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Subquery, case, func, select
 
 from app.core.models import utcnow
+from app.core.problems import Problem
 from app.dashboards.definitions import percent_text, target_text
 from app.dashboards.models import ManualTargetValue
 from app.dashboards.targets import BUILT_IN, Targets
@@ -170,12 +171,8 @@ def values_of(
     return result
 
 
-class ManualValuesInvalid(ValueError):
-    """{target key: translated message}."""
-
-    def __init__(self, problems: dict[str, str]):
-        super().__init__(str(problems))
-        self.problems = problems
+class ManualValuesInvalid(Problem):
+    """`problems`: {target key: translated message}."""
 
 
 def check(target: ManualTarget, value: Decimal) -> str | None:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from app.core import audit
 from app.core.models import utcnow
+from app.core.problems import Problem
 from app.dashboards.definitions import QUARTER_CAP, YEAR_CAP, target_text
 from app.dashboards.models import FigureTarget
 from app.extensions import db
@@ -165,12 +166,8 @@ def targets_from_above(association: Association, year: int) -> Targets:
     return _in_force(association.ancestor_ids[:-1], year)
 
 
-class TargetsInvalid(ValueError):
-    """{field: translated message}."""
-
-    def __init__(self, problems: dict[str, str]):
-        super().__init__(str(problems))
-        self.problems = problems
+class TargetsInvalid(Problem):
+    """`problems`: {field: translated message}."""
 
 
 def _upsert(association: Association, year: int, key: str, centi: int, user_id, **extra) -> None:

@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 
+from app.core.replica import reads_from_replica
 from app.dues import views
 
 bp = Blueprint("dues", __name__, url_prefix="/a/<slug>/dues")
@@ -21,11 +22,11 @@ bp.add_url_rule(
     views.remove_exemption,
     methods=["POST"],
 )
-bp.add_url_rule("/payments", "payments", views.payments)
+bp.add_url_rule("/payments", "payments", views.payment_list)
 bp.add_url_rule("/payments/<int:payment_id>/void", "void", views.void, methods=["GET", "POST"])
 bp.add_url_rule("/payments/<int:payment_id>/receipt.pdf", "receipt", views.receipt)
 bp.add_url_rule("/arrears", "arrears", views.arrears)
-bp.add_url_rule("/arrears.xlsx", "arrears_export", views.arrears_export)
+bp.add_url_rule("/arrears.xlsx", "arrears_export", reads_from_replica(views.arrears_export))
 bp.add_url_rule("/central", "central", views.central)
 bp.add_url_rule("/central/<int:central_household_id>", "central_detail", views.central_detail)
 bp.add_url_rule(

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.dues import services
+from app.dues import central_collection, payments, services
 from app.dues.models import JoinRule, PaymentMethod
 from app.extensions import db
 from app.members.models import Household, Member
@@ -32,9 +32,9 @@ def load_dues_sample(community: Association, *, member_user_id: int) -> None:
         charge_of = {charge.member_id: charge for charge in services.charges_for_year(YEAR)}
 
         def pay(member, amount_fen, method, paid_on, payer=None):
-            return services.record_offline_payment(
+            return payments.record_offline_payment(
                 charge_of[member.id],
-                services.PaymentInput(
+                payments.PaymentInput(
                     paid_on=paid_on,
                     amount_fen=amount_fen,
                     method=method,
@@ -50,18 +50,18 @@ def load_dues_sample(community: Association, *, member_user_id: int) -> None:
             method = PaymentMethod.BANK_TRANSFER if index % 3 == 0 else PaymentMethod.CASH
             pay(member, 3000, method, date(YEAR, 4, 1 + index))
         mistake = pay(members[9], 3000, PaymentMethod.CASH, date(YEAR, 4, 20))
-        services.void_payment(mistake, reason="录入错误，重复登记", voided_by_id=None)
+        payments.void_payment(mistake, reason="录入错误，重复登记", voided_by_id=None)
 
         central = db.session.scalar(
             select(Household).where(Household.is_central.is_(True)).order_by(Household.id)
         )
         shares = [
-            services.CollectionShare(charge.id, charge.open_fen)
-            for charge, _member in services.group_charges(central, YEAR)
+            central_collection.CollectionShare(charge.id, charge.open_fen)
+            for charge, _member in central_collection.group_charges(central, YEAR)
             if charge.open_fen
         ][:3]
         if shares:
-            services.record_collection(
+            central_collection.record_collection(
                 central,
                 year=YEAR,
                 collected_on=date(YEAR, 5, 20),

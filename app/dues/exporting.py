@@ -10,8 +10,8 @@ from app.core.spreadsheets import safe_cell
 
 
 def arrears_workbook(year: int, rows, status_labels: dict) -> bytes:
-    """`rows` are `services.arrears(year)`'s (charge, member row, household) triples; names and
-    addresses go through `safe_cell`, so a cell never starts a formula."""
+    """`rows` are `app.dues.figures.arrears(year)`'s (charge, member row, household) triples;
+    names and addresses go through `safe_cell`, so a cell never starts a formula."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Arrears %(year)d", year=year)[:31]

@@ -21,7 +21,7 @@ from app.core.views import (
     render,
     require,
 )
-from app.dues import exporting, receipts, services
+from app.dues import central_collection, exporting, figures, payments, receipts, services
 from app.dues.forms import (
     JOIN_RULE_LABELS,
     METHOD_LABELS,
@@ -68,7 +68,7 @@ def index():
         year=year,
         plan=services.plan_for(year),
         plans=services.plans(),
-        figures=services.collection_figures(year),
+        figures=figures.collection_figures(year),
         generate_form=GenerateForm(year=year),
         join_rule_labels=JOIN_RULE_LABELS,
     )
@@ -128,7 +128,7 @@ def generate():
             year=year or services.today().year,
             plan=None,
             plans=services.plans(),
-            figures=services.collection_figures(year or services.today().year),
+            figures=figures.collection_figures(year or services.today().year),
             generate_form=form,
             join_rule_labels=JOIN_RULE_LABELS,
         )
@@ -152,7 +152,7 @@ def _load_member(member_id: int) -> Member:
 
 def _member_page(member, *, payment_form=None, exemption_form=None, status=200):
     charges = services.charges_of(member.id)
-    payments = services.payments_of(member.id)
+    member_payments = payments.payments_of(member.id)
     open_charges = [c for c in charges if c.open_fen > 0]
     if payment_form is None:
         payment_form = PaymentForm(paid_on=services.today(), payer_name=member.name)
@@ -169,8 +169,8 @@ def _member_page(member, *, payment_form=None, exemption_form=None, status=200):
         status=status,
         member=member,
         charges=charges,
-        payments=payments,
-        allocations=services.allocations_of([p.id for p in payments]),
+        payments=member_payments,
+        allocations=payments.allocations_of([p.id for p in member_payments]),
         exemptions=services.exemptions_of(member.id),
         payment_form=payment_form,
         exemption_form=exemption_form or ExemptionForm(year=services.today().year),
@@ -193,9 +193,9 @@ def record_payment(member_id: int):
     if not form.validate():
         return _member_page(member, payment_form=form, status=422)
     try:
-        payment = services.record_offline_payment(
+        payment = payments.record_offline_payment(
             charges[form.charge_id.data],
-            services.PaymentInput(
+            payments.PaymentInput(
                 paid_on=form.paid_on.data,
                 amount_fen=form.amount.fen,
                 method=PaymentMethod(form.method.data),
@@ -243,22 +243,22 @@ def remove_exemption(exemption_id: int):
 
 
 @can_read_registers
-def payments():
+def payment_list():
     year = _year_arg()
     page = paginate_rows(
-        services.payments_query(year), page=request.args.get("page", 1, type=int), per_page=PER_PAGE
+        payments.payments_query(year), page=request.args.get("page", 1, type=int), per_page=PER_PAGE
     )
     return render(
         "dues/payments.html",
         year=year,
         page=page,
-        allocations=services.allocations_of([payment.id for payment, _name in page.items]),
+        allocations=payments.allocations_of([payment.id for payment, _name in page.items]),
         method_labels=METHOD_LABELS,
     )
 
 
 def _load_payment(payment_id: int):
-    payment = services.load_payment(payment_id)
+    payment = payments.load_payment(payment_id)
     if payment is None:
         abort(404)
     return payment
@@ -284,7 +284,7 @@ def void(payment_id: int):
     if not form.validate():
         return _void_page(payment, form, status=422)
     try:
-        services.void_payment(payment, reason=form.reason.data, voided_by_id=current_user.id)
+        payments.void_payment(payment, reason=form.reason.data, voided_by_id=current_user.id)
     except services.DuesInvalid as invalid:
         show_problems(form, invalid)
         return _void_page(payment, form, status=422)
@@ -313,7 +313,7 @@ def receipt(payment_id: int):
         payment,
         association_name=g.association.name,
         member_name=member.name if member else payment.payer_name,
-        years=services.allocations_of([payment.id]).get(payment.id, []),
+        years=payments.allocations_of([payment.id]).get(payment.id, []),
         collected_via=collected_via,
     )
     return Response(
@@ -333,7 +333,7 @@ def _central_filter() -> int | None:
     household_id = request.args.get("central", type=int)
     if household_id is None:
         return None
-    if services.load_central_household(household_id) is None:
+    if central_collection.load_central_household(household_id) is None:
         abort(404)
     return household_id
 
@@ -343,7 +343,7 @@ def arrears():
     year = _year_arg()
     central_id = _central_filter()
     page = paginate_rows(
-        services.arrears_query(year, central_household_id=central_id),
+        figures.arrears_query(year, central_household_id=central_id),
         page=request.args.get("page", 1, type=int),
         per_page=PER_PAGE,
     )
@@ -352,7 +352,7 @@ def arrears():
         fragment="dues/_arrears_list.html",
         year=year,
         central_id=central_id,
-        central_households=services.central_households(),
+        central_households=central_collection.central_households(),
         page=page,
         status_labels=_status_labels(),
     )
@@ -362,7 +362,7 @@ def arrears():
 def arrears_export():
     year = _year_arg()
     central_id = _central_filter()
-    rows = services.arrears(year, central_household_id=central_id)
+    rows = figures.arrears(year, central_household_id=central_id)
     data = exporting.arrears_workbook(year, rows, _status_labels())
     audit.record(
         "export",
@@ -382,18 +382,20 @@ def arrears_export():
 @can_read_registers
 def central():
     year = _year_arg()
-    return render("dues/central.html", year=year, rows=services.central_household_figures(year))
+    return render(
+        "dues/central.html", year=year, rows=central_collection.central_household_figures(year)
+    )
 
 
 def _load_central(household_id: int) -> Household:
-    household = services.load_central_household(household_id)
+    household = central_collection.load_central_household(household_id)
     if household is None:
         abort(404)
     return household
 
 
 def _collect_page(household, year, form, *, status=200, amounts=None):
-    rows = services.group_charges(household, year)
+    rows = central_collection.group_charges(household, year)
     if amounts is None:
         amounts = {charge.id: yuan_input(charge.open_fen) for charge, _m in rows if charge.open_fen}
     return render(
@@ -435,13 +437,13 @@ def collect(central_household_id: int):
         except ValueError:
             bad = True
             continue
-        shares.append(services.CollectionShare(charge_id=charge_id, amount_fen=fen))
+        shares.append(central_collection.CollectionShare(charge_id=charge_id, amount_fen=fen))
     if not form.validate() or bad:
         if bad:
             form.form_errors.append(_("Enter an amount in yuan, e.g. 30 or 12.50."))
         return _collect_page(household, year, form, status=422, amounts=amounts)
     try:
-        _batch, payments = services.record_collection(
+        _batch, recorded = central_collection.record_collection(
             household,
             year=year,
             collected_on=form.collected_on.data,
@@ -456,9 +458,9 @@ def collect(central_household_id: int):
     flash(
         _(
             "%(n)d payments recorded, receipts %(first)s to %(last)s.",
-            n=len(payments),
-            first=payments[0].receipt_number,
-            last=payments[-1].receipt_number,
+            n=len(recorded),
+            first=recorded[0].receipt_number,
+            last=recorded[-1].receipt_number,
         ),
         "success",
     )
@@ -474,13 +476,13 @@ def collect(central_household_id: int):
 def my():
     member = services.member_by_user(current_user.id)
     charges = services.charges_of(member.id) if member else []
-    payments = services.payments_of(member.id) if member else []
+    member_payments = payments.payments_of(member.id) if member else []
     return render(
         "dues/my.html",
         member=member,
         charges=charges,
-        payments=payments,
-        allocations=services.allocations_of([p.id for p in payments]),
+        payments=member_payments,
+        allocations=payments.allocations_of([p.id for p in member_payments]),
         settings=services.current_settings(),
         plans={p.year: p for p in services.plans()},
         status_labels=_status_labels(),

@@ -24,7 +24,7 @@ from app.core.clock import CHINA
 from app.core.jobs import job, periodic
 from app.core.models import utcnow
 from app.core.soft_delete import including_deleted
-from app.dues import services
+from app.dues import payments, services
 from app.dues.models import DuesSettings, Payment, PaymentAllocation, PaymentMethod
 from app.dues.stripe_connect import association_for_account
 from app.dues.stripe_events import (
@@ -246,7 +246,7 @@ def _create_payment(association: Association, payment_intent: str, completion: S
         amount_fen=amount_fen,
         method=PaymentMethod.STRIPE,
         payer_name=member.name if member else "",
-        receipt_number=services.next_receipt_number(paid_on.year),
+        receipt_number=payments.next_receipt_number(paid_on.year),
         stripe_payment_intent_id=payment_intent,
         stripe_checkout_session_id=(
             obj.get("id") if completion.type in CHECKOUT_COMPLETIONS else None

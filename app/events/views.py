@@ -10,7 +10,7 @@ from app.activities.models import ActivityType
 from app.core.clock import utcnow
 from app.core.problems import show_problems
 from app.core.views import can_read, can_write, render, require
-from app.events import services
+from app.events import attendance, services, signups
 from app.events.forms import SCOPE_LABELS, EventForm, WalkInForm
 from app.events.models import Registration, RegistrationStatus
 from app.extensions import db, htmx
@@ -61,13 +61,13 @@ def _detail_page(event, *, status: int = 200):
         places=services.places_of([event])[event.id],
         mine=mine,
         position=(
-            services.waitlist_position(mine)
+            signups.waitlist_position(mine)
             if mine and mine.status == RegistrationStatus.WAITLISTED
             else None
         ),
         manage=manage,
-        attending=services.attendance_list(event) if manage else [],
-        waitlist=services.waitlist(event) if manage else [],
+        attending=attendance.attendance_list(event) if manage else [],
+        waitlist=signups.waitlist(event) if manage else [],
         scope_label=SCOPE_LABELS[event.scope],
         signup_open=current <= event.signup_deadline,
         started=current >= event.starts_at,
@@ -129,7 +129,7 @@ def edit(event_id: int):
 def signup(event_id: int):
     event = _load(event_id)
     try:
-        registration = services.sign_up(event, user=current_user, home=g.association, now=utcnow())
+        registration = signups.sign_up(event, user=current_user, home=g.association, now=utcnow())
     except services.EventRefused as refused:
         flash(str(refused.message), "error")
         return _detail_page(event, status=422)
@@ -147,7 +147,7 @@ def signup(event_id: int):
 def cancel(event_id: int):
     event = _load(event_id)
     try:
-        services.cancel(event, user=current_user, now=utcnow())
+        signups.cancel(event, user=current_user, now=utcnow())
     except services.EventRefused as refused:
         flash(str(refused.message), "error")
         return _detail_page(event, status=422)
@@ -159,23 +159,23 @@ def cancel(event_id: int):
 def checkin(event_id: int):
     event = _own(event_id)
     if htmx and not htmx.history_restore_request:
-        attending = services.attendance_list(event)
+        attending = attendance.attendance_list(event)
         return render(
             "events/_door_list.html",
             event=event,
-            attending=services.door_search(attending, request.args.get("q", "")),
+            attending=attendance.door_search(attending, request.args.get("q", "")),
         )
     return _door_page(event, WalkInForm())
 
 
 def _door_page(event, form, *, status=200):
-    attending = services.attendance_list(event)
+    attending = attendance.attendance_list(event)
     query = request.args.get("q", "")
     return render(
         "events/checkin.html",
         status=status,
         event=event,
-        attending=services.door_search(attending, query),
+        attending=attendance.door_search(attending, query),
         query=query,
         checked=sum(1 for r in attending if r.checked_in_at),
         total=len(attending),
@@ -188,7 +188,7 @@ def scan(event_id: int):
     """A member's check-in code, read by the camera (static/js/checkin.js) or typed in."""
     event = _own(event_id)
     try:
-        result = services.check_in_by_card(event, request.form.get("token", ""), now=utcnow())
+        result = attendance.check_in_by_card(event, request.form.get("token", ""), now=utcnow())
     except services.EventRefused as refused:
         message, category, status = str(refused.message), "error", 422
     else:
@@ -201,7 +201,7 @@ def scan(event_id: int):
     if not htmx:
         flash(message, category)
         return redirect(url_for("events.checkin", event_id=event.id), 303)
-    attending = services.attendance_list(event)
+    attending = attendance.attendance_list(event)
     return render(
         "events/_scan_result.html",
         status=status,
@@ -226,7 +226,7 @@ def toggle_checkin(event_id: int, registration_id: int):
     )
     if registration is None:
         abort(404)
-    services.set_checked_in(registration, registration.checked_in_at is None, now=utcnow())
+    attendance.set_checked_in(registration, registration.checked_in_at is None, now=utcnow())
     if request.headers.get("HX-Request"):
         return render("events/_checkin_row.html", registration=registration, event=event)
     return redirect(url_for("events.checkin", event_id=event.id), 303)
@@ -239,7 +239,7 @@ def walk_in(event_id: int):
     if not form.validate():
         return _door_page(event, form, status=422)
     try:
-        services.add_walk_in(event, form.name.data, now=utcnow())
+        attendance.add_walk_in(event, form.name.data, now=utcnow())
     except services.EventInvalid as invalid:
         form.name.errors = [*form.name.errors, *invalid.problems.values()]
         return _door_page(event, form, status=422)
@@ -253,7 +253,7 @@ def record(event_id: int):
     kind = request.form.get("type", "")
     kind = ActivityType(kind) if kind in ActivityType._value2member_map_ else ActivityType.OTHER
     try:
-        activity = services.record_as_activity(
+        activity = attendance.record_as_activity(
             event,
             recorded_by_id=current_user.id,
             organiser=g.association.name,

@@ -27,6 +27,7 @@ from app.activities.models import Activity
 from app.core import uploads
 from app.core.dates import date_problem
 from app.core.models import utcnow
+from app.core.problems import Problem
 from app.dashboards.definitions import percent, quarter_end
 from app.dashboards.rollup import Figures, read_total
 from app.extensions import db
@@ -62,14 +63,11 @@ BODY_LABELS = {
 }
 
 
-class GovernanceError(ValueError):
+class GovernanceError(Problem):
     """A step the rules do not allow; `message` is translated for the user."""
 
     def __init__(self, message, status: int = 422, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
-        self.field = field
+        super().__init__(message, field, status=status)
 
 
 # --- reading ----------------------------------------------------------------------------------

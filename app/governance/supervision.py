@@ -13,7 +13,7 @@ from app.dashboards.rollup import Figures, read_dashboard
 from app.extensions import db
 from app.governance.models import SupervisionComment
 from app.governance.plans import GovernanceError
-from app.oversight.services import may_act_on as may_supervise  # oversight, no role in it
+from app.oversight.overseeing import may_act_on as may_supervise  # oversight, no role in it
 from tenants.access import access_for
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association

@@ -3,7 +3,16 @@
 from flask import Blueprint
 
 from app.accounts.blueprint import bp as accounts_bp
-from app.members import cli, move_views, personal_data_views, phone_views, views
+from app.core.replica import reads_from_replica
+from app.members import (
+    cli,
+    household_views,
+    import_views,
+    move_views,
+    personal_data_views,
+    phone_views,
+    views,
+)
 from app.members.labels import (
     DATA_REQUEST_STATUS_LABELS,
     GENDER_LABELS,
@@ -22,7 +31,7 @@ bp.add_url_rule("/<int:member_id>/reveal", "reveal", views.reveal, methods=["POS
 bp.add_url_rule("/<int:member_id>/delete", "delete", views.delete, methods=["POST"])
 bp.add_url_rule("/deleted", "recently_deleted", views.recently_deleted)
 bp.add_url_rule("/<int:member_id>/restore", "restore", views.restore, methods=["POST"])
-bp.add_url_rule("/export", "export", views.export)
+bp.add_url_rule("/export", "export", reads_from_replica(views.export))
 bp.add_url_rule("/me", "me", views.me, methods=["GET", "POST"])
 bp.add_url_rule("/me/data", "my_data", personal_data_views.my_data)
 bp.add_url_rule("/me/data.xlsx", "my_data_download", personal_data_views.my_data_download)
@@ -44,68 +53,78 @@ bp.add_url_rule(
     personal_data_views.decide_data_request,
     methods=["POST"],
 )
-bp.add_url_rule("/import", "import_upload", views.import_upload, methods=["GET", "POST"])
-bp.add_url_rule("/imports/<int:import_id>", "import_show", views.import_show)
+bp.add_url_rule("/import", "import_upload", import_views.import_upload, methods=["GET", "POST"])
+bp.add_url_rule("/imports/<int:import_id>", "import_show", import_views.import_show)
 bp.add_url_rule(
-    "/imports/<int:import_id>/mapping", "import_mapping", views.import_mapping, methods=["POST"]
+    "/imports/<int:import_id>/mapping",
+    "import_mapping",
+    import_views.import_mapping,
+    methods=["POST"],
 )
 bp.add_url_rule(
     "/imports/<int:import_id>/rows/<int:row_number>",
     "import_row",
-    views.import_row,
+    import_views.import_row,
     methods=["GET", "POST"],
 )
 bp.add_url_rule(
-    "/imports/<int:import_id>/layout", "import_layout", views.import_layout, methods=["POST"]
+    "/imports/<int:import_id>/layout", "import_layout", import_views.import_layout, methods=["POST"]
 )
 bp.add_url_rule(
     "/imports/<int:import_id>/fix-genders",
     "import_fix_genders",
-    views.import_fix_genders,
+    import_views.import_fix_genders,
     methods=["POST"],
 )
 bp.add_url_rule(
     "/imports/<int:import_id>/skip-problems",
     "import_skip_problems",
-    views.import_skip_problems,
+    import_views.import_skip_problems,
     methods=["POST"],
 )
-bp.add_url_rule("/imports/<int:import_id>/problems.xlsx", "import_problems", views.import_problems)
 bp.add_url_rule(
-    "/imports/<int:import_id>/confirm", "import_confirm", views.import_confirm, methods=["POST"]
+    "/imports/<int:import_id>/problems.xlsx", "import_problems", import_views.import_problems
 )
 bp.add_url_rule(
-    "/imports/<int:import_id>/retry", "import_retry", views.import_retry, methods=["POST"]
+    "/imports/<int:import_id>/confirm",
+    "import_confirm",
+    import_views.import_confirm,
+    methods=["POST"],
 )
 bp.add_url_rule(
-    "/imports/<int:import_id>/cancel", "import_cancel", views.import_cancel, methods=["POST"]
+    "/imports/<int:import_id>/retry", "import_retry", import_views.import_retry, methods=["POST"]
+)
+bp.add_url_rule(
+    "/imports/<int:import_id>/cancel", "import_cancel", import_views.import_cancel, methods=["POST"]
 )
 
 households_bp = Blueprint("households", __name__, url_prefix="/a/<slug>/households")
-households_bp.add_url_rule("/", "index", views.households)
-households_bp.add_url_rule("/new", "new", views.household_new, methods=["GET", "POST"])
-households_bp.add_url_rule("/settings", "settings", views.settings, methods=["GET", "POST"])
-households_bp.add_url_rule("/<int:household_id>", "show", views.household_show)
+households_bp.add_url_rule("/", "index", household_views.household_list)
+households_bp.add_url_rule("/new", "new", household_views.household_new, methods=["GET", "POST"])
 households_bp.add_url_rule(
-    "/<int:household_id>/restore", "restore", views.household_restore, methods=["POST"]
+    "/settings", "settings", household_views.settings, methods=["GET", "POST"]
+)
+households_bp.add_url_rule("/<int:household_id>", "show", household_views.household_show)
+households_bp.add_url_rule(
+    "/<int:household_id>/restore", "restore", household_views.household_restore, methods=["POST"]
 )
 households_bp.add_url_rule(
-    "/<int:household_id>/edit", "edit", views.household_edit, methods=["GET", "POST"]
+    "/<int:household_id>/edit", "edit", household_views.household_edit, methods=["GET", "POST"]
 )
 households_bp.add_url_rule(
-    "/<int:household_id>/central", "central", views.household_central, methods=["POST"]
+    "/<int:household_id>/central", "central", household_views.household_central, methods=["POST"]
 )
 households_bp.add_url_rule(
-    "/<int:household_id>/link", "link", views.household_link, methods=["POST"]
+    "/<int:household_id>/link", "link", household_views.household_link, methods=["POST"]
 )
 households_bp.add_url_rule(
-    "/<int:household_id>/unlink", "unlink", views.household_unlink, methods=["POST"]
+    "/<int:household_id>/unlink", "unlink", household_views.household_unlink, methods=["POST"]
 )
 households_bp.add_url_rule(
-    "/<int:household_id>/visits", "visit", views.household_visit, methods=["POST"]
+    "/<int:household_id>/visits", "visit", household_views.household_visit, methods=["POST"]
 )
 households_bp.add_url_rule(
-    "/<int:household_id>/delete", "delete", views.household_delete, methods=["POST"]
+    "/<int:household_id>/delete", "delete", household_views.household_delete, methods=["POST"]
 )
 
 

@@ -22,9 +22,9 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import SensibleDate, options
-from app.core.phones import validate_phone
+from app.core.phones import PHONE_PROBLEM, validate_phone
 from app.members.idnumbers import IdNumberProblem, validate_id_number
-from app.members.labels import GENDER_LABELS, ID_NUMBER_PROBLEMS, PHONE_PROBLEM, STATUS_LABELS
+from app.members.labels import GENDER_LABELS, STATUS_LABELS
 from app.members.models import BACKBONE_TAGS, Gender, MemberStatus
 
 
@@ -50,7 +50,7 @@ def check_id_number(form, field) -> None:
     try:
         field.data = validate_id_number(field.data)
     except IdNumberProblem as problem:
-        raise ValidationError(ID_NUMBER_PROBLEMS[problem.code]) from None
+        raise ValidationError(problem.message) from None
 
 
 def check_phone(form, field) -> None:

@@ -5,8 +5,11 @@ import re
 import unicodedata
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+
 from app.core.clock import china_today
 from app.core.phones import mask_phone
+from app.core.problems import Problem
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CODES = "10X98765432"
@@ -20,11 +23,27 @@ PROVINCES = frozenset(
 )
 
 
-class IdNumberProblem(ValueError):
-    """`code` names what is wrong: length, format, region, birth_date, checksum."""
+# What is wrong with an ID number, by `IdNumberProblem.code` ("numeric_cell": found by the
+# register import, where Excel stored the number as a number).
+ID_NUMBER_PROBLEMS = {
+    "length": _l("An ID number has 18 characters."),
+    "format": _l("An ID number has 17 digits followed by a digit or X."),
+    "region": _l("The ID number starts with an unknown region code."),
+    "birth_date": _l("The birth date inside the ID number is not a valid date."),
+    "checksum": _l("The ID number's check digit does not match: look for a typing error."),
+    "numeric_cell": _l(
+        "Excel stored this ID number as a number and lost its last digits: "
+        "format the column as text and type it again."
+    ),
+}
+
+
+class IdNumberProblem(Problem):
+    """`code` names what is wrong: length, format, region, birth_date, checksum; the message
+    says it to the user, on the `id_number` field."""
 
     def __init__(self, code: str):
-        super().__init__(code)
+        super().__init__(ID_NUMBER_PROBLEMS[code], "id_number")
         self.code = code
 
 

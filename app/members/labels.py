@@ -41,20 +41,6 @@ IMPORT_STATUS_LABELS = {
     ImportStatus.CANCELLED: _l("Cancelled"),
 }
 
-ID_NUMBER_PROBLEMS = {
-    "length": _l("An ID number has 18 characters."),
-    "format": _l("An ID number has 17 digits followed by a digit or X."),
-    "region": _l("The ID number starts with an unknown region code."),
-    "birth_date": _l("The birth date inside the ID number is not a valid date."),
-    "checksum": _l("The ID number's check digit does not match: look for a typing error."),
-    "numeric_cell": _l(
-        "Excel stored this ID number as a number and lost its last digits: "
-        "format the column as text and type it again."
-    ),
-}
-
-PHONE_PROBLEM = _l("Enter an 11-digit mainland mobile number, e.g. 13800138000.")
-
 # Field names of the register, as shown in mappings, reports and exports.
 FIELD_LABELS = {
     "name": _l("Name"),

@@ -120,6 +120,23 @@ class Member(TenantMixin, SoftDeleteMixin, CreatedAtMixin, db.Model):
             sqlite_where=sa_text("deleted_at IS NOT NULL"),
             postgresql_where=sa_text("deleted_at IS NOT NULL"),
         ),
+        # The member list of a large association: its counts read this index alone (the ids
+        # are in it), and the tags in use read the few tagged members' entries.
+        Index(
+            "ix_members_live_status",
+            "association_id",
+            "status",
+            postgresql_include=["id"],
+            sqlite_where=sa_text("deleted_at IS NULL"),
+            postgresql_where=sa_text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_members_live_tags",
+            "association_id",
+            "tags_text",
+            sqlite_where=sa_text("deleted_at IS NULL AND tags_text <> ''"),
+            postgresql_where=sa_text("deleted_at IS NULL AND tags_text <> ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from app.core.forms import options
 from app.core.problems import show_problems
 from app.core.views import can_write, render, require
-from app.members import moves, services
+from app.members import households, moves, services
 from app.members.forms import MoveApprovalForm, MoveDeclineForm, MoveRequestForm
 from app.members.views import my_details_page
 
@@ -50,7 +50,7 @@ def _list_page(approval=None, decline=None, *, failed_id=None, status: int = 200
     if approval is None:
         approval = MoveApprovalForm(formdata=None)
     approval.household_id.choices = options(
-        [(0, _("A new household at this address"))] + (services.household_choices())
+        [(0, _("A new household at this address"))] + (households.household_choices())
     )
     return render(
         "members/moves.html",

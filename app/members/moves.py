@@ -19,14 +19,13 @@ from app.core.models import utcnow
 from app.core.problems import Problem
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.members import services
+from app.members import households
 from app.members.models import (
     Household,
     HouseholdMoveRequest,
     Member,
     MoveRequestStatus,
 )
-from app.members.services import HouseholdInput
 from tenants.context import TenantScope, current_scope, tenant_context
 from tenants.models import Association, Membership, Role
 
@@ -92,7 +91,7 @@ def load_move(move_id: int, *, for_update: bool = False) -> HouseholdMoveRequest
 
 
 def _address_of(household_id: int | None) -> str:
-    household = services.load_household(household_id) if household_id else None
+    household = households.load_household(household_id) if household_id else None
     return household.address if household else ""
 
 
@@ -147,14 +146,14 @@ def approve_move(
     into a new one created at `new_household_address`; the member is told where."""
     member = _pending(move)
     if household_id:
-        household = services.load_household(household_id)
+        household = households.load_household(household_id)
         if household is None:
             raise MoveRequestError(_l("Choose a household of this association."), "household_id")
     else:
         address = (new_household_address or "").strip()
         if not address:
             raise MoveRequestError(_l("Enter the address of the new household."), "address")
-        household = services.create_household(HouseholdInput(address=address[:200]))
+        household = households.create_household(households.HouseholdInput(address=address[:200]))
     member.household_id = household.id
     move.status = MoveRequestStatus.APPROVED
     move.moved_to_address = household.address

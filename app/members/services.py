@@ -1,36 +1,28 @@
-"""Rules of the registers: members, households, the 中心户/联户 linkage, counts and ratio.
+"""Rules of the member register: adding, editing, deleting and restoring members, their
+encrypted numbers, the purge of what was deleted 30 days ago, and the register's counts.
+Households and the 中心户/联户 linkage are in app.members.households, finding members in
+app.members.search.
 
 No `request`, no `flask.g`: callers pass what they act on; the tenant scope is the caller's.
 Services flush, never commit.
 """
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy import case, func, select, update
 
 from app.core import audit, crypto
 from app.core.clock import china_today
 from app.core.dates import date_problem
 from app.core.models import utcnow
-from app.core.pagination import Page, paginate_rows
 from app.core.phones import mask_phone
 from app.core.problems import Problem
 from app.core.soft_delete import INCLUDE_DELETED, RESTORABLE_FOR
 from app.extensions import db
 from app.members.idnumbers import birth_date_of, gender_of, mask_id_number
-from app.members.models import (
-    BACKBONE_TAGS,
-    DEFAULT_LINKED_HOUSEHOLD_LIMIT,
-    CentralHouseholdVisit,
-    Gender,
-    Household,
-    Member,
-    MemberStatus,
-    RegisterSettings,
-)
+from app.members.models import Gender, Household, Member, MemberStatus
 from app.members.pinyin import pinyin_initials
 from tenants.context import TenantScope, current_scope, tenant_context
 
@@ -148,7 +140,9 @@ def set_phone(member: Member, phone: str | None) -> None:
 
 
 def _check_household(household_id: int | None) -> None:
-    if household_id is not None and load_household(household_id) is None:
+    if household_id is not None and (
+        db.session.scalar(select(Household.id).where(Household.id == household_id)) is None
+    ):
         raise RegisterError(_l("Choose a household of this association."), "household_id")
 
 
@@ -291,191 +285,6 @@ def record_person_view(member: Member) -> None:
     audit.record("view_person", association_id=member.association_id, target=member)
 
 
-@dataclass(frozen=True)
-class MemberFilters:
-    query: str = ""
-    status: str = ""
-    tag: str = ""
-    household_id: int | None = None
-
-
-def member_conditions(filters: MemberFilters) -> list:
-    """WHERE conditions for the filters: name (Chinese characters), pinyin initials (letters),
-    phone tail (up to 4 digits) or a whole phone number (11 digits), tag, status, household."""
-    conditions = []
-    text = (filters.query or "").strip()
-    if text:
-        if text.isdigit() and len(text) <= 4:
-            conditions.append(Member.phone_tail.like(f"%{text}"))
-        elif text.isdigit() and len(text) == 11:
-            conditions.append(Member.phone_hash == crypto.lookup_hash(text))
-        elif re.fullmatch(r"[A-Za-z]+", text):
-            conditions.append(
-                or_(
-                    Member.name_initials.like(f"{text.lower()}%"),
-                    Member.name.like(f"%{_escape_like(text)}%", escape="\\"),
-                )
-            )
-        else:
-            conditions.append(Member.name.like(f"%{_escape_like(text)}%", escape="\\"))
-    if filters.status in MemberStatus.__members__.values():
-        conditions.append(Member.status == MemberStatus(filters.status))
-    if filters.tag:
-        conditions.append(Member.tags_text.like(f"%|{_escape_like(filters.tag)}|%", escape="\\"))
-    if filters.household_id:
-        conditions.append(Member.household_id == filters.household_id)
-    return conditions
-
-
-def member_search(filters: MemberFilters) -> Select:
-    """Members with their household's address, newest first, filtered."""
-    return (
-        select(Member, Household.address)
-        .outerjoin(
-            Household,
-            (Household.id == Member.household_id)
-            & (Household.association_id == Member.association_id),
-        )
-        .where(*member_conditions(filters))
-        .order_by(Member.id.desc())
-    )
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-@dataclass(frozen=True)
-class MemberPage(Page):
-    active_members: int = 0  # in the whole register, whatever the filters
-
-
-def member_page(filters: MemberFilters, *, page: int, per_page: int) -> MemberPage:
-    """One page of members, in two queries: one count that answers both the page's total and
-    the register's active members (one pass over a 10,000-member register, not two), then the
-    page. The total counts members alone (the household join cannot change it, and counting
-    through it costs SQLite a scan)."""
-    page = max(1, page)
-    conditions = member_conditions(filters)
-    matching = func.count(Member.id)
-    if conditions:
-        matching = matching.filter(*conditions)
-    total, active = db.session.execute(
-        select(matching, func.count(Member.id).filter(Member.status == MemberStatus.ACTIVE))
-    ).one()
-    rows = db.session.execute(
-        member_search(filters).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return MemberPage(
-        items=list(rows),
-        page=page,
-        per_page=per_page,
-        total=total or 0,
-        active_members=active or 0,
-    )
-
-
-def tags_in_use() -> list[str]:
-    """Tags to filter by: the 五老 categories first, then every other tag in use."""
-    seen: dict[str, None] = dict.fromkeys(BACKBONE_TAGS)
-    for text in db.session.scalars(
-        select(Member.tags_text).where(Member.tags_text != "").distinct()
-    ):
-        seen.update(dict.fromkeys(tag for tag in text.split("|") if tag))
-    return list(seen)
-
-
-# ---- households and the 中心户/联户 linkage --------------------------------------------------
-
-
-@dataclass
-class HouseholdInput:
-    address: str
-    grid: str | None = None
-    building: str | None = None
-    unit: str | None = None
-
-
-def load_household(household_id: int, *, for_update: bool = False) -> Household | None:
-    query = select(Household).where(Household.id == household_id)
-    if for_update:
-        query = query.with_for_update()
-    return db.session.scalar(query)
-
-
-def create_household(data: HouseholdInput) -> Household:
-    household = Household(is_central=False)
-    _apply_household(household, data)
-    db.session.add(household)
-    db.session.flush()
-    return household
-
-
-def update_household(household: Household, data: HouseholdInput) -> Household:
-    _apply_household(household, data)
-    db.session.flush()
-    return household
-
-
-def _apply_household(household: Household, data: HouseholdInput) -> None:
-    household.address = data.address.strip()
-    household.grid = (data.grid or "").strip() or None
-    household.building = (data.building or "").strip() or None
-    household.unit = (data.unit or "").strip() or None
-
-
-def delete_household(household: Household) -> None:
-    """The secretary's delete: its members and its link to a central household are undone (and
-    remembered), and the household can be restored for 30 days; then the purge job erases it."""
-    if household.is_central and linked_count(household.id):
-        raise RegisterError(_l("Unlink its households before deleting a central household."))
-    member_ids = list(
-        db.session.scalars(select(Member.id).where(Member.household_id == household.id))
-    )
-    db.session.execute(
-        update(Member).where(Member.household_id == household.id).values(household_id=None)
-    )
-    household.restore_links = {
-        "members": member_ids,
-        "central_household_id": household.central_household_id,
-    }
-    household.central_household_id = None
-    household.central_link = None
-    household.deleted_at = utcnow()
-    audit.record("household_deleted", association_id=household.association_id, target=household)
-    db.session.flush()
-
-
-def restore_household(household: Household) -> None:
-    """Put a deleted household back, with those of its members who have no household now and
-    its link to its central household while that is still one (and has room)."""
-    links = household.restore_links or {}
-    household.deleted_at = None
-    household.restore_links = None
-    if links.get("members"):
-        db.session.execute(
-            update(Member)
-            .where(Member.id.in_(links["members"]), Member.household_id.is_(None))
-            .values(household_id=household.id)
-        )
-    central = (
-        load_household(links["central_household_id"]) if links.get("central_household_id") else None
-    )
-    if central is not None and central.is_central and linked_count(central.id) < linkage_limit():
-        household.central_household_id = central.id
-        household.central_link = True
-    audit.record("household_restored", association_id=household.association_id, target=household)
-    db.session.flush()
-
-
-def load_deleted_household(household_id: int) -> Household | None:
-    return db.session.scalar(
-        select(Household)
-        .where(Household.id == household_id, Household.deleted_at.is_not(None))
-        .execution_options(**INCLUDE_DELETED)
-    )
-
-
 def purge_deleted(now: datetime) -> tuple[int, int]:
     """Erase the members and households deleted more than 30 days before `now` (in the
     caller's scope); returns how many of each."""
@@ -507,237 +316,6 @@ def purge_deleted(now: datetime) -> tuple[int, int]:
         db.session.delete(household)
     db.session.flush()
     return len(members), len(households)
-
-
-def linkage_limit() -> int:
-    value = db.session.scalar(select(RegisterSettings.linked_household_limit))
-    return value or DEFAULT_LINKED_HOUSEHOLD_LIMIT
-
-
-def set_linkage_limit(limit: int) -> None:
-    if not 1 <= limit <= 50:
-        raise RegisterError(_l("The limit must be between 1 and 50."), "limit")
-    settings = db.session.scalar(select(RegisterSettings))
-    if settings is None:
-        settings = RegisterSettings()
-        db.session.add(settings)
-    settings.linked_household_limit = limit
-    db.session.flush()
-
-
-def linked_count(central_household_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Household.id)).where(
-            Household.central_household_id == central_household_id
-        )
-    )
-
-
-def mark_central(household: Household) -> None:
-    """Make a household a central household (中心户); it leaves any central household first."""
-    if household.is_central:
-        return
-    household.central_household_id = None
-    household.central_link = None
-    db.session.flush()
-    household.is_central = True
-    db.session.flush()
-
-
-def unmark_central(household: Household) -> None:
-    if not household.is_central:
-        return
-    if linked_count(household.id):
-        raise RegisterError(
-            _l("Move or unlink its linked households before it stops being a central household.")
-        )
-    household.is_central = False
-    db.session.flush()
-
-
-def link_household(household: Household, central: Household) -> None:
-    """Link a household (联户) to a central household, or move it from its current one."""
-    if household.id == central.id:
-        raise RegisterError(_l("A household cannot be linked to itself."), "central_household_id")
-    if household.is_central:
-        raise RegisterError(
-            _l("A central household cannot be linked under another central household."),
-            "central_household_id",
-        )
-    central = load_household(central.id, for_update=True)
-    if central is None or not central.is_central:
-        raise RegisterError(
-            _l("Choose a central household of this association."), "central_household_id"
-        )
-    if household.central_household_id == central.id:
-        return
-    limit = linkage_limit()
-    if linked_count(central.id) >= limit:
-        raise RegisterError(
-            _l(
-                "%(address)s already has %(limit)d linked households, the limit.",
-                address=central.address,
-                limit=limit,
-            ),
-            "central_household_id",
-        )
-    household.central_household_id = central.id
-    household.central_link = True
-    db.session.flush()
-
-
-def unlink_household(household: Household) -> None:
-    household.central_household_id = None
-    household.central_link = None
-    db.session.flush()
-
-
-@dataclass(frozen=True)
-class HouseholdFilters:
-    view: str = "all"  # all | central | unlinked | overloaded
-    query: str = ""
-
-
-def household_page(filters: HouseholdFilters, *, page: int, per_page: int) -> Page:
-    """Households with their member count, linked count and central household's address."""
-    members = (
-        select(Member.household_id, func.count(Member.id).label("members"))
-        .group_by(Member.household_id)
-        .subquery()
-    )
-    linked = (
-        select(Household.central_household_id, func.count(Household.id).label("linked"))
-        .where(Household.central_household_id.is_not(None))
-        .group_by(Household.central_household_id)
-        .subquery()
-    )
-    central = db.aliased(Household)
-    query = (
-        select(
-            Household,
-            func.coalesce(members.c.members, 0).label("members"),
-            func.coalesce(linked.c.linked, 0).label("linked"),
-            central.address.label("central_address"),
-        )
-        .outerjoin(members, members.c.household_id == Household.id)
-        .outerjoin(linked, linked.c.central_household_id == Household.id)
-        .outerjoin(central, central.id == Household.central_household_id)
-    )
-    if filters.view == "central":
-        query = query.where(Household.is_central.is_(True))
-    elif filters.view == "unlinked":
-        query = query.where(
-            Household.is_central.is_(False), Household.central_household_id.is_(None)
-        )
-    elif filters.view == "overloaded":
-        query = query.where(
-            Household.is_central.is_(True),
-            func.coalesce(linked.c.linked, 0) > linkage_limit(),
-        )
-    text = (filters.query or "").strip()
-    if text:
-        pattern = f"%{_escape_like(text)}%"
-        query = query.where(
-            or_(
-                Household.address.like(pattern, escape="\\"),
-                Household.grid.like(pattern, escape="\\"),
-                Household.building.like(pattern, escape="\\"),
-            )
-        )
-    return paginate_rows(
-        query.order_by(Household.address, Household.id), page=page, per_page=per_page
-    )
-
-
-def household_members(household_id: int) -> list[Member]:
-    return list(
-        db.session.scalars(
-            select(Member).where(Member.household_id == household_id).order_by(Member.name)
-        )
-    )
-
-
-def linked_households(central_household_id: int) -> list[Household]:
-    return list(
-        db.session.scalars(
-            select(Household)
-            .where(Household.central_household_id == central_household_id)
-            .order_by(Household.address)
-        )
-    )
-
-
-def central_households() -> list[tuple[Household, int]]:
-    """Every central household with how many households are linked to it."""
-    linked = db.aliased(Household)
-    rows = db.session.execute(
-        select(Household, func.count(linked.id))
-        .outerjoin(linked, linked.central_household_id == Household.id)
-        .where(Household.is_central.is_(True))
-        .group_by(Household.id)
-        .order_by(Household.address)
-    ).all()
-    return [(row[0], row[1]) for row in rows]
-
-
-def record_visit(
-    central: Household,
-    *,
-    visited_on: date,
-    household_ids: list[int],
-    notes: str,
-    recorded_by_id: int | None,
-) -> CentralHouseholdVisit:
-    if not central.is_central:
-        raise RegisterError(_l("Visits are logged for central households only."))
-    if problem := date_problem(visited_on):
-        raise RegisterError(problem, "visited_on")
-    if visited_on > china_today():
-        raise RegisterError(_l("The visit date cannot be in the future."), "visited_on")
-    allowed = {household.id for household in linked_households(central.id)}
-    chosen = [household_id for household_id in household_ids if household_id in allowed]
-    if not chosen:
-        raise RegisterError(_l("Tick at least one linked household visited."), "households")
-    visit = CentralHouseholdVisit(
-        central_household_id=central.id,
-        visited_on=visited_on,
-        notes=notes.strip(),
-        visited_household_ids=sorted(chosen),
-        recorded_by_id=recorded_by_id,
-    )
-    db.session.add(visit)
-    db.session.flush()
-    return visit
-
-
-def visits_of(central_household_id: int, limit: int = 50) -> list[CentralHouseholdVisit]:
-    return list(
-        db.session.scalars(
-            select(CentralHouseholdVisit)
-            .where(CentralHouseholdVisit.central_household_id == central_household_id)
-            .order_by(CentralHouseholdVisit.visited_on.desc(), CentralHouseholdVisit.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def households_by_id(ids) -> dict[int, Household]:
-    ids = list(set(ids))
-    if not ids:
-        return {}
-    return {
-        household.id: household
-        for household in db.session.scalars(select(Household).where(Household.id.in_(ids)))
-    }
-
-
-def household_choices() -> list[tuple[int, str]]:
-    return [
-        (row.id, row.address)
-        for row in db.session.execute(
-            select(Household.id, Household.address).order_by(Household.address)
-        )
-    ]
 
 
 # ---- counts for other modules ---------------------------------------------------------------

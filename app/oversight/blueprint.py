@@ -4,7 +4,7 @@ from flask import Blueprint
 
 from app.oversight import views
 from app.oversight.models import Verdict
-from app.oversight.services import EVENT_LABELS, STATE_LABELS
+from app.oversight.rectification import EVENT_LABELS, STATE_LABELS
 
 bp = Blueprint("oversight", __name__, url_prefix="/a/<slug>/oversight")
 bp.add_url_rule("/reviews", "reviews", views.reviews)

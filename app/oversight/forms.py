@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.core.forms import SensibleDate, options
-from app.oversight.services import TaskInput
+from app.oversight.rectification import TaskInput
 
 
 class TaskForm(FlaskForm):

@@ -16,13 +16,14 @@ from app.core.problems import show_problems
 from app.core.uploads import MB
 from app.core.views import can_read_registers, render, require, secretary_only
 from app.extensions import db
-from app.oversight import services
+from app.oversight import overseeing, rectification, spot_checking
 from app.oversight.forms import AnswerForm, DecisionForm, DrawForm, InspectForm, TaskForm
 from app.oversight.models import SpotCheckEntry, TaskState, Verdict
+from app.oversight.problems import OversightError, OversightInvalid
 from tenants.models import Association
 
-overseer = require(services.oversees_below, "oversight")
-acting_on = require(services.may_act_on, "oversight of this association")
+overseer = require(overseeing.oversees_below, "oversight")
+acting_on = require(overseeing.may_act_on, "oversight of this association")
 ANSWER_FORM_MAX_BYTES = 64 * MB
 FIND_LIMIT = 30
 
@@ -50,7 +51,7 @@ def _names(user_ids, association_ids) -> tuple[dict, dict]:
 def reviews():
     return render(
         "oversight/reviews.html",
-        page=services.review_queue(g.association, user_id=current_user.id, page=_page_number()),
+        page=overseeing.review_queue(g.association, user_id=current_user.id, page=_page_number()),
         specs=SPECS,
     )
 
@@ -66,7 +67,7 @@ def _find_targets(text: str) -> list[Association]:
         db.session.scalars(
             select(Association)
             .where(
-                services.strictly_below(g.association),
+                overseeing.strictly_below(g.association),
                 Association.name.contains(text, autoescape=True),
             )
             .order_by(Association.path)
@@ -78,23 +79,23 @@ def _find_targets(text: str) -> list[Association]:
 @can_read_registers
 def tasks():
     state = request.args.get("state", "open")
-    if state not in services.TASK_FILTERS:
+    if state not in rectification.TASK_FILTERS:
         state = "open"
     today = china_today()
-    finder = services.oversees_below(g.access) and not g.association.kind.is_grassroots
+    finder = overseeing.oversees_below(g.access) and not g.association.kind.is_grassroots
     find = request.args.get("find", "") if finder else ""
     return render(
         "oversight/tasks.html",
-        page=services.task_list(
-            g.association, services.TaskFilter(state), today=today, page=_page_number()
+        page=rectification.task_list(
+            g.association, rectification.TaskFilter(state), today=today, page=_page_number()
         ),
         state=state,
-        filters=services.TASK_FILTERS,
+        filters=rectification.TASK_FILTERS,
         today=today,
         finder=finder,
         find=find,
         found=_find_targets(find),
-        may_open_here=services.may_act_on(g.access),
+        may_open_here=overseeing.may_act_on(g.access),
     )
 
 
@@ -141,13 +142,13 @@ def _prefilled_task_page(form: TaskForm):
     """The form about the 七有 item (`item_id`) or activity (`activity_id`) a link named; an id
     this association does not hold is refused with the reason, the form shown without it."""
     item_id, activity_id = _id_argument("item_id"), _id_argument("activity_id")
-    problems = services.link_problems(item_id, activity_id)
+    problems = rectification.link_problems(item_id, activity_id)
     form.checklist_item_id.data = None if "checklist_item_id" in problems else item_id
     form.activity_id.data = None if "activity_id" in problems else activity_id
     # A page that links here may suggest the title (the yearly plan: "承诺 …").
     form.title.data = request.args.get("title", "")[:120] or None
     if problems:
-        form.form_errors.extend(problems.values())
+        show_problems(form, problems)
         return _new_task_page(form, status=404)
     return _new_task_page(form)
 
@@ -156,7 +157,7 @@ def may_open_task_here() -> bool:
     """For the activity and 七有 pages: the signed-in user may open a task against the
     association shown (the rule of the new-task page itself)."""
     access = g.get("access")
-    return access is not None and services.may_act_on(access)
+    return access is not None and overseeing.may_act_on(access)
 
 
 @acting_on
@@ -167,13 +168,13 @@ def new_task():
     if not form.validate():
         return _new_task_page(form, status=422)
     try:
-        task = services.open_task(
+        task = rectification.open_task(
             g.association, form.to_input(), user_id=current_user.id, today=china_today()
         )
-    except services.Invalid as invalid:
+    except OversightInvalid as invalid:
         show_problems(form, invalid)
         return _new_task_page(form, status=422)
-    except services.OversightError as error:
+    except OversightError as error:
         flash(str(error.message), "error")
         return _new_task_page(form, status=error.status)
     flash(_("Rectification task opened."), "success")
@@ -181,14 +182,14 @@ def new_task():
 
 
 def _load_task(task_id: int):
-    task = services.load_task(task_id)
+    task = rectification.load_task(task_id)
     if task is None:
         abort(404)
     return task
 
 
 def _task_page(task, *, answer_form=None, decision_form=None, status: int = 200):
-    events, evidence = services.task_history(task)
+    events, evidence = rectification.task_history(task)
     names, associations = _names(
         {e.actor_id for e in events if e.actor_id},
         {e.actor_association_id for e in events if e.actor_association_id},
@@ -210,7 +211,7 @@ def _task_page(task, *, answer_form=None, decision_form=None, status: int = 200)
         overdue=task.is_overdue(today),
         may_answer=g.access.is_secretary and task.state in (TaskState.OPEN, TaskState.RETURNED),
         may_decide=task.state == TaskState.ANSWERED
-        and services.may_decide(current_user.id, task, g.association) is not None,
+        and rectification.may_decide(current_user.id, task, g.association) is not None,
         answer_form=answer_form or AnswerForm(formdata=None),
         decision_form=decision_form or DecisionForm(formdata=None),
     )
@@ -230,17 +231,17 @@ def answer_task(task_id: int):
         return _task_page(task, answer_form=form, status=422)
     files = [f for f in form.files.data or [] if f and f.filename]
     try:
-        services.answer_task(
+        rectification.answer_task(
             task,
             note=form.note.data or "",
             files=files,
             association_id=g.association.id,
             user_id=current_user.id,
         )
-    except services.Invalid as invalid:
+    except OversightInvalid as invalid:
         show_problems(form, invalid)
         return _task_page(task, answer_form=form, status=422)
-    except services.OversightError as error:
+    except OversightError as error:
         flash(str(error.message), "error")
         return _task_page(task, answer_form=form, status=error.status)
     flash(_("Answer sent to the higher association."), "success")
@@ -250,24 +251,24 @@ def answer_task(task_id: int):
 @can_read_registers
 def decide_task(task_id: int):
     task = _load_task(task_id)  # load first: another association's task is not found at all
-    if services.may_decide(current_user.id, task, g.association) is None:
+    if rectification.may_decide(current_user.id, task, g.association) is None:
         record_denial(association_id=g.association.id, reason="task decision needs oversight")
         abort(403)
     form = DecisionForm()
     if not form.validate():
         return _task_page(task, decision_form=form, status=422)
     try:
-        services.decide_task(
+        rectification.decide_task(
             g.association,
             task.id,
             user_id=current_user.id,
             accept=form.decision.data == "accept",
             comment=form.comment.data or "",
         )
-    except services.Invalid as invalid:
-        form.comment.errors = [*form.comment.errors, *invalid.problems.values()]
+    except OversightInvalid as invalid:
+        show_problems(form, invalid)
         return _task_page(task, decision_form=form, status=422)
-    except services.OversightError as error:
+    except OversightError as error:
         flash(str(error.message), "error")
         return _task_page(task, decision_form=form, status=error.status)
     if form.decision.data == "accept":
@@ -284,13 +285,13 @@ def _draw_form(form: DrawForm | None = None) -> DrawForm:
     form = form or DrawForm(formdata=None, year=china_today().year, size=5)
     form.child_id.choices = options(
         [("", _("All associations below"))]
-        + [(str(child.id), child.name) for child in services.children_of(g.association)]
+        + [(str(child.id), child.name) for child in spot_checking.children_of(g.association)]
     )
     return form
 
 
 def _spot_checks_page(form: DrawForm, *, status: int = 200):
-    page = services.spot_check_history(page=_page_number())
+    page = spot_checking.spot_check_history(page=_page_number())
     names, associations = _names(
         {s.drawn_by_id for (s,) in page.items if s.drawn_by_id},
         {s.child_association_id for (s,) in page.items if s.child_association_id},
@@ -315,31 +316,34 @@ def draw():
     form = _draw_form(DrawForm())
     if not form.validate():
         return _spot_checks_page(form, status=422)
-    filters = services.DrawFilter(
+    filters = spot_checking.DrawFilter(
         year=form.year.data,
         quarter=int(form.quarter.data) if form.quarter.data in ("1", "2", "3", "4") else None,
         child_id=int(form.child_id.data) if (form.child_id.data or "").isdigit() else None,
     )
     try:
-        spot_check = services.draw_spot_check(
+        spot_check = spot_checking.draw_spot_check(
             g.association, filters, form.size.data, user_id=current_user.id
         )
-    except services.Invalid as invalid:
+    except OversightInvalid as invalid:
         show_problems(form, invalid)
         return _spot_checks_page(form, status=422)
+    except OversightError as error:
+        flash(str(error.message), "error")
+        return _spot_checks_page(form, status=error.status)
     flash(_("%(n)d activity records drawn and recorded.", n=spot_check.sample_size), "success")
     return redirect(url_for("oversight.spot_check", spot_check_id=spot_check.id), 303)
 
 
 def _spot_check_page(spot_check, *, forms=None, status: int = 200):
-    activities = services.drawn_activities(spot_check)
+    activities = spot_checking.drawn_activities(spot_check)
     entries = spot_check.entries
     names, associations = _names(
         {spot_check.drawn_by_id} | {e.checked_by_id for e in entries if e.checked_by_id},
         {e.activity_association_id for e in entries if e.activity_association_id}
         | {spot_check.child_association_id},
     )
-    reproduced = services.reproduce(g.association, spot_check)
+    reproduced = spot_checking.reproduce(g.association, spot_check)
     return render(
         "oversight/spot_check.html",
         status=status,
@@ -357,7 +361,7 @@ def _spot_check_page(spot_check, *, forms=None, status: int = 200):
 
 @overseer
 def spot_check(spot_check_id: int):
-    spot_check = services.load_spot_check(spot_check_id)
+    spot_check = spot_checking.load_spot_check(spot_check_id)
     if spot_check is None:
         abort(404)
     return _spot_check_page(spot_check)
@@ -368,7 +372,7 @@ def inspect(entry_id: int):
     entry = db.session.scalar(select(SpotCheckEntry).where(SpotCheckEntry.id == entry_id))
     if entry is None:
         abort(404)
-    spot_check = services.load_spot_check(entry.spot_check_id)
+    spot_check = spot_checking.load_spot_check(entry.spot_check_id)
     form = InspectForm()
 
     def refused(status: int = 422):
@@ -378,13 +382,13 @@ def inspect(entry_id: int):
         return refused()
     task = None
     if form.open_task.data:
-        task = services.TaskInput(
+        task = rectification.TaskInput(
             title=form.title.data or "",
             description=form.note.data or "",
             deadline_on=form.deadline_on.data,
         )
     try:
-        services.inspect_entry(
+        spot_checking.inspect_entry(
             g.association,
             entry,
             verdict=Verdict(form.verdict.data),
@@ -393,10 +397,10 @@ def inspect(entry_id: int):
             task=task,
             today=china_today(),
         )
-    except services.Invalid as invalid:
+    except OversightInvalid as invalid:
         show_problems(form, invalid, aliases={"description": "note"})
         return refused()
-    except services.OversightError as error:
+    except OversightError as error:
         flash(str(error.message), "error")
         return refused(error.status)
     if task is not None:
@@ -414,10 +418,10 @@ def home_summary() -> dict | None:
     if access is None or not access.can_read_registers:
         return None
     today = china_today()
-    overdue = services.overdue_task_counts(g.association, today=today)
+    overdue = rectification.overdue_task_counts(g.association, today=today)
     return {
-        "tasks": services.open_tasks_here(today=today),
+        "tasks": rectification.open_tasks_here(today=today),
         "today": today,
         "overdue_below": sum(n for a, n in overdue.items() if a != g.association.id),
-        "oversees": services.oversees_below(access) and not g.association.kind.is_grassroots,
+        "oversees": overseeing.oversees_below(access) and not g.association.kind.is_grassroots,
     }

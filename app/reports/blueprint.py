@@ -2,15 +2,16 @@
 
 from flask import Blueprint
 
+from app.core.replica import reads_from_replica
 from app.reports import reminders, views  # noqa: F401  (reminders: the scheduled job registers)
 from app.reports.catalogue import SOURCE_LABELS, STATE_LABELS, figure_label
-from app.reports.services import period_text
+from app.reports.periods import period_text
 
 bp = Blueprint("reports", __name__, url_prefix="/a/<slug>/reports")
 bp.add_url_rule("", "index", views.index)
 bp.add_url_rule("/forms/new", "new_form", views.new_form, methods=["GET", "POST"])
-bp.add_url_rule("/forms/<int:form_id>", "form", views.form)
-bp.add_url_rule("/forms/<int:form_id>/export", "export", views.export)
+bp.add_url_rule("/forms/<int:form_id>", "form", reads_from_replica(views.form))
+bp.add_url_rule("/forms/<int:form_id>/export", "export", reads_from_replica(views.export))
 bp.add_url_rule("/forms/<int:form_id>/start", "start", views.start, methods=["POST"])
 bp.add_url_rule("/<int:report_id>", "report", views.report)
 bp.add_url_rule("/<int:report_id>", "save", views.save, methods=["POST"])

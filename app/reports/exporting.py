@@ -23,7 +23,9 @@ from app.core.spreadsheets import safe_cell
 from app.extensions import db
 from app.reports.catalogue import FIGURES, STATE_LABELS
 from app.reports.models import Report, ReportForm, ReportState
-from app.reports.services import GRASSROOTS_KINDS, period_text, summed_keys
+from app.reports.periods import period_text
+from app.reports.subtree import GRASSROOTS_KINDS
+from app.reports.values import summed_keys
 from tenants.context import subtree_reads
 from tenants.models import Association
 from tenants.tree import subtree_bounds

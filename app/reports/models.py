@@ -3,7 +3,7 @@
 `report_forms` is a platform table, as `figure_targets` is: a form is read by every
 association below the level that defined it, which the subtree read rule (and row-level
 security) cannot express; it holds no personal data, and only the defining level's secretary
-writes it (app/reports/services.py). `reports` is a tenant table: each association's own
+writes it (app/reports/defining.py). `reports` is a tenant table: each association's own
 filing, one row per version, read by the levels above through their subtree, decided by the
 level directly above through a writable scope of the filing association (as 整改 tasks are).
 """

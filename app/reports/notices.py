@@ -14,6 +14,7 @@ from app.accounts.notices import notify_users
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.members.idnumbers import without_personal_numbers
+from app.reports.periods import period_text
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association, Membership, Role
 
@@ -53,8 +54,6 @@ def send(users, write, *, key: str, association_id: int) -> None:
 
 
 def _period(form) -> str:
-    from app.reports.services import period_text
-
     return period_text(form.period_kind, form.year, form.period_number)
 
 

@@ -19,7 +19,8 @@ from app.core.jobs import periodic
 from app.extensions import db
 from app.reports.models import Report, ReportForm
 from app.reports.notices import secretaries, send
-from app.reports.services import FILED, period_text
+from app.reports.periods import period_text
+from app.reports.values import FILED
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association
 from tenants.tree import subtree_bounds

@@ -20,9 +20,10 @@ from app.core.views import (
     secretary_only,
 )
 from app.extensions import db
-from app.reports import exporting, services
+from app.reports import deciding, defining, exporting, filing, subtree, values
 from app.reports.catalogue import CHECK_KINDS, FIELD_KINDS, FIGURES, PERIOD_KINDS
 from app.reports.models import PeriodKind, Report, ReportForm, ReportState
+from app.reports.problems import ReportError, ReportInvalid
 from tenants.models import Association
 
 
@@ -33,12 +34,12 @@ def _int(name: str) -> int | None:
         return None
 
 
-def _form_input() -> services.FormInput:
+def _form_input() -> defining.FormInput:
     try:
         deadline = date.fromisoformat(request.form.get("deadline_on", ""))
     except ValueError:
         deadline = None
-    return services.FormInput(
+    return defining.FormInput(
         name=request.form.get("name", ""),
         period_kind=request.form.get("period_kind", ""),
         year=_int("year"),
@@ -46,38 +47,38 @@ def _form_input() -> services.FormInput:
         deadline_on=deadline,
         figures=request.form.getlist("figures"),
         fields=[
-            services.FieldInput(
+            defining.FieldInput(
                 label=request.form.get(f"field_label_{n}", ""),
                 kind=request.form.get(f"field_kind_{n}", "number"),
                 choices=request.form.get(f"field_choices_{n}", ""),
                 required=bool(request.form.get(f"field_required_{n}")),
             )
-            for n in range(1, services.MAX_FIELDS + 1)
+            for n in range(1, defining.MAX_FIELDS + 1)
         ],
         checks=[
-            services.CheckInput(
+            defining.CheckInput(
                 kind=request.form.get(f"check_kind_{n}", ""),
                 left=request.form.get(f"check_left_{n}", ""),
                 right=request.form.get(f"check_right_{n}", ""),
             )
-            for n in range(1, services.MAX_CHECKS + 1)
+            for n in range(1, defining.MAX_CHECKS + 1)
         ],
     )
 
 
-def _definition_page(data: services.FormInput, problems: dict, status: int = 200):
+def _definition_page(data: defining.FormInput, problems: dict, status: int = 200):
     fields = list(data.fields) + [
-        services.FieldInput(label="") for _ in range(services.MAX_FIELDS - len(data.fields))
+        defining.FieldInput(label="") for _ in range(defining.MAX_FIELDS - len(data.fields))
     ]
     checks = list(data.checks) + [
-        services.CheckInput(kind="", left="") for _ in range(services.MAX_CHECKS - len(data.checks))
+        defining.CheckInput(kind="", left="") for _ in range(defining.MAX_CHECKS - len(data.checks))
     ]
     return render(
         "reports/new_form.html",
         status=status,
         data=data,
-        fields=fields[: services.MAX_FIELDS],
-        checks=checks[: services.MAX_CHECKS],
+        fields=fields[: defining.MAX_FIELDS],
+        checks=checks[: defining.MAX_CHECKS],
         problems=problems,
         figures=FIGURES,
         field_kinds=FIELD_KINDS,
@@ -93,7 +94,7 @@ def _definition_page(data: services.FormInput, problems: dict, status: int = 200
 @can_read_registers
 def index():
     today = china_today()
-    to_file = services.forms_to_file(g.association)
+    to_file = defining.forms_to_file(g.association)
     own = {}
     if to_file:
         for report in db.session.scalars(
@@ -102,7 +103,7 @@ def index():
             .order_by(Report.version)
         ):
             own[report.form_id] = report
-    defined = [] if g.association.kind.is_grassroots else services.forms_defined_by(g.association)
+    defined = [] if g.association.kind.is_grassroots else defining.forms_defined_by(g.association)
     owners = dict(
         db.session.execute(
             select(Association.id, Association.name).where(
@@ -116,7 +117,7 @@ def index():
         own=own,
         owners=owners,
         defined=defined,
-        late=services.late_reports(g.association, today),
+        late=subtree.late_reports(g.association, today),
         today=today,
     )
 
@@ -132,12 +133,12 @@ def new_form():
     reuse_id = request.values.get("reuse", type=int)
     if request.method == "GET":
         if reuse_id:
-            earlier = services.own_form(reuse_id, g.association)
+            earlier = defining.own_form(reuse_id, g.association)
             if earlier is None:
                 abort(404)
-            data = services.reuse_input(earlier)
+            data = defining.reuse_input(earlier)
         else:
-            data = services.FormInput(
+            data = defining.FormInput(
                 name="",
                 period_kind=PeriodKind.QUARTER.value,
                 year=today.year,
@@ -147,13 +148,13 @@ def new_form():
             )
         return _definition_page(data, {})
     data = _form_input()
-    if reuse_id and services.own_form(reuse_id, g.association) is None:
+    if reuse_id and defining.own_form(reuse_id, g.association) is None:
         reuse_id = None
     try:
-        form = services.define_form(
+        form = defining.define_form(
             g.association, data, user_id=current_user.id, today=today, reused_from_id=reuse_id
         )
-    except services.Invalid as invalid:
+    except ReportInvalid as invalid:
         return _definition_page(data, invalid.problems, status=422)
     flash(_("The report form is published to the associations below."), "success")
     return redirect(url_for("reports.form", form_id=form.id), 303)
@@ -163,7 +164,7 @@ def new_form():
 
 
 def _own_form_or_404(form_id: int) -> ReportForm:
-    form = services.own_form(form_id, g.association)
+    form = defining.own_form(form_id, g.association)
     if form is None:
         abort(404)
     return form
@@ -173,8 +174,8 @@ def _own_form_or_404(form_id: int) -> ReportForm:
 def form(form_id: int):
     form = _own_form_or_404(form_id)
     today = china_today()
-    children = services.children_status(form, g.association, today)
-    totals = services.sum_reports(form, [row.accepted for row in children if row.accepted])
+    children = values.children_status(form, g.association, today)
+    totals = values.sum_reports(form, [row.accepted for row in children if row.accepted])
     return render(
         "reports/form.html",
         form=form,
@@ -199,10 +200,10 @@ def export(form_id: int):
 
 @can_write
 def start(form_id: int):
-    form = services.form_above(form_id, g.association)
+    form = defining.form_above(form_id, g.association)
     if form is None:
         abort(404)
-    report = services.start_report(form, g.association, today=china_today())
+    report = filing.start_report(form, g.association, today=china_today())
     return redirect(url_for("reports.report", report_id=report.id), 303)
 
 
@@ -210,7 +211,7 @@ def _load(report_id: int) -> tuple[Report, ReportForm]:
     report = db.session.scalar(select(Report).where(Report.id == report_id))
     if report is None:
         abort(404)
-    form = services.form_above(report.form_id, g.association)
+    form = defining.form_above(report.form_id, g.association)
     if form is None:
         abort(404)
     return report, form
@@ -225,7 +226,7 @@ def _report_page(report: Report, form: ReportForm, problems: dict | None = None,
     )
     children = []
     if not g.association.kind.is_grassroots:
-        children = services.children_status(form, g.association, today)
+        children = values.children_status(form, g.association, today)
     file_ids = [
         report.values.get(f["key"])
         for f in form.fields
@@ -263,11 +264,11 @@ def _report_page(report: Report, form: ReportForm, problems: dict | None = None,
         raw=request.form if problems else {},
         may_edit=g.access.can_write and report.is_open,
         may_decide=report.state == ReportState.SUBMITTED
-        and services.may_decide(current_user.id, g.association),
+        and deciding.may_decide(current_user.id, g.association),
         may_correct=g.access.can_write
         and report.state == ReportState.ACCEPTED
         and versions[0].id == report.id,
-        late=services.is_late(form, report if report.submitted_at else None, today),
+        late=values.is_late(form, report if report.submitted_at else None, today),
         today=today,
     )
 
@@ -283,7 +284,7 @@ def save(report_id: int):
     report, form = _load(report_id)
     submit = request.form.get("action") == "submit"
     try:
-        services.save_report(
+        filing.save_report(
             report,
             form,
             g.association,
@@ -295,11 +296,11 @@ def save(report_id: int):
             user_id=current_user.id,
             today=china_today(),
         )
-    except services.Invalid as invalid:
+    except ReportInvalid as invalid:
         db.session.rollback()
         report, form = _load(report_id)
         return _report_page(report, form, invalid.problems, status=422)
-    except services.ReportError as error:
+    except ReportError as error:
         db.session.rollback()
         flash(str(error.message), "error")
         report, form = _load(report_id)
@@ -313,7 +314,7 @@ def decide(report_id: int):
     report, form = _load(report_id)
     accept = request.form.get("decision") == "accept"
     try:
-        services.decide(
+        deciding.decide(
             report,
             form,
             g.association,
@@ -321,9 +322,9 @@ def decide(report_id: int):
             accept=accept,
             comment=request.form.get("comment", ""),
         )
-    except services.Invalid as invalid:
+    except ReportInvalid as invalid:
         return _report_page(report, form, invalid.problems, status=422)
-    except services.ReportError as error:
+    except ReportError as error:
         abort(error.status)
     flash(_("Report accepted.") if accept else _("Report returned."), "success")
     return redirect(url_for("reports.report", report_id=report.id), 303)
@@ -344,4 +345,4 @@ def late_summary() -> list:
     access = g.get("access")
     if access is None or not access.can_read_registers:
         return []
-    return services.late_reports(g.association, china_today())
+    return subtree.late_reports(g.association, china_today())

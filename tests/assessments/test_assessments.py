@@ -44,7 +44,7 @@ def _publish_township_sheet(client, world):
 
 
 def _items(village):
-    from app.assessments.services import effective_items
+    from app.assessments.self_assessment import effective_items
 
     return {item.title: item.id for item, _name in effective_items(village, YEAR)}
 

@@ -121,10 +121,10 @@ def test_messages_to_an_event_a_team_and_a_central_household_with_each_recipient
     linked_id = factories.create_household(village, "联户2号").id
     elsewhere_id = factories.create_household(village, "别处3号").id
     with tenant_context(scope_for(village, writable=True)):
-        from app.members import services as registers
+        from app.members import households
         from app.members.models import Household
 
-        registers.link_household(
+        households.link_household(
             db.session.get(Household, linked_id), db.session.get(Household, central_id)
         )
         db.session.commit()

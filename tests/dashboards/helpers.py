@@ -38,7 +38,7 @@ def fill_figures(world):
     """village_a1: 3 active members (+1 who left) of 30, an activity every quarter, 七有
     submitted, 3 of 4 households covered; village_a2: 1 of 10, Q1 only; village_b1: 0 of 20,
     no activity."""
-    from app.members import services as registers
+    from app.members import households
 
     set_population(world.village_a1, 30)
     set_population(world.village_a2, 10)
@@ -55,7 +55,7 @@ def fill_figures(world):
     for address in ("联户2号", "联户3号"):
         linked = create_household(world.village_a1, address)
         with tenant_context(scope_for(world.village_a1, writable=True)):
-            registers.link_household(
+            households.link_household(
                 db.session.get(Household, linked.id), db.session.get(Household, central.id)
             )
             db.session.commit()

@@ -344,9 +344,10 @@ def test_a_secretary_of_one_association_cannot_refresh_another(figures, client_f
 def test_dues_and_overdue_tasks_are_rolled_up_by_their_modules_rules(world, client_for):
     from datetime import timedelta
 
+    from app.dues import payments as dues_payments
     from app.dues import services as dues_services
-    from app.dues.services import collection_figures
-    from app.oversight.services import overdue_task_counts
+    from app.dues.figures import collection_figures
+    from app.oversight.rectification import overdue_task_counts
     from tests.dues.makers import YEAR as DUES_YEAR
     from tests.dues.makers import create_charge, create_payment
     from tests.factories import create_task
@@ -365,8 +366,8 @@ def test_dues_and_overdue_tasks_are_rolled_up_by_their_modules_rules(world, clie
         )
         db.session.commit()
     with tenant_context(scope_for(world.village_a2, writable=True)):
-        dues_services.void_payment(
-            dues_services.load_payment(voided.id), reason="录入错误", voided_by_id=None
+        dues_payments.void_payment(
+            dues_payments.load_payment(voided.id), reason="录入错误", voided_by_id=None
         )
         db.session.commit()
     create_task(

@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.dues import services
+from app.dues import payments, services
 from app.dues.models import DuesPlan, JoinRule, PaymentMethod
 from app.extensions import db
 from tenants.context import scope_for, tenant_context
@@ -62,9 +62,9 @@ def create_payment(association, *, amount_fen: int = 1000, member_id: int | None
     """A cash payment on a (new) member's charge for the year; committed."""
     charge = create_charge(association, member_id=member_id)
     with tenant_context(scope_for(association, writable=True)):
-        payment = services.record_offline_payment(
+        payment = payments.record_offline_payment(
             services.load_charge(charge.id),
-            services.PaymentInput(
+            payments.PaymentInput(
                 paid_on=date(YEAR, 3, 1),
                 amount_fen=amount_fen,
                 method=PaymentMethod.CASH,

@@ -10,14 +10,29 @@ from datetime import date, timedelta
 import pytest
 from flask_babel import force_locale
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.audit import AuditLog
 from app.core.clock import china_today
 from app.dues import reminders, services
-from app.dues.models import Charge, ChargeStatus, JoinRule, Payment, PaymentMethod
+from app.dues.central_collection import (
+    CollectionShare,
+    central_household_figures,
+    record_collection,
+)
+from app.dues.figures import collection_figures
+from app.dues.models import (
+    Charge,
+    ChargeStatus,
+    CollectionBatch,
+    JoinRule,
+    Payment,
+    PaymentMethod,
+    ReceiptSequence,
+)
+from app.dues.payments import PaymentInput, load_payment, record_offline_payment, void_payment
 from app.extensions import db
-from app.members import services as registers
+from app.members import households
 from app.members.models import Household, MemberStatus
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Role
@@ -255,9 +270,9 @@ def test_a_paid_charge_takes_no_more_money(world, client_for):
     create_payment(world.village_a1, amount_fen=3000, member_id=charge.member_id)
     with tenant_context(scope_for(world.village_a1, writable=True)):
         with pytest.raises(services.DuesInvalid) as refused:
-            services.record_offline_payment(
+            record_offline_payment(
                 services.load_charge(charge.id),
-                services.PaymentInput(date(YEAR, 3, 2), 100, PaymentMethod.CASH, "张三"),
+                PaymentInput(date(YEAR, 3, 2), 100, PaymentMethod.CASH, "张三"),
                 recorded_by_id=None,
             )
         db.session.rollback()
@@ -307,9 +322,9 @@ def test_receipt_numbers_stay_unique_under_concurrent_payments(app, world):
                 with tenant_context(scope_for(association, writable=True)):
                     charge = services.load_charge(charge_id)
                     barrier.wait(timeout=30)
-                    services.record_offline_payment(
+                    record_offline_payment(
                         charge,
-                        services.PaymentInput(date(YEAR, 3, 1), 500, PaymentMethod.CASH, "某人"),
+                        PaymentInput(date(YEAR, 3, 1), 500, PaymentMethod.CASH, "某人"),
                         recorded_by_id=None,
                     )
                     db.session.commit()
@@ -342,7 +357,7 @@ def central_group(world):
     central_id = create_household(association, "中心户·王家", central=True).id
     linked_id = create_household(association, "联户·李家").id
     with tenant_context(scope_for(association, writable=True)):
-        registers.link_household(
+        households.link_household(
             db.session.get(Household, linked_id), db.session.get(Household, central_id)
         )
         db.session.commit()
@@ -384,7 +399,7 @@ def test_one_collection_gives_each_member_their_own_receipt(world, client_for, c
     # Due 3 × ¥30 = ¥90, collected ¥70, still open ¥20.
     assert "¥90.00" in summary and "¥70.00" in summary and "¥20.00" in summary
     with tenant_context(scope_for(world.village_a1, writable=False)):
-        (row,) = services.central_household_figures(YEAR)
+        (row,) = central_household_figures(YEAR)
     assert (row.due_fen, row.collected_fen, row.open_fen, row.members) == (9000, 7000, 2000, 3)
 
 
@@ -403,6 +418,41 @@ def test_a_collection_with_one_bad_share_records_nothing(world, client_for, cent
     )
     assert response.status_code == 422
     assert "李二: That is more than is still open" in response.get_data(True)
+    assert payments(world.village_a1) == []
+
+
+def test_a_refused_payment_or_collection_leaves_nothing_in_the_session(world, central_group):
+    """The services check everything before they add anything, so a refusal leaves the
+    session as it was: nothing pending, nothing flushed, no receipt number taken; the view has
+    nothing to roll back."""
+    central, group = central_group
+    with tenant_context(scope_for(world.village_a1, writable=True)):
+        with pytest.raises(services.DuesInvalid):
+            record_offline_payment(
+                services.load_charge(group["李二"].id),
+                PaymentInput(date(YEAR, 4, 1), 3100, PaymentMethod.CASH, "李二"),
+                recorded_by_id=None,
+                on=date(YEAR, 5, 1),
+            )
+        with pytest.raises(services.DuesInvalid):
+            record_collection(
+                db.session.get(Household, central.id),
+                year=YEAR,
+                collected_on=date(YEAR, 4, 1),
+                collector_name="王大",
+                method=PaymentMethod.CASH,
+                shares=[
+                    CollectionShare(group["李妻"].id, 3000),
+                    CollectionShare(group["李二"].id, 3100),
+                ],
+                recorded_by_id=None,
+                on=date(YEAR, 5, 1),
+            )
+        assert not db.session.new and not db.session.dirty and not db.session.deleted
+        assert db.session.scalar(select(func.count(CollectionBatch.id))) == 0
+        assert db.session.scalar(select(func.count(Payment.id))) == 0
+        assert db.session.scalar(select(ReceiptSequence.last_number)) is None
+        db.session.commit()
     assert payments(world.village_a1) == []
 
 
@@ -465,9 +515,9 @@ def test_arrears_list_who_still_owes_and_filter_by_central_household(
 ):
     central, group = central_group
     with tenant_context(scope_for(world.village_a1, writable=True)):
-        services.record_offline_payment(
+        record_offline_payment(
             services.load_charge(group["王大"].id),
-            services.PaymentInput(date(YEAR, 3, 1), 3000, PaymentMethod.CASH, "王大"),
+            PaymentInput(date(YEAR, 3, 1), 3000, PaymentMethod.CASH, "王大"),
             recorded_by_id=None,
         )
         db.session.commit()
@@ -511,9 +561,9 @@ def test_collection_rate_leaves_exemptions_out_of_what_is_due(world, client_for)
     create_charge(world.village_a1, member_id=exempt.member_id)
     voided = create_payment(world.village_a1, amount_fen=3000)
     with tenant_context(scope_for(world.village_a1, writable=True)):
-        services.void_payment(services.load_payment(voided.id), reason="错", voided_by_id=None)
+        void_payment(load_payment(voided.id), reason="错", voided_by_id=None)
         db.session.commit()
-        figures = services.collection_figures(YEAR)
+        figures = collection_figures(YEAR)
     # Due: 4 charges × ¥30 (the exempt one left out); paid ¥45.
     assert (figures.due_fen, figures.paid_fen, figures.exempt_count) == (12000, 4500, 1)
     assert figures.rate == pytest.approx(0.375)

@@ -164,13 +164,14 @@ def test_the_checkout_session_is_created_on_the_connected_account_with_an_idempo
 def test_a_partly_paid_charge_is_paid_online_for_what_is_still_open(world, client_for, fake_stripe):
     from app.dues import services
     from app.dues.models import PaymentMethod
+    from app.dues.payments import PaymentInput, record_offline_payment
 
     dues = set_up_dues(world.village_a1, world.member_a1, account=ACCOUNT)
     with tenant_context(scope_for(world.village_a1, writable=True)):
         charge = services.load_charge(dues.charge_id)
-        services.record_offline_payment(
+        record_offline_payment(
             charge,
-            services.PaymentInput(
+            PaymentInput(
                 paid_on=services.today(),
                 amount_fen=1000,
                 method=PaymentMethod.CASH,

@@ -4,7 +4,7 @@ the member holding the place cancels."""
 from playwright.sync_api import expect
 
 from app.core.models import utcnow
-from app.events import services
+from app.events import signups
 from tenants.models import Role
 from tests import factories
 from tests.e2e.helpers import e2e_login, open_menu, screenshot
@@ -16,7 +16,7 @@ def test_member_waits_on_the_waitlist_and_is_promoted_when_a_place_frees_up(
     world = factories.build_world()
     second = factories.create_user("13900000009", "会员乙", roles=[(world.village_a1, Role.MEMBER)])
     event = factories.create_event(world.village_a1, title="健康讲座", capacity=1)
-    services.sign_up(event, user=world.member_a1, home=world.village_a1, now=utcnow())
+    signups.sign_up(event, user=world.member_a1, home=world.village_a1, now=utcnow())
     factories.db.session.commit()
 
     e2e_login(page, live_server, second.login)

@@ -122,19 +122,24 @@ def _write_findings(role, opened, overflowing, violations, small_targets):
     (folder / f"sweep-{role}.json").write_text(json.dumps(findings, ensure_ascii=False, indent=1))
 
 
-# The higher levels' sweeps are in test_every_page_on_a_phone_above.py: a file of its own, so
-# the suite's workers (--dist loadfile) share the sweep.
-@pytest.mark.parametrize("role", ["secretary", "member", "operator"])
+# The sweep is spread over four files, so the suite's workers (--dist loadfile, one file per
+# worker) share it: the secretary's pages (the most) in two halves, here and in
+# test_every_page_on_a_phone_secretary.py; the levels above in _above.py and _township.py.
+@pytest.mark.parametrize(("role", "part"), [("secretary", 0), ("member", None)])
 def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(
-    live_server, browser, role
+    live_server, browser, role, part
 ):
-    sweep(live_server, browser, role)
+    sweep(live_server, browser, role, part=part)
 
 
-def sweep(live_server, browser, role: str) -> None:
+def sweep(live_server, browser, role: str, *, part: int | None = None, parts: int = 2) -> None:
+    """Sweep `role`'s pages; with `part`, only every `parts`-th page from that one on."""
     world = factories.build_world()
     user, _ = _people(world)[role]
     pages = _pages(live_server.app, world, role)
+    if part is not None:
+        pages = pages[part::parts]
+    role = role if part is None else f"{role}-{part + 1}"  # the findings file's name
     context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
     context.set_default_timeout(20_000)
     context.add_init_script(path=str(AXE))

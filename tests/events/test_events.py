@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.activities.models import Activity
 from app.activities.participants import ActivityParticipant
 from app.core.models import utcnow
-from app.events import services
+from app.events import services, signups
 from app.events.models import Event, EventScope, Registration, RegistrationStatus
 from app.extensions import db
 from app.members.models import Member
@@ -163,14 +163,14 @@ def test_another_associations_members_only_event_is_closed(world, client_for):
     # Not reachable through one's own association, and refused by the service itself.
     assert client.post(url(world.village_a1, f"/{sibling_event.id}/signup")).status_code == 404
     with pytest.raises(services.EventRefused) as refused:
-        services.sign_up(sibling_event, user=world.member_a1, home=world.village_a1, now=utcnow())
+        signups.sign_up(sibling_event, user=world.member_a1, home=world.village_a1, now=utcnow())
     assert str(refused.value) == "此活动仅限其他协会的会员报名。"
     assert registrations(sibling_event.id) == []
     # A township's members-only event is not open to its villages' members either.
     township_event = create_event(world.township_a)
     assert client.post(url(world.village_a1, f"/{township_event.id}/signup")).status_code == 404
     with pytest.raises(services.EventRefused):
-        services.sign_up(township_event, user=world.member_a1, home=world.village_a1, now=utcnow())
+        signups.sign_up(township_event, user=world.member_a1, home=world.village_a1, now=utcnow())
 
 
 def test_member_of_a_village_signs_up_for_a_township_event_open_to_the_subtree(world, client_for):
@@ -290,7 +290,7 @@ def test_capacity_holds_when_many_sign_up_at_once(app, world):
                 with UNSCOPED_BYPASS("test thread loads the event"):
                     loaded = db.session.get(Event, event.id)
                 barrier.wait(timeout=30)
-                services.sign_up(loaded, user=user, home=home, now=utcnow())
+                signups.sign_up(loaded, user=user, home=home, now=utcnow())
                 db.session.commit()
                 db.session.remove()
         except Exception as error:  # noqa: BLE001 - reported below
@@ -450,10 +450,10 @@ def test_no_one_is_told_of_a_place_that_was_rolled_back(world, outbox):
     event = create_event(world.village_a1, capacity=1)
     second = member_of(world.village_a1, "second@test.cn", "会员二")
     for user in (world.member_a1, second):
-        services.sign_up(event, user=user, home=world.village_a1, now=utcnow())
+        signups.sign_up(event, user=user, home=world.village_a1, now=utcnow())
     db.session.commit()
     sent_before = len(outbox)
-    services.cancel(event, user=world.member_a1, now=utcnow())
+    signups.cancel(event, user=world.member_a1, now=utcnow())
     db.session.rollback()
     assert len(outbox) == sent_before
     assert statuses(event.id) == {"会员甲": "confirmed", "会员二": "waitlisted"}

@@ -281,7 +281,7 @@ def test_excel_number_id_is_flagged(app, world, tmp_path):
 
 
 def test_linkage_limit_applies_to_imported_rows(app, world):
-    from app.members import services
+    from app.members import households
 
     records = [(2, {"name": "中", "address": "中心1号", "is_central": "是"})]
     records += [
@@ -289,7 +289,7 @@ def test_linkage_limit_applies_to_imported_rows(app, world):
         for n in range(3)
     ]
     with tenant_context(scope_for(world.village_a1, writable=True)):
-        services.set_linkage_limit(2)
+        households.set_linkage_limit(2)
         rows = importing.check_rows(records, importing.RegisterSnapshot.load())
     assert [p["code"] for p in rows[-1].problems] == ["central_full"]
 

@@ -7,7 +7,7 @@ from app.core.audit import AuditLog
 from app.core.clock import china_today
 from app.dashboards import rollup
 from app.extensions import db
-from app.members import services
+from app.members import households, services
 from app.members.idnumbers import IdNumberProblem, mask_id_number, validate_id_number
 from app.members.models import Member
 from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context
@@ -170,22 +170,22 @@ def test_linkage_rules(app, world):
     linked = create_household(world.village_a1, "三号")
     with _scope(world):
         central, other_central, linked = (
-            services.load_household(h.id) for h in (central, other_central, linked)
+            households.load_household(h.id) for h in (central, other_central, linked)
         )
-        services.link_household(linked, central)
-        assert services.linked_count(central.id) == 1
+        households.link_household(linked, central)
+        assert households.linked_count(central.id) == 1
         # Moving: one central household at a time.
-        services.link_household(linked, other_central)
-        assert services.linked_count(central.id) == 0
-        assert services.linked_count(other_central.id) == 1
+        households.link_household(linked, other_central)
+        assert households.linked_count(central.id) == 0
+        assert households.linked_count(other_central.id) == 1
         with pytest.raises(services.RegisterError):
-            services.link_household(central, other_central)  # central under central
+            households.link_household(central, other_central)  # central under central
         with pytest.raises(services.RegisterError):
-            services.link_household(linked, linked)
+            households.link_household(linked, linked)
         with pytest.raises(services.RegisterError):
-            services.unmark_central(other_central)  # still has linked households
-        services.unlink_household(linked)
-        services.unmark_central(other_central)
+            households.unmark_central(other_central)  # still has linked households
+        households.unlink_household(linked)
+        households.unmark_central(other_central)
         db.session.commit()
 
 
@@ -193,12 +193,12 @@ def test_linkage_limit_is_configurable(app, world):
     central = create_household(world.village_a1, "中心", central=True)
     others = [create_household(world.village_a1, f"联户{n}") for n in range(4)]
     with _scope(world):
-        services.set_linkage_limit(3)
-        central = services.load_household(central.id)
+        households.set_linkage_limit(3)
+        central = households.load_household(central.id)
         for household in others[:3]:
-            services.link_household(services.load_household(household.id), central)
+            households.link_household(households.load_household(household.id), central)
         with pytest.raises(services.RegisterError) as refused:
-            services.link_household(services.load_household(others[3].id), central)
+            households.link_household(households.load_household(others[3].id), central)
         assert "3" in str(refused.value)
 
 
@@ -208,7 +208,7 @@ def test_database_refuses_a_link_to_a_household_that_is_not_central(app, world):
     plain = create_household(world.village_a1, "普通户")
     other = create_household(world.village_a1, "另一户")
     with _scope(world), pytest.raises(IntegrityError):
-        household = services.load_household(other.id)
+        household = households.load_household(other.id)
         household.central_household_id = plain.id
         household.central_link = True
         db.session.flush()
@@ -221,7 +221,7 @@ def test_database_refuses_a_central_household_linked_under_another(app, world):
     first = create_household(world.village_a1, "甲", central=True)
     second = create_household(world.village_a1, "乙", central=True)
     with _scope(world), pytest.raises(IntegrityError):
-        household = services.load_household(second.id)
+        household = households.load_household(second.id)
         household.central_household_id = first.id
         household.central_link = True
         db.session.flush()
@@ -234,10 +234,10 @@ def test_household_views_show_unlinked_and_overloaded(app, world, make_client):
     create_household(world.village_a1, "孤户")
     with _scope(world):
         for household in linked:
-            services.link_household(services.load_household(household.id), central)
-        services.set_linkage_limit(5)
+            households.link_household(households.load_household(household.id), central)
+        households.set_linkage_limit(5)
         db.session.commit()
-        services.set_linkage_limit(2)  # lowered after the links: now overloaded
+        households.set_linkage_limit(2)  # lowered after the links: now overloaded
         db.session.commit()
     client = make_client(world.secretary_a1.login)
     unlinked = client.get("/a/village-a1/households/?view=unlinked").text
@@ -250,8 +250,8 @@ def test_visit_log_of_a_central_household(app, world, make_client):
     central_id = create_household(world.village_a1, "中心户甲", central=True).id
     linked_id = create_household(world.village_a1, "联户一").id
     with _scope(world):
-        services.link_household(
-            services.load_household(linked_id), services.load_household(central_id)
+        households.link_household(
+            households.load_household(linked_id), households.load_household(central_id)
         )
         db.session.commit()
     client = make_client(world.secretary_a1.login)
@@ -272,7 +272,7 @@ def test_register_counts_and_member_ratio(app, world, make_client):
     create_member(world.village_a1, "离开者", status="left")
     create_member(world.village_a2, "邻村会员")
     with _scope(world):
-        services.link_household(services.load_household(linked.id), central)
+        households.link_household(households.load_household(linked.id), central)
         db.session.commit()
         assert services.register_counts() == {
             "members": 3,

@@ -12,7 +12,7 @@ from app.core.models import utcnow
 from app.core.soft_delete import INCLUDE_DELETED
 from app.dashboards import rollup
 from app.extensions import db
-from app.members import services
+from app.members import households, services
 from app.members.models import Household, Member, PersonalDataRequest
 from app.members.purge import purge_deleted_registers
 from tenants.context import UNSCOPED_BYPASS, scope_for, subtree_reads, tenant_context
@@ -127,13 +127,13 @@ def test_a_restored_linked_household_is_linked_again(world):
     central = create_household(world.village_a1, "中心", central=True)
     linked = create_household(world.village_a1, "联户").id
     with tenant_context(scope_for(world.village_a1, writable=True)):
-        services.link_household(services.load_household(linked), central)
-        services.delete_household(services.load_household(linked))
+        households.link_household(households.load_household(linked), central)
+        households.delete_household(households.load_household(linked))
         # Its central household may stop being one while it is deleted.
-        assert services.linked_count(central.id) == 0
-        services.restore_household(services.load_deleted_household(linked))
+        assert households.linked_count(central.id) == 0
+        households.restore_household(households.load_deleted_household(linked))
         db.session.commit()
-        assert services.load_household(linked).central_household_id == central.id
+        assert households.load_household(linked).central_household_id == central.id
 
 
 def test_a_deletion_the_member_asks_for_is_still_erased_at_once(world, make_client):

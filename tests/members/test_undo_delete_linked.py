@@ -14,6 +14,7 @@ from app.core.clock import china_today
 from app.core.models import utcnow
 from app.core.soft_delete import INCLUDE_DELETED
 from app.dashboards import rollup
+from app.dues import payments
 from app.dues import reminders as dues_reminders
 from app.dues import services as dues
 from app.dues.models import Charge, Payment, PaymentMethod
@@ -65,9 +66,9 @@ def _volunteer(association, member_id: int, name: str) -> int:
 def _paid_charge(association, member_id: int, amount_fen: int) -> None:
     charge = create_charge(association, member_id=member_id, year=YEAR)
     with tenant_context(scope_for(association, writable=True)):
-        dues.record_offline_payment(
+        payments.record_offline_payment(
             dues.load_charge(charge.id),
-            dues.PaymentInput(
+            payments.PaymentInput(
                 paid_on=china_today(),
                 amount_fen=amount_fen,
                 method=PaymentMethod.CASH,

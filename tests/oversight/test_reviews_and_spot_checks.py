@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.core.clock import china_today
 from app.extensions import db
-from app.oversight import services
+from app.oversight import spot_checking
 from app.oversight.models import RectificationTask, SpotCheck, SpotCheckEntry, Verdict
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Role
@@ -133,10 +133,10 @@ def test_a_draw_is_recorded_and_reproducible_from_its_seed(world, make_client):
     assert draw.population == len(below) and draw.sample_size == 4
     assert len(set(draw.activity_ids)) == 4 and set(draw.activity_ids) <= set(below)
     # Anyone can redo the draw from the record: the sorted population and the seed.
-    assert services.draw_sample(below, 4, draw.seed) == draw.activity_ids
-    assert services.draw_sample(list(reversed(below)), 4, draw.seed) == draw.activity_ids
+    assert spot_checking.draw_sample(below, 4, draw.seed) == draw.activity_ids
+    assert spot_checking.draw_sample(list(reversed(below)), 4, draw.seed) == draw.activity_ids
     with tenant_context(scope_for(world.county, writable=False)):
-        assert services.reproduce(world.county, draw) == draw.activity_ids
+        assert spot_checking.reproduce(world.county, draw) == draw.activity_ids
     page = auditor.get(response.location).get_data(True)
     assert 'data-testid="reproducible"><span class="ok">' in page
     for activity_id in draw.activity_ids:

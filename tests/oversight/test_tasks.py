@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from app.core.clock import china_today
 from app.core.uploads import StoredFile
 from app.extensions import db
-from app.oversight import services
+from app.oversight import rectification
 from app.oversight.models import RectificationTask, TaskEvent, TaskEvidence, TaskState
+from app.oversight.problems import OversightRefused
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tests.factories import create_activity, create_task, reload
 from tests.oversight.helpers import TARGET, task_form
@@ -116,10 +117,10 @@ def test_the_target_secretary_cannot_open_or_close_a_task_on_their_own(world, cl
     assert reload(RectificationTask, task.id).state == TaskState.ANSWERED
     # Not through the service either.
     try:
-        services.decide_task(
+        rectification.decide_task(
             world.village_a1, task.id, user_id=world.secretary_a1.id, accept=True, comment=""
         )
-    except services.Refused:
+    except OversightRefused:
         pass
     else:
         raise AssertionError("the target's secretary closed their own task")
@@ -225,8 +226,8 @@ def test_overdue_tasks_are_counted_per_association_and_per_child(world, count_qu
     create_task(world.village_a1, opened_by=world.county_auditor, deadline_on=today)
     with tenant_context(scope_for(world.county, writable=False)):
         with count_queries() as queries:
-            counts = services.overdue_task_counts(world.county, today=today)
-        by_child = services.overdue_by_child(world.county, today=today)
+            counts = rectification.overdue_task_counts(world.county, today=today)
+        by_child = rectification.overdue_by_child(world.county, today=today)
     assert len(queries) == 1
     assert counts == {
         world.village_a1.id: 2,
@@ -236,12 +237,12 @@ def test_overdue_tasks_are_counted_per_association_and_per_child(world, count_qu
     }
     assert by_child == {world.township_a.id: 4, world.township_b.id: 1}
     with tenant_context(scope_for(world.township_a, writable=False)):
-        assert services.overdue_task_counts(world.township_a) == {
+        assert rectification.overdue_task_counts(world.township_a) == {
             world.village_a1.id: 2,
             world.village_a2.id: 1,
             world.township_a.id: 1,
         }
-        assert services.overdue_by_child(world.township_a) == {
+        assert rectification.overdue_by_child(world.township_a) == {
             world.village_a1.id: 2,
             world.village_a2.id: 1,
             world.township_a.id: 1,
@@ -249,7 +250,7 @@ def test_overdue_tasks_are_counted_per_association_and_per_child(world, count_qu
     # A day later, today's deadline has passed too.
     with tenant_context(scope_for(world.village_a1, writable=False)):
         tomorrow = today + timedelta(days=1)
-        assert services.overdue_task_counts(world.village_a1, today=tomorrow) == {
+        assert rectification.overdue_task_counts(world.village_a1, today=tomorrow) == {
             world.village_a1.id: 3
         }
 

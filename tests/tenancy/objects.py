@@ -151,8 +151,8 @@ def _registration(world, association):
     """A walk-in at the association's newest event (the sweep makes event_id first)."""
     from sqlalchemy import func, select
 
+    from app.events.attendance import add_walk_in
     from app.events.models import Event
-    from app.events.services import add_walk_in
     from tenants.context import scope_for, tenant_context
     from tests.factories import create_event
 

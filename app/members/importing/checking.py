@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.core import crypto
 from app.core.clock import china_today
 from app.core.dates import DATE_RANGE_MESSAGE, is_sensible_date
-from app.core.phones import validate_phone
+from app.core.phones import PHONE_PROBLEM, validate_phone
 from app.core.spreadsheets import (
     Table,
     normalise_text,
@@ -22,8 +22,14 @@ from app.core.spreadsheets import (
 )
 from app.extensions import db
 from app.members import services
-from app.members.idnumbers import IdNumberProblem, gender_of, validate_id_number
-from app.members.labels import FIELD_LABELS, ID_NUMBER_PROBLEMS, PHONE_PROBLEM
+from app.members.households import linkage_limit
+from app.members.idnumbers import (
+    ID_NUMBER_PROBLEMS,
+    IdNumberProblem,
+    gender_of,
+    validate_id_number,
+)
+from app.members.labels import FIELD_LABELS
 from app.members.models import (
     Gender,
     Household,
@@ -195,9 +201,7 @@ class RegisterSnapshot:
         for household in households.values():
             if household.central_household_id:
                 linked_counts[household.central_household_id] += 1
-        return cls(
-            by_id, by_phone, households, central_names, linked_counts, services.linkage_limit()
-        )
+        return cls(by_id, by_phone, households, central_names, linked_counts, linkage_limit())
 
 
 # The spreadsheet row being worked on, for the log when a step fails unexpectedly.
