@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from app.associations.cli import associations_cli
 from app.core.backup import BackupError, create_backup, restore_backup
+from app.core.clock import utcnow
 from app.core.jobs import PERIODIC, run_worker
 from app.dashboards.cli import dashboards_cli
 from app.demo import (
@@ -87,7 +88,7 @@ def demo_command() -> None:
     click.echo(
         f"Second factor of {', '.join(demo_second_factor_logins())}: add the key "
         f"{DEMO_TOTP_SECRET} to an authenticator app (code now: "
-        f"{pyotp.TOTP(DEMO_TOTP_SECRET).now()})."
+        f"{pyotp.TOTP(DEMO_TOTP_SECRET).at(utcnow())})."
     )
 
 

@@ -77,7 +77,7 @@ class Config:
     STRIPE_WEBHOOK_SECRET: str | None = None
     STRIPE_API_BASE: str | None = None
     RATELIMIT_STRIPE_WEBHOOK = "600 per minute"
-    # SMS (app/core/sms.py, sms_outbox.py): the backend ("console", "memory", "aliyun"; unset:
+    # SMS (app/core/sms.py, sms_outbox/): the backend ("console", "memory", "aliyun"; unset:
     # the same kind as NOTIFICATION_BACKEND), each association's monthly cap and the price of one
     # message in fen, the limits on asking for sign-in codes, and the secret in the URLs of the
     # provider's delivery reports and replies. The ALIYUN_SMS_* keys are read from the

@@ -2,7 +2,8 @@
 the metadata that Alembic, the tests and `db.create_all` see is complete), the scheduled jobs
 (`app.core.jobs.periodic`), the marks shown in the dashboards (`app.dashboards.marks`), each
 domain's section of a member's personal data (`app.core.personal_data`), and the dashboards'
-figure groups of the domains above them (`app.dashboards.figures.register_group`).
+figure groups of the domains above them (`app.dashboards.figures.register_group`) and
+governance's readers of 满意率 (`app.dashboards.manual.register_evaluation`).
 `create_app` calls `load()`; a new domain adds its modules here.
 """
 
@@ -11,12 +12,12 @@ import importlib
 MODELS = (
     "tenants.models",
     "app.core.audit",
-    "app.core.sms_outbox",
+    "app.core.sms_outbox.models",
     "app.core.inbox",
     "app.core.uploads",
     "app.accounts.models",
     "app.associations.models",
-    "app.associations.group_sms",
+    "app.associations.group_sms.models",
     "app.members.models",
     "app.activities.models",
     "app.activities.participants",
@@ -34,8 +35,8 @@ MODELS = (
 
 SCHEDULED_JOBS = (
     "app.accounts.session_records",
-    "app.associations.group_sms",
-    "app.core.sms_outbox",
+    "app.associations.group_sms.sending",
+    "app.core.sms_outbox.sending",
     "app.dashboards.refresh",
     "app.dues.reminders",
     "app.dues.webhooks",
@@ -56,7 +57,7 @@ PERSONAL_DATA = (
     "app.volunteers.personal_data",
 )
 
-FIGURE_GROUPS = ("app.governance.figures",)
+FIGURE_GROUPS = ("app.associations.figures", "app.governance.figures")
 
 
 def load() -> None:

@@ -41,9 +41,10 @@ from app.accounts.models import User  # noqa: E402
 from app.accounts.passwords import hash_password  # noqa: E402
 from app.core import crypto  # noqa: E402
 from app.core.models import utcnow  # noqa: E402
+from app.core.phones import mask_phone  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.members import importing  # noqa: E402
-from app.members.idnumbers import check_digit, mask_id_number, mask_phone  # noqa: E402
+from app.members.idnumbers import check_digit, mask_id_number  # noqa: E402
 from app.members.models import Household, Member, MemberImport  # noqa: E402
 from app.members.pinyin import pinyin_initials  # noqa: E402
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context  # noqa: E402

@@ -2,7 +2,7 @@
 the real Alibaba backend (request signing, HTTP) to the fake provider of tests/sms_fake.py.
 
 Prints, and writes to bench/out/sms-<database>.txt:
-  - enqueue: `group_sms.send` for 10,000 recipients (reading and decrypting the register's
+  - enqueue: `group_sms.sending.send` for 10,000 recipients (reading and decrypting the register's
     phones, the opt-out check, one outbox row per recipient with the phone and parameters
     encrypted) and its commit; then `dispatch` handing the rows to Huey (a SqliteHuey file
     queue, as in the embedded set-up) in batches — target ≤ 30 s for the whole;
@@ -41,12 +41,14 @@ from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.associations import group_sms  # noqa: E402
-from app.core import crypto, jobs, sms_outbox  # noqa: E402
+from app.associations.group_sms import sending as group_sending  # noqa: E402
+from app.associations.group_sms.models import Group  # noqa: E402
+from app.core import crypto, jobs  # noqa: E402
 from app.core.models import utcnow  # noqa: E402
-from app.core.sms_outbox import SmsMessage, SmsStatus  # noqa: E402
+from app.core.phones import mask_phone  # noqa: E402
+from app.core.sms_outbox import sending  # noqa: E402
+from app.core.sms_outbox.models import SmsMessage, SmsStatus  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.members.idnumbers import mask_phone  # noqa: E402
 from app.members.models import Member  # noqa: E402
 from tenants.context import scope_for, tenant_context  # noqa: E402
 from tenants.models import AssociationKind  # noqa: E402
@@ -152,24 +154,24 @@ def run(database: str, pg_url: str | None, recipients: int, send: int, rate: flo
         app = create_app(config_for(database, pg_url, workdir, rate))
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
-            sms_outbox.next_morning = lambda now: None  # no quiet hours in the bench
+            sending.next_morning = lambda now: None  # no quiet hours in the bench
             village = build_village(recipients)
 
             with tenant_context(scope_for(village, writable=True)):
                 started = time.perf_counter()
-                message, rows = group_sms.send(
-                    village, group_sms.Group.MEMBERS, "周六体检", sent_by_id=None
+                message, rows = group_sending.send(
+                    village, Group.MEMBERS, "周六体检", sent_by_id=None
                 )
                 db.session.commit()
                 queued = time.perf_counter() - started
                 started = time.perf_counter()
-                sms_outbox.dispatch(*rows)
+                sending.dispatch(*rows)
                 handed = time.perf_counter() - started
                 # Read in the village's scope: outside it, row-level security hides the message.
                 outbox_rows = message.recipients
             pending = jobs.huey.pending_count()
             lines.append(
-                f"enqueue: group_sms.send + commit {queued:.2f} s "
+                f"enqueue: group_sms.sending.send + commit {queued:.2f} s "
                 f"({outbox_rows:,} outbox rows); dispatch to Huey {handed:.2f} s "
                 f"({pending} batch jobs); total {queued + handed:.2f} s (target ≤ 30 s)"
             )
@@ -181,17 +183,17 @@ def run(database: str, pg_url: str | None, recipients: int, send: int, rate: flo
             # request's session holds (each of its commits would expire them all: ~40 ms).
             db.session.remove()
             started = time.perf_counter()
-            sms_outbox.send_due_sms(limit=half)
+            sending.send_due_sms(limit=half)
             first = time.perf_counter() - started
             lines.append(
                 f"outbox, one worker: first {half:,} in {first:.2f} s "
-                f"= {half / first:,.0f} messages/s (batches of {sms_outbox.CLAIM_BATCH}, signed "
+                f"= {half / first:,.0f} messages/s (batches of {sending.CLAIM_BATCH}, signed "
                 f"GETs over one kept-open connection, {paced})"
             )
             # A restart: nothing in memory survives; the rest is found in the database.
             db.session.remove()
             started = time.perf_counter()
-            sms_outbox.send_due_sms(limit=send - half)
+            sending.send_due_sms(limit=send - half)
             rest = time.perf_counter() - started
             remaining = send - half
             lines.append(

@@ -273,7 +273,7 @@ def sms_notices(app):
     from sqlalchemy import select
 
     from app.core import crypto
-    from app.core.sms_outbox import SmsMessage
+    from app.core.sms_outbox.models import SmsMessage
 
     def read() -> list[tuple[str, str]]:
         # Columns, not rows, and no commit or rollback: the test's own objects stay loaded.

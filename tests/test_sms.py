@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.core import sms_outbox
 from app.core.sms import (
     AliyunSmsBackend,
     SmsRejected,
@@ -15,7 +14,10 @@ from app.core.sms import (
     percent_encode,
     rpc_signature,
 )
-from app.core.sms_outbox import SmsMessage, SmsStatus, attempt, queue_sms, send_due_sms
+from app.core.sms_outbox import queueing, sending
+from app.core.sms_outbox.models import SmsMessage, SmsStatus
+from app.core.sms_outbox.queueing import queue_sms
+from app.core.sms_outbox.sending import attempt, send_due_sms
 from app.extensions import db
 from tests.sms_fake import ACCESS_KEY_ID, TEMPLATES, environ, fake_aliyun  # noqa: F401
 
@@ -166,7 +168,7 @@ def test_quiet_hours_hold_notices_until_eight_in_the_morning(china_time, held_un
     from app.core.clock import CHINA
 
     now = datetime.strptime(china_time, "%Y-%m-%d %H:%M").replace(tzinfo=CHINA)
-    morning = sms_outbox.next_morning(now.astimezone(UTC))
+    morning = sending.next_morning(now.astimezone(UTC))
     expected = held_until and datetime.strptime(held_until, "%Y-%m-%d %H:%M").replace(tzinfo=CHINA)
     assert morning == expected
 
@@ -175,7 +177,7 @@ def test_a_notice_at_night_waits_while_a_sign_in_code_goes(app, monkeypatch):
     from app.core.clock import CHINA
 
     night = datetime(2026, 12, 1, 23, 0, tzinfo=CHINA).astimezone(UTC)
-    monkeypatch.setattr(sms_outbox, "utcnow", lambda: night)
+    monkeypatch.setattr(sending, "utcnow", lambda: night)
     notice = queue_sms("notice:6", PHONE, "sign_in_code", {"code": "1"})
     code = queue_sms("sign-in:6", PHONE, "sign_in_code", {"code": "1"}, quiet_hours=False)
     db.session.commit()
@@ -204,8 +206,8 @@ def test_monthly_cap_per_association_with_count_and_cost(app, world):
     assert _row("notice:cap2").status == SmsStatus.CAPPED
     for number in range(3):
         attempt(_row(f"notice:cap{number}").id)
-    assert sms_outbox.monthly_usage(village.id) == (2, 10)
-    assert sms_outbox.monthly_usage(world.village_a2.id) == (0, 0)
+    assert queueing.monthly_usage(village.id) == (2, 10)
+    assert queueing.monthly_usage(world.village_a2.id) == (0, 0)
     assert len(app.extensions["sms"].outbox) == 2
 
 

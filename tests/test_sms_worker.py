@@ -9,19 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from app.core import sms_outbox
 from app.core.models import utcnow
 from app.core.sms import AliyunSmsBackend, MemorySmsBackend, sms_backend
-from app.core.sms_outbox import (
-    CLAIM_LEASE,
-    Pacer,
-    SmsMessage,
-    SmsStatus,
-    claim,
-    queue_sms,
-    send_claimed,
-    send_due_sms,
-)
+from app.core.sms_outbox import sending
+from app.core.sms_outbox.models import SmsMessage, SmsStatus
+from app.core.sms_outbox.queueing import queue_sms
+from app.core.sms_outbox.sending import CLAIM_LEASE, Pacer, claim, send_claimed, send_due_sms
 from app.extensions import db
 from tests.sms_fake import environ, fake_aliyun  # noqa: F401
 
@@ -155,7 +148,7 @@ def test_a_restart_after_a_crash_sends_nothing_twice_and_loses_nothing_unsent(ap
     assert _statuses() == {SmsStatus.SENT: 3, SmsStatus.SENDING: 1, SmsStatus.CLAIMED: 6}
     assert send_due_sms() == 0  # the dead worker's lease still holds them
     later = utcnow() + CLAIM_LEASE + timedelta(seconds=1)
-    monkeypatch.setattr(sms_outbox, "utcnow", lambda: later)
+    monkeypatch.setattr(sending, "utcnow", lambda: later)
     assert send_due_sms() == 6
     db.session.expire_all()
     # The one in flight may have reached the provider: it is left for a person to check.

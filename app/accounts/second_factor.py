@@ -10,7 +10,6 @@ Wrong codes count against the same lock-out as wrong passwords.
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -25,7 +24,7 @@ from app.accounts.models import RecoveryCode, User
 from app.accounts.passwords import verify_password
 from app.accounts.services import end_all_sessions
 from app.core import audit, crypto
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.problems import Problem
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
@@ -90,7 +89,7 @@ def qr_code_svg(uri: str) -> str:
 
 
 def current_step(now: float | None = None) -> int:
-    return int((time.time() if now is None else now) // STEP_SECONDS)
+    return int((utcnow().timestamp() if now is None else now) // STEP_SECONDS)
 
 
 def _matching_step(secret: str, code: str, *, after: int | None) -> int | None:

@@ -31,7 +31,7 @@ from app.core import audit
 from app.core.models import utcnow
 from app.dashboards import periods
 from app.extensions import db
-from app.oversight.notices import without_personal_numbers
+from app.members.idnumbers import without_personal_numbers
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 

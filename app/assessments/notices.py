@@ -1,7 +1,7 @@
 """Who hears of each step of the yearly assessment, and what they are told.
 
 Called by the services after their writes are flushed, and by the daily reminders; each
-notice goes to the secretaries concerned by their channel (`app.core.notifications`:
+notice goes to the secretaries concerned by their channel (`app.accounts.notices`:
 `secretaries_of`, `notify_users`), by e-mail once the request commits or by SMS through the
 outbox, under a key that names the step, so the same step never sends the same notice twice
 by SMS. A message names associations, the year and the page, never a person's data; free text
@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.core.notifications import notify_users, secretaries_of
+from app.accounts.notices import notify_users, secretaries_of
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.oversight.notices import without_personal_numbers
+from app.members.idnumbers import without_personal_numbers
 from tenants.models import Association, Membership, Role
 
 

@@ -11,7 +11,9 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.associations import bulk
+from app.associations.bulk import upload, writing
+from app.associations.bulk.checking import Report, check_table
+from app.associations.bulk.columns import ALIASES, FIELD_LABELS, BulkImportError
 from app.associations.forms import ConfirmImportForm, ImportForm
 from app.core.notifications import mask_recipient
 from app.core.spreadsheets import SpreadsheetError, chosen_layout
@@ -24,8 +26,8 @@ def _upload_page(form: ImportForm, *, status: int = 200):
         "associations/bulk_upload.html",
         form=form,
         status=status,
-        field_labels=bulk.FIELD_LABELS,
-        aliases=bulk.ALIASES,
+        field_labels=FIELD_LABELS,
+        aliases=ALIASES,
         can_have_children=not g.association.kind.is_grassroots,
     )
 
@@ -35,15 +37,15 @@ class _Checked:
 
     def __init__(self, token: str, sheet: str | None, heading_row: int | None):
         self.token, self.heading_row = token, heading_row
-        self.table = bulk.stored_table(token, g.association, sheet=sheet, heading_row=heading_row)
+        self.table = upload.stored_table(token, g.association, sheet=sheet, heading_row=heading_row)
         self.sheet = sheet if self.table.sheet_choice_needed else None
         self.layout = layout_of(self.table, sheet_chosen=bool(sheet), heading_row=heading_row)
-        self.report: bulk.Report | None = None
+        self.report: Report | None = None
         self.error = None
         if self.layout["sheet_chosen"]:
             try:
-                self.report = bulk.check_table(self.table, g.association)
-            except bulk.BulkImportError as error:  # columns missing: the heading row moved?
+                self.report = check_table(self.table, g.association)
+            except BulkImportError as error:  # columns missing: the heading row moved?
                 self.error = error.message
                 self.layout["open_heading_mover"] = True
 
@@ -62,7 +64,7 @@ def _report_page(checked: _Checked, *, status: int = 200, error=None):
             sheet=checked.sheet,
             heading_row=checked.heading_row,
         ),
-        field_labels=bulk.FIELD_LABELS,
+        field_labels=FIELD_LABELS,
         status=422 if status == 200 and (error or checked.error) else status,
     )
 
@@ -93,11 +95,11 @@ def bulk_check():
         return _upload_page(form, status=422)
     if not form.validate_on_submit():
         return _upload_page(form, status=422)
-    token = bulk.save_upload(form.file.data.stream, g.association)
+    token = upload.save_upload(form.file.data.stream, g.association)
     try:
         checked = _Checked(token, None, None)
-    except (SpreadsheetError, bulk.BulkImportError) as error:
-        bulk.discard(token, g.association)
+    except (SpreadsheetError, BulkImportError) as error:
+        upload.discard(token, g.association)
         return _refuse(form, error.message)
     return _report_page(checked)
 
@@ -114,10 +116,10 @@ def bulk_layout():
     except SpreadsheetError as error:  # e.g. an empty row chosen: show the sheet as it was
         try:
             checked = _Checked(form.token.data, sheet, None)
-        except (SpreadsheetError, bulk.BulkImportError):
+        except (SpreadsheetError, BulkImportError):
             return _refuse(ImportForm(formdata=None), error.message)
         return _report_page(checked, status=422, error=error.message)
-    except bulk.BulkImportError as error:
+    except BulkImportError as error:
         return _refuse(ImportForm(formdata=None), error.message)
 
 
@@ -131,7 +133,7 @@ def bulk_confirm():
     token = form.token.data
     try:
         checked = _Checked(token, form.sheet.data or None, form.heading_row.data)
-    except (SpreadsheetError, bulk.BulkImportError) as error:
+    except (SpreadsheetError, BulkImportError) as error:
         return _refuse(ImportForm(formdata=None), error.message)
     if not checked.layout["sheet_chosen"]:
         return _report_page(
@@ -140,10 +142,10 @@ def bulk_confirm():
     report = checked.report
     if report is None or not report.valid_rows:
         return _report_page(checked, status=422)
-    result = bulk.write(
+    result = writing.write(
         report, g.association, current_user._get_current_object(), inviter=current_user.name
     )
-    bulk.discard(token, g.association)
+    upload.discard(token, g.association)
     flash(_("%(count)d associations have been created.", count=len(result.created)), "success")
     return render("associations/bulk_done.html", result=result, mask=mask_recipient)
 
@@ -152,6 +154,6 @@ def bulk_confirm():
 def bulk_cancel():
     form = ConfirmImportForm()
     if form.validate_on_submit():
-        bulk.discard(form.token.data, g.association)
+        upload.discard(form.token.data, g.association)
     flash(_("The import was cancelled: nothing was written."), "success")
     return redirect(url_for("associations.children"), 303)

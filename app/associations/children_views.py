@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts import services as accounts
+from app.accounts.notices import secretaries_of
 from app.associations import onboarding
 from app.associations.forms import (
     ChildAssociationForm,
@@ -13,7 +14,7 @@ from app.associations.forms import (
     kind_choices_below,
 )
 from app.core.forms import options
-from app.core.notifications import mask_recipient, secretaries_of
+from app.core.notifications import mask_recipient
 from app.core.problems import show_problems
 from app.core.views import render, secretary_only
 from tenants.models import AssociationKind

@@ -8,7 +8,10 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.associations import bulk, onboarding
+from app.associations import onboarding
+from app.associations.bulk import writing
+from app.associations.bulk.checking import check_table
+from app.associations.bulk.columns import HEADING_WORDS, BulkImportError
 from app.core.notifications import mask_recipient
 from app.core.spreadsheets import SpreadsheetError, read_table
 from app.extensions import db
@@ -34,13 +37,13 @@ def import_command(file: Path, slug: str, dry_run: bool, base_url: str | None) -
         click.echo(f"No association with slug {slug!r}.", err=True)
         sys.exit(2)
     try:
-        table = read_table(file, headings=bulk.HEADING_WORDS)
+        table = read_table(file, headings=HEADING_WORDS)
         with tenant_context(scope_for(root, writable=True)):
-            report = bulk.check_table(table, root)
+            report = check_table(table, root)
     except FileNotFoundError:
         click.echo(f"{file}: no such file.", err=True)
         sys.exit(1)
-    except (SpreadsheetError, bulk.BulkImportError) as error:
+    except (SpreadsheetError, BulkImportError) as error:
         click.echo(f"{file}: {error.message}", err=True)
         sys.exit(1)
     click.echo(
@@ -66,7 +69,7 @@ def import_command(file: Path, slug: str, dry_run: bool, base_url: str | None) -
         current_app.test_request_context(base_url=base_url or "http://localhost"),
         tenant_context(scope_for(root, writable=True)),
     ):
-        result = bulk.write(report, root, onboarding.OPERATOR, inviter=onboarding.OPERATOR.name)
+        result = writing.write(report, root, onboarding.OPERATOR, inviter=onboarding.OPERATOR.name)
     db.session.commit()
     click.echo(f"Created {len(result.created)} associations in {result.seconds:.1f} s.")
     for entry in result.created:

@@ -7,14 +7,14 @@ never rows counted in Python), so the home page costs the same for a new village
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from app.accounts.models import Invitation
 from app.activities.models import Activity
 from app.checklist.models import Checklist, ChecklistItem, ItemState
-from app.core.clock import china_today
+from app.core.clock import china_today, utcnow
 from app.dashboards import reading, rollup
 from app.dashboards.definitions import current_quarter
 from app.dashboards.targets import targets_in_force
@@ -104,7 +104,7 @@ def secretary_today(
     association: Association, user_id: int, *, now: datetime | None = None
 ) -> Today:
     """The "today" card of a secretary or staff member of `association` (its own scope)."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     today = china_today()
     year = today.year
     ended, _days_left = current_quarter(year, today)
@@ -170,7 +170,7 @@ class MemberHome:
 
 
 def member_home(association: Association, user_id: int, *, now: datetime | None = None):
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     year = china_today().year
     member = dues.member_by_user(user_id)
     open_charges = []

@@ -18,17 +18,26 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app.associations import group_sms
-from app.associations.group_sms import GROUP_LABELS, GroupMessage, GroupMessageStatus
-from app.core import audit, sms_outbox
+from app.associations.group_sms import sending
+from app.associations.group_sms.models import (
+    GROUP_LABELS,
+    SECRETARIES,
+    GroupMessage,
+    GroupMessageStatus,
+)
+from app.associations.group_sms.recipients import choices, label_of, parse_choice
+from app.associations.group_sms.states import recipient_states, secretary_states
+from app.core import audit
 from app.core.clock import china_today
 from app.core.forms import SensibleDate
 from app.core.models import utcnow
+from app.core.phones import validate_phone
 from app.core.problems import Problem, show_problems
-from app.core.sms_outbox import ConsentMethod, SmsStatus, dispatch
+from app.core.sms_outbox import consent, queueing
+from app.core.sms_outbox.models import ConsentMethod, SmsStatus
+from app.core.sms_outbox.sending import dispatch
 from app.core.views import invalid_form, render, secretary_only
 from app.extensions import db
-from app.members.idnumbers import validate_phone
 
 STATUS_LABELS = {
     SmsStatus.QUEUED: _l("Queued"),
@@ -76,19 +85,19 @@ class ConsentForm(FlaskForm):
 
 def _usage_page(*, consent_form: ConsentForm | None = None, status: int = 200):
     association_id = g.association.id
-    count, cost_fen = sms_outbox.monthly_usage(association_id)
+    count, cost_fen = queueing.monthly_usage(association_id)
     return render(
         "associations/sms_usage.html",
         status=status,
         count=count,
         cost_fen=cost_fen,
-        cap=sms_outbox.monthly_cap(),
-        messages=sms_outbox.recent_messages(association_id),
+        cap=queueing.monthly_cap(),
+        messages=queueing.recent_messages(association_id),
         status_labels=STATUS_LABELS,
-        group_messages=group_sms.recent_group_messages(),
+        group_messages=sending.recent_group_messages(),
         group_labels=GROUP_LABELS,
         group_statuses=GROUP_STATUS_LABELS,
-        consents=sms_outbox.consents_of(association_id),
+        consents=consent.consents_of(association_id),
         consent_form=consent_form or ConsentForm(formdata=None, consented_on=china_today()),
         consent_labels=CONSENT_METHOD_LABELS,
         consent_purpose=CONSENT_PURPOSE,
@@ -106,7 +115,7 @@ def record_consent():
     form = ConsentForm()
     if not form.validate_on_submit():
         return _usage_page(consent_form=form, status=422)
-    sms_outbox.record_consent(
+    consent.record_consent(
         g.association.id,
         form.phone.data,
         method=ConsentMethod(form.method.data),
@@ -139,7 +148,7 @@ class GroupMessageForm(FlaskForm):
 
 def _group_form() -> GroupMessageForm:
     form = GroupMessageForm()
-    form.group.choices = group_sms.choices(g.association)
+    form.group.choices = choices(g.association)
     return form
 
 
@@ -152,26 +161,26 @@ def group_message():
         if form.is_submitted():
             return invalid_form(page, form=form, preview=None)
         return render(page, form=form, preview=None)
-    group, target_id, kind = group_sms.parse_choice(form.group.data)
+    group, target_id, kind = parse_choice(form.group.data)
     send_at = None
     if form.when.data == "later":
         try:
-            send_at = group_sms.schedule_time(form.send_on.data, form.send_at.data, now=utcnow())
+            send_at = sending.schedule_time(form.send_on.data, form.send_at.data, now=utcnow())
         except Problem as problem:
             show_problems(form, problem)
             form.confirmed.data = ""
             return invalid_form(page, form=form, preview=None)
     if form.confirmed.data != "yes":
         form.confirmed.data = "yes"
-        estimate = group_sms.preview(association, group, target_id, kind=kind)
+        estimate = sending.preview(association, group, target_id, kind=kind)
         return render(page, form=form, preview=estimate, send_at=send_at)
-    message, rows = group_sms.send(
+    message, rows = sending.send(
         association,
         group,
         form.body.data.strip(),
         sent_by_id=current_user.id,
         target_id=target_id,
-        target_label=group_sms.label_of(association, form.group.data),
+        target_label=label_of(association, form.group.data),
         send_at=send_at,
         kind=kind,
     )
@@ -206,13 +215,13 @@ def group_message_status(message_id: int):
     """Each recipient of one group message and where her message stands; a scheduled one
     says when it goes and can be cancelled."""
     message = _own_group_message(message_id)
-    to_secretaries = message.group in group_sms.SECRETARIES
+    to_secretaries = message.group in SECRETARIES
     if message.status != GroupMessageStatus.SENT:
         recipients = []
     elif to_secretaries:
-        recipients = group_sms.secretary_states(message)
+        recipients = secretary_states(message)
     else:
-        recipients = group_sms.recipient_states(message)
+        recipients = recipient_states(message)
     return render(
         "associations/group_message_status.html",
         message=message,
@@ -227,7 +236,7 @@ def group_message_status(message_id: int):
 @secretary_only
 def cancel_group_message(message_id: int):
     message = _own_group_message(message_id)
-    if group_sms.cancel(message):
+    if sending.cancel(message):
         flash(_("The scheduled message is cancelled; it will not be sent."), "success")
     else:
         flash(_("This message is no longer scheduled: it has been sent or cancelled."), "warning")

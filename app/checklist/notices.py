@@ -11,12 +11,12 @@ import secrets
 
 from flask_babel import gettext as _
 
+from app.accounts.notices import holders_of, notify_users
 from app.checklist.models import ChecklistItem
 from app.checklist.services import SPECS
-from app.core.notifications import holders_of, notify_users
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.oversight.notices import without_personal_numbers
+from app.members.idnumbers import without_personal_numbers
 from tenants.models import Association, Role
 
 REVIEWER_ROLES = (Role.SECRETARY, Role.AUDITOR)

@@ -1,7 +1,7 @@
 """Outgoing email and SMS through a pluggable backend; the console backend prints them.
 
 Notices to a person (reminders, waitlist places, 整改 and review notices) go through
-`notify_person`, which picks her channel: SMS (the outbox of app/core/sms_outbox.py: once per
+`notify_person`, which picks her channel: SMS (the outbox of app/core/sms_outbox/: once per
 key, quiet hours, cap, opt-out) when she chose it — a consent recorded for her number — or has
 no e-mail address, else e-mail. Messages about her account (invitations, password resets) keep
 `notify` / `notify_after_commit`, addressed to the login itself.
@@ -18,19 +18,16 @@ import sys
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import force_locale
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import User
-from app.core import inbox, sms_outbox
+from app.core import inbox
 from app.core.jobs import job
 from app.core.models import after_transaction
+from app.core.phones import MOBILE, normalise_phone
+from app.core.sms_outbox.consent import has_consent
+from app.core.sms_outbox.queueing import queue_sms
 from app.core.sms_views import opt_out_link
 from app.extensions import db
-from app.members.idnumbers import MOBILE, normalise_phone
-from tenants.context import scope_for, subtree_reads, tenant_context
-from tenants.models import Association, AssociationKind, Membership, Role
 
 log = logging.getLogger("xiehui.notifications")
 
@@ -134,92 +131,6 @@ def init_app(app) -> None:
     app.extensions["notifications"] = BACKENDS[app.config["NOTIFICATION_BACKEND"]]()
 
 
-def secretaries_of(association: Association) -> list[User]:
-    """The association's secretaries with an active login, in id order."""
-    return holders_of(association, (Role.SECRETARY,))
-
-
-def holders_of(association: Association, roles) -> list[User]:
-    """The association's holders of any of `roles` with an active login, in id order."""
-    # Memberships first, on their own: the tenant scope applies to the entities a query
-    # selects, so `select(User).join(Membership)` would find every association's holders.
-    with tenant_context(scope_for(association, writable=False)):
-        user_ids = list(
-            db.session.scalars(select(Membership.user_id).where(Membership.role.in_(roles)))
-        )
-    return list(
-        db.session.scalars(
-            select(User).where(User.id.in_(user_ids), User.disabled_at.is_(None)).order_by(User.id)
-        )
-    )
-
-
-def holders_below(
-    association: Association,
-    roles,
-    *,
-    children_only: bool = False,
-    kind: AssociationKind | None = None,
-) -> list[tuple[User, int]]:
-    """(user, association id) for the holders of `roles` with an active login in the
-    associations below `association` — its whole subtree, or only its direct children, and
-    only the associations of `kind` if given — each user once (at the first association she
-    holds a role in), in user id order. Read inside the association's own subtree scope, so
-    nothing outside it can be found."""
-    with tenant_context(scope_for(association, writable=False)), subtree_reads():
-        query = select(Membership.user_id, Membership.association_id).where(
-            Membership.role.in_(roles), Membership.association_id != association.id
-        )
-        if children_only:
-            query = query.where(
-                Membership.association_id.in_(
-                    select(Association.id).where(Association.parent_id == association.id)
-                )
-            )
-        if kind is not None:
-            query = query.where(
-                Membership.association_id.in_(
-                    select(Association.id).where(Association.kind == kind)
-                )
-            )
-        held: dict[int, int] = {}
-        for user_id, association_id in db.session.execute(
-            query.order_by(Membership.association_id, Membership.id)
-        ):
-            held.setdefault(user_id, association_id)
-    users = db.session.scalars(
-        select(User).where(User.id.in_(list(held)), User.disabled_at.is_(None)).order_by(User.id)
-    )
-    return [(user, held[user.id]) for user in users]
-
-
-def notify_users(users: list[User], write, *, key: str, association_id: int | None) -> None:
-    """One notice per user (once per login), in the user's language, by her channel
-    (`notify_person`) and in her notification centre; `write()` returns (subject, body);
-    `key` names the notice."""
-    for user in {user.login: user for user in users}.values():
-        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            subject, body = write()
-        notify_person(
-            Person(login=user.login, association_id=association_id, user_id=user.id),
-            subject,
-            body,
-            key=f"{key}:user:{user.id}",
-        )
-
-
-def notify_logins_after_commit(
-    users: list[User], write, *, association_id: int | None = None
-) -> None:
-    """One message per user to her login once the transaction commits (`notify_after_commit`),
-    in her language, and kept in her notification centre; `write()` returns (subject, body)."""
-    for user in {user.login: user for user in users}.values():
-        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            subject, body = write()
-        notify_after_commit(user.login, subject, body)
-        inbox.keep(user.id, subject, body, key=None, association_id=association_id)
-
-
 @dataclass(frozen=True)
 class Person:
     """Whom a notice is for: her login (an e-mail address or a mobile number) if she has one,
@@ -235,7 +146,7 @@ def channel_for(person: Person) -> tuple[str, str] | None:
     """("sms", phone) or ("email", address) — or None when she cannot be reached.
 
     A mobile login is her own choice of channel. A register phone is used only with her
-    consent recorded (`sms_outbox.record_consent`), and then also instead of an e-mail address
+    consent recorded (`sms_outbox.consent`), and then also instead of an e-mail address
     (she chose SMS). Opting out is honoured later, by the outbox (status "opted_out")."""
     login = (person.login or "").strip()
     email = login if "@" in login else None
@@ -245,7 +156,7 @@ def channel_for(person: Person) -> tuple[str, str] | None:
     phone = login_phone or (normalise_phone(person.phone) if person.phone else None)
     if phone and not MOBILE.match(phone):
         phone = None
-    consented = bool(phone) and sms_outbox.has_consent(person.association_id, phone)
+    consented = bool(phone) and has_consent(person.association_id, phone)
     if phone and (consented or (login_phone and not email)):
         return "sms", phone
     if email:
@@ -272,7 +183,7 @@ def notify_person(person: Person, subject: str, body: str, *, key: str) -> str |
         notify_after_commit(to, subject, body)
         return kind
     text = f"{subject}：{body} {opt_out_link(to)}"
-    sms_outbox.queue_sms(
+    queue_sms(
         f"notice:{key}"[:120],
         to,
         "notice",

@@ -30,6 +30,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app.core.clock import utcnow
 from app.extensions import REPLICA_BIND, db, reading_replica
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -91,7 +92,8 @@ def _remember_writes(response):
         and g.get("association") is not None
         and current_app.config.get("DATABASE_REPLICA_URL")
     ):
-        session[PRIMARY_UNTIL] = time.time() + current_app.config["REPLICA_MAX_LAG_SECONDS"]
+        lag_allowed = current_app.config["REPLICA_MAX_LAG_SECONDS"]
+        session[PRIMARY_UNTIL] = utcnow().timestamp() + lag_allowed
     return response
 
 
@@ -117,7 +119,9 @@ def _replica_usable() -> bool:
     config = current_app.config
     if not config.get("DATABASE_REPLICA_URL") or request.method not in SAFE_METHODS:
         return False
-    if session.get(PRIMARY_UNTIL, 0) > time.time() or time.monotonic() < _unreachable_until:
+    if session.get(PRIMARY_UNTIL, 0) > utcnow().timestamp():
+        return False  # this user changed something lately: she reads the primary
+    if time.monotonic() < _unreachable_until:
         return False
     try:
         with db.engines[REPLICA_BIND].connect() as connection:

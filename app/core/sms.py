@@ -23,11 +23,13 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
 import requests
 from flask import current_app
+
+from app.core.clock import utcnow
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ class AliyunSmsBackend:
             "SignatureVersion": "1.0",
             "TemplateCode": template_code,
             "TemplateParam": json.dumps(request.params, ensure_ascii=False, sort_keys=True),
-            "Timestamp": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Timestamp": (now or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",
         }
         params["Signature"] = rpc_signature(params, self.access_key_secret)

@@ -17,8 +17,9 @@ from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.core import audit, crypto
-from app.core.clock import CHINA
-from app.core.sms_outbox import opt_out, record_delivery_report
+from app.core.clock import CHINA, china_now
+from app.core.sms_outbox.consent import opt_out
+from app.core.sms_outbox.queueing import record_delivery_report
 from app.core.urls import absolute_url
 from app.core.views import render
 from app.extensions import csrf, db, limiter
@@ -49,7 +50,7 @@ def _china_time(text: str) -> datetime:
     try:
         return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
     except (TypeError, ValueError):
-        return datetime.now(CHINA)
+        return china_now()
 
 
 def _accepted():

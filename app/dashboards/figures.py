@@ -18,7 +18,6 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, case, func, or_, select
 
 from app.activities.models import Activity, ActivityType
-from app.associations.settings import populations_in_force
 from app.checklist.models import Checklist, ChecklistItem, ItemState
 from app.core.clock import CHINA, china_today
 from app.dues.models import Charge, Exemption, Payment, PaymentAllocation
@@ -79,12 +78,6 @@ def new_members(year: int, association_ids: list[int] | None, as_of: date | None
         .group_by(Member.association_id)
     )
     return {association_id: {"new_members": count} for association_id, count in rows}
-
-
-def population(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
-    """The population in force in `year` (the rule of app/associations/settings.py)."""
-    found = populations_in_force(year, association_ids)
-    return {association_id: {"population": value} for association_id, value in found.items()}
 
 
 def activities(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
@@ -287,7 +280,6 @@ class FigureGroup:
 
 GROUPS: list[FigureGroup] = [
     FigureGroup("members", ("members",), members),
-    FigureGroup("population", ("population",), population),
     FigureGroup("new_members", ("new_members",), new_members),
     FigureGroup(
         "activities",

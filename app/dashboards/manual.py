@@ -8,18 +8,20 @@ above reads them in the subtree sheet, judged against the target in force.
 
 满意率 comes from the residents' evaluation (app/governance, docs/governance.md: satisfied +
 very satisfied ÷ responses) when the association has one with answers for the year; a value
-entered by hand counts only without one.
+entered by hand counts only without one. Governance reads the dashboards, so its evaluation is
+read through the readers it registers here (`register_evaluation`).
 
 Every value is "at least" its target, like every target. Values are kept × 100 in the target's
 unit: a share in hundredths of a per cent (95.5 % is 9550), anything else as value × 100.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Subquery, case, func, select
 
 from app.core.models import utcnow
 from app.core.problems import Problem
@@ -102,31 +104,34 @@ class ManualValue:
         return self.target.text(self.value) if self.value is not None else _("not entered")
 
 
-def evaluation_satisfaction(association_ids, year: int) -> dict[int, tuple[Fraction, int]]:
-    """{association id: (satisfaction in per cent, responses)} of the residents' evaluations
-    of `year` with answers (one query)."""
-    from app.governance.models import Survey, SurveyResponse
-    from app.governance.surveys import SATISFIED
+@dataclass(frozen=True)
+class EvaluationReaders:
+    """满意率 from the residents' evaluation, read by app/governance/figures.py, which registers
+    them on import (app/registry.py): governance reads the dashboards, so they cannot import it.
 
-    rows = db.session.execute(
-        select(
-            SurveyResponse.association_id,
-            func.count(),
-            func.count().filter(SurveyResponse.overall.in_(SATISFIED)),
-        )
-        .join(
-            Survey,
-            (Survey.id == SurveyResponse.survey_id)
-            & (Survey.association_id == SurveyResponse.association_id),
-        )
-        .where(Survey.year == year, SurveyResponse.association_id.in_(list(association_ids)))
-        .group_by(SurveyResponse.association_id)
-    )
-    return {
-        association_id: (Fraction(satisfied * 100, responses), responses)
-        for association_id, responses, satisfied in rows
-        if responses
-    }
+    `satisfaction(association_ids, year)`: {association id: (satisfaction in per cent,
+    responses)} of the evaluations of `year` with answers (one query). `columns(year)`: a
+    subquery, per association with answers, of its `value_centi` (as `evaluation_centi`) and
+    its `responses`."""
+
+    satisfaction: Callable[[list[int], int], dict[int, tuple[Fraction, int]]]
+    columns: Callable[[int], Subquery]
+
+
+_evaluation: EvaluationReaders | None = None
+
+
+def register_evaluation(readers: EvaluationReaders) -> None:
+    global _evaluation
+    _evaluation = readers
+
+
+def evaluation_satisfaction(association_ids, year: int) -> dict[int, tuple[Fraction, int]]:
+    return _evaluation.satisfaction(list(association_ids), year)
+
+
+def evaluation_columns(year: int) -> Subquery:
+    return _evaluation.columns(year)
 
 
 def stored_values(association_ids, year: int) -> dict[tuple[int, str], ManualTargetValue]:
@@ -252,34 +257,6 @@ def entered_columns(year: int, keys: list[str]):
         )
         .where(ManualTargetValue.year == year, ManualTargetValue.key.in_(keys))
         .group_by(ManualTargetValue.association_id)
-        .subquery()
-    )
-
-
-def evaluation_columns(year: int):
-    """A subquery: per association with a residents' evaluation of `year` with answers, its
-    satisfaction (`value_centi`, as `evaluation_centi`) and its number of answers."""
-    from app.governance.models import Survey, SurveyResponse
-    from app.governance.services import SATISFIED
-
-    responses = func.count()
-    satisfied = func.count().filter(SurveyResponse.overall.in_(SATISFIED))
-    return (
-        select(
-            SurveyResponse.association_id,
-            # An integer on both databases (PostgreSQL's floor division gives a numeric).
-            cast(func.floor(satisfied * 10_000 / func.nullif(responses, 0)), Integer).label(
-                "value_centi"
-            ),
-            responses.label("responses"),
-        )
-        .join(
-            Survey,
-            (Survey.id == SurveyResponse.survey_id)
-            & (Survey.association_id == SurveyResponse.association_id),
-        )
-        .where(Survey.year == year)
-        .group_by(SurveyResponse.association_id)
         .subquery()
     )
 

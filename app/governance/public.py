@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.core import crypto
 from app.core.clock import china_today
+from app.core.phones import validate_phone
 from app.core.views import render
 from app.extensions import db, limiter
 from app.governance import services
@@ -24,7 +25,6 @@ from app.governance.forms import (
 )
 from app.governance.notice import notice_pdf
 from app.governance.public_photos import public_photos, served_photo
-from app.members.idnumbers import validate_phone
 from tenants.context import scope_for, tenant_context
 from tenants.models import Association
 from tenants.resolver import SLUG_SHAPE

@@ -14,11 +14,13 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from app.accounts.notices import notify_users, secretaries_of
 from app.core import crypto
 from app.core.clock import china_today
 from app.core.dates import date_problem
 from app.core.models import utcnow
-from app.core.notifications import notify_sms, notify_users, secretaries_of
+from app.core.notifications import notify_sms
+from app.core.phones import validate_phone
 from app.dashboards.definitions import share
 from app.extensions import db
 from app.governance.models import (
@@ -30,7 +32,6 @@ from app.governance.models import (
     YearPlan,
 )
 from app.governance.plans import GovernanceError
-from app.members.idnumbers import validate_phone
 from app.members.models import Household
 from tenants.models import Association
 

@@ -22,12 +22,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import SensibleDate, options
-from app.members.idnumbers import (
-    PHONE_PROBLEM,
-    IdNumberProblem,
-    validate_id_number,
-    validate_phone,
-)
+from app.core.phones import PHONE_PROBLEM, validate_phone
+from app.members.idnumbers import IdNumberProblem, validate_id_number
 from app.members.labels import GENDER_LABELS, STATUS_LABELS
 from app.members.models import BACKBONE_TAGS, Gender, MemberStatus
 

@@ -1,4 +1,5 @@
-"""Chinese resident ID numbers (GB 11643-1999) and mainland mobile numbers: checks and masks."""
+"""Chinese resident ID numbers (GB 11643-1999): checks and masks, and free text with the ID and
+mobile numbers in it masked. Mobile numbers themselves are in app/core/phones.py."""
 
 import re
 import unicodedata
@@ -7,16 +8,19 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from app.core.clock import china_today
+from app.core.phones import mask_phone
 from app.core.problems import Problem
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CODES = "10X98765432"
+# An ID or mobile number inside free text (a comment, a reason), not part of a longer number.
+ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 # First two digits: province-level division codes.
 PROVINCES = frozenset(
     {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
     | {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
 )
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 # What is wrong with an ID number, by `IdNumberProblem.code` ("numeric_cell": found by the
@@ -32,7 +36,6 @@ ID_NUMBER_PROBLEMS = {
         "format the column as text and type it again."
     ),
 }
-PHONE_PROBLEM = _l("Enter an 11-digit mainland mobile number, e.g. 13800138000.")
 
 
 class IdNumberProblem(Problem):
@@ -88,27 +91,8 @@ def mask_id_number(number: str | None) -> str:
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
-def normalise_phone(raw: str) -> str:
-    text = unicodedata.normalize("NFKC", raw or "")
-    digits = re.sub(r"[\s\-()（）]", "", text)
-    for prefix in ("+86", "0086"):
-        if digits.startswith(prefix):
-            digits = digits[len(prefix) :]
-    if digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits
-
-
-def validate_phone(raw: str) -> str:
-    """The 11-digit mainland mobile number, or ValueError."""
-    phone = normalise_phone(raw)
-    if not MOBILE.match(phone):
-        raise ValueError("phone")
-    return phone
-
-
-def mask_phone(phone: str | None) -> str:
-    """138****8000."""
-    if not phone:
-        return ""
-    return phone[:3] + "****" + phone[-4:]
+def without_personal_numbers(text: str) -> str:
+    """The text with every ID and mobile number in it masked, before it goes into a notice or a
+    stored reason."""
+    text = ID_NUMBER_IN_TEXT.sub(lambda match: mask_id_number(match.group()), text)
+    return MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)

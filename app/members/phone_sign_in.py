@@ -22,9 +22,10 @@ from app.accounts.passwords import hash_password
 from app.accounts.services import AccountError, find_user, holds_staff_role
 from app.core import audit, crypto
 from app.core.models import utcnow
-from app.core.sms_outbox import SmsMessage, queue_sms
+from app.core.phones import MOBILE, normalise_phone
+from app.core.sms_outbox.models import SmsMessage
+from app.core.sms_outbox.queueing import queue_sms
 from app.extensions import db
-from app.members.idnumbers import MOBILE, normalise_phone
 from app.members.models import Member
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Association, Membership, Role

@@ -9,7 +9,7 @@ from app.accounts.services import AccountError
 from app.accounts.session import end_session, start_session
 from app.core import crypto
 from app.core.clock import utcnow
-from app.core.sms_outbox import dispatch
+from app.core.sms_outbox.sending import dispatch
 from app.core.views import invalid_form, render
 from app.extensions import db, limiter
 from app.members import phone_sign_in

@@ -17,10 +17,11 @@ from app.core import audit, crypto
 from app.core.clock import china_today
 from app.core.dates import date_problem
 from app.core.models import utcnow
+from app.core.phones import mask_phone
 from app.core.problems import Problem
 from app.core.soft_delete import INCLUDE_DELETED, RESTORABLE_FOR
 from app.extensions import db
-from app.members.idnumbers import birth_date_of, gender_of, mask_id_number, mask_phone
+from app.members.idnumbers import birth_date_of, gender_of, mask_id_number
 from app.members.models import Gender, Household, Member, MemberStatus
 from app.members.pinyin import pinyin_initials
 from tenants.context import TenantScope, current_scope, tenant_context

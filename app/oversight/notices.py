@@ -6,26 +6,17 @@ task's title, its deadline and the address of its page, never a person's data; f
 a person (a title, a comment) has any ID or mobile number in it masked first.
 """
 
-import re
 import secrets
 
 from flask_babel import gettext as _
 
 from app.accounts.models import User
-from app.core.notifications import notify_users, secretaries_of
+from app.accounts.notices import notify_users, secretaries_of
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.members.idnumbers import mask_id_number, mask_phone
+from app.members.idnumbers import without_personal_numbers
 from app.oversight.models import RectificationTask
 from tenants.models import Association
-
-ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
-MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-
-
-def without_personal_numbers(text: str) -> str:
-    text = ID_NUMBER.sub(lambda match: mask_id_number(match.group()), text)
-    return MOBILE.sub(lambda match: mask_phone(match.group()), text)
 
 
 def task_path(target: Association, task: RectificationTask) -> str:

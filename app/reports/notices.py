@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.core.notifications import notify_users
+from app.accounts.notices import notify_users
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.oversight.notices import without_personal_numbers
+from app.members.idnumbers import without_personal_numbers
 from app.reports.periods import period_text
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association, Membership, Role
@@ -48,7 +48,7 @@ def secretaries(association_ids) -> dict[int, list[User]]:
 
 def send(users, write, *, key: str, association_id: int) -> None:
     """One message per user, in the user's language and by her channel
-    (`app.core.notifications.notify_users`); `write()` returns (subject, body); `key` names
+    (`app.accounts.notices.notify_users`); `write()` returns (subject, body); `key` names
     the step, so the same step never sends the same SMS twice."""
     notify_users(users, write, key=key, association_id=association_id)
 

@@ -9,8 +9,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app.accounts import services as accounts
 from app.accounts.models import Invitation
-from app.associations import bulk, onboarding
+from app.associations import onboarding
+from app.associations.bulk import writing
+from app.associations.bulk.checking import check_table
 from app.associations.models import PopulationRecord
 from app.core.spreadsheets import read_table
 from app.extensions import db
@@ -276,7 +279,7 @@ def test_one_transaction_a_failure_midway_leaves_nothing(app, world, tmp_path, m
         calls.append(1)
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(bulk.accounts, "send_invitation", failing_send)
+    monkeypatch.setattr(accounts, "send_invitation", failing_send)
     result = app.test_cli_runner().invoke(
         args=["associations", "import", str(path), "--under", "county", "--base-url", "http://x"]
     )
@@ -292,7 +295,7 @@ def test_parent_outside_the_uploaders_subtree_by_code_is_refused(app, world, tmp
     path = tmp_path / "x.csv"
     path.write_bytes(csv_bytes([["越村", "村", "340104001097", "340104001000", "500", "", ""]]))
     with tenant_context(scope_for(world.township_b, writable=True)):
-        report = bulk.check_table(read_table(path), world.township_b)
+        report = check_table(read_table(path), world.township_b)
     [(number, problem)] = report.problems
     assert number == 2 and problem.column == "parent"
     assert "不在township-b计生协之下" in problem.message
@@ -332,9 +335,9 @@ def test_two_thousand_rows_are_checked_and_written_with_an_invitation_each(app, 
         app.test_request_context(),
         tenant_context(scope_for(world.county, writable=True)),
     ):
-        report = bulk.check_table(read_table(path), world.county)
+        report = check_table(read_table(path), world.county)
         assert report.problems == []
-        result = bulk.write(report, world.county, onboarding.OPERATOR, inviter="operator")
+        result = writing.write(report, world.county, onboarding.OPERATOR, inviter="operator")
     db.session.commit()
     # How fast is for the benchmark (bench/), not for a test on a machine of unknown load.
     assert len(result.created) == 2000
@@ -345,7 +348,7 @@ def test_unreadable_kind_and_population_get_one_clear_message_each(app, world, t
     path = tmp_path / "x.csv"
     path.write_bytes(csv_bytes([["怪村", "城堡", "", "", "很多", "", ""]]))
     with tenant_context(scope_for(world.township_a, writable=True)):
-        report = bulk.check_table(read_table(path), world.township_a)
+        report = check_table(read_table(path), world.township_a)
     columns = [problem.column for _, problem in report.problems]
     assert columns == ["kind", "served_population"]
 

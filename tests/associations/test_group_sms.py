@@ -4,11 +4,13 @@ recipient's state on the message's page."""
 
 from sqlalchemy import select
 
-from app.associations.group_sms import GroupMessage
-from app.core import crypto, sms_outbox
+from app.associations.group_sms.models import GroupMessage
+from app.core import crypto
 from app.core.audit import AuditLog
 from app.core.sms import sms_backend
-from app.core.sms_outbox import SmsMessage, opt_out
+from app.core.sms_outbox import sending
+from app.core.sms_outbox.consent import opt_out
+from app.core.sms_outbox.models import SmsMessage
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tests import factories
@@ -22,7 +24,7 @@ def _sent(app) -> list:
 def test_secretary_sees_count_and_cost_then_sends_once_to_each_member(
     app, world, make_client, monkeypatch
 ):
-    monkeypatch.setattr(sms_outbox, "next_morning", lambda now: None)  # daytime, whenever run
+    monkeypatch.setattr(sending, "next_morning", lambda now: None)  # daytime, whenever run
     village = world.village_a1
     for number in range(3):
         factories.create_member(village, f"会员{number}", phone=f"1380013800{number}")
@@ -71,7 +73,7 @@ def test_messages_to_an_event_a_team_and_a_central_household_with_each_recipient
     from app.events.models import Registration, RegistrationStatus
     from tests.volunteers.makers import create_team, create_volunteer
 
-    monkeypatch.setattr(sms_outbox, "next_morning", lambda now: None)  # daytime, whenever run
+    monkeypatch.setattr(sending, "next_morning", lambda now: None)  # daytime, whenever run
     village = world.village_a1
     secretary = make_client(world.secretary_a1.login)
     url = f"/a/{village.slug}/sms/group"
@@ -152,7 +154,7 @@ def test_messages_to_an_event_a_team_and_a_central_household_with_each_recipient
 def test_the_status_page_reads_a_fixed_number_of_queries(
     app, world, make_client, count_queries, monkeypatch
 ):
-    monkeypatch.setattr(sms_outbox, "next_morning", lambda now: None)
+    monkeypatch.setattr(sending, "next_morning", lambda now: None)
     village = world.village_a1
     secretary = make_client(world.secretary_a1.login)
 

@@ -6,14 +6,14 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from app.associations import group_sms
-from app.associations.group_sms import GroupMessage, GroupMessageStatus
-from app.core import sms_outbox
+from app.associations.group_sms import sending as group_sending
+from app.associations.group_sms.models import Group, GroupMessage, GroupMessageStatus
 from app.core.audit import AuditLog
 from app.core.clock import CHINA, china_today
 from app.core.inbox import Notification
 from app.core.sms import sms_backend
-from app.core.sms_outbox import SmsMessage
+from app.core.sms_outbox import sending as outbox_sending
+from app.core.sms_outbox.models import SmsMessage
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import AssociationKind, Role
@@ -42,7 +42,7 @@ def _group_message(message_id: int) -> GroupMessage:
 def test_a_scheduled_message_goes_at_its_time_to_the_group_as_it_is_then(
     app, world, make_client, monkeypatch
 ):
-    monkeypatch.setattr(sms_outbox, "next_morning", lambda now: None)  # the outbox's night
+    monkeypatch.setattr(outbox_sending, "next_morning", lambda now: None)  # the outbox's night
     village = world.village_a1
     factories.create_member(village, "会员甲", phone="13800138001")
     secretary = make_client(world.secretary_a1.login)
@@ -68,9 +68,9 @@ def test_a_scheduled_message_goes_at_its_time_to_the_group_as_it_is_then(
     # account, so the message is also kept in her notification centre.
     joined = factories.create_user("13800138002", "会员乙")
     factories.create_member(village, "会员乙", phone="13800138002", user_id=joined.id)
-    assert group_sms.send_scheduled_group_messages(now=moment - timedelta(minutes=1)) == 0
-    assert group_sms.send_scheduled_group_messages(now=moment) == 1
-    assert group_sms.send_scheduled_group_messages(now=moment + timedelta(minutes=1)) == 0
+    assert group_sending.send_scheduled_group_messages(now=moment - timedelta(minutes=1)) == 0
+    assert group_sending.send_scheduled_group_messages(now=moment) == 1
+    assert group_sending.send_scheduled_group_messages(now=moment + timedelta(minutes=1)) == 0
     assert _texted() == ["13800138001", "13800138002"]
     assert "明天上午义诊" in make_client(joined.login).get("/notifications").text
     message = _group_message(message_id)
@@ -88,7 +88,7 @@ def test_a_scheduled_message_goes_at_its_time_to_the_group_as_it_is_then(
 
 
 def test_a_cancelled_message_is_never_sent(app, world, make_client, monkeypatch):
-    monkeypatch.setattr(sms_outbox, "next_morning", lambda now: None)
+    monkeypatch.setattr(outbox_sending, "next_morning", lambda now: None)
     village = world.village_a1
     factories.create_member(village, "会员甲", phone="13800138001")
     secretary = make_client(world.secretary_a1.login)
@@ -105,7 +105,7 @@ def test_a_cancelled_message_is_never_sent(app, world, make_client, monkeypatch)
     assert secretary.post(f"/a/{village.slug}/sms/group/{message_id}/cancel").status_code == 303
     page = secretary.get(f"/a/{village.slug}/sms/group/{message_id}").text
     assert 'data-state="cancelled"' in page
-    assert group_sms.send_scheduled_group_messages(now=moment + timedelta(hours=1)) == 0
+    assert group_sending.send_scheduled_group_messages(now=moment + timedelta(hours=1)) == 0
     assert _texted() == []
 
 
@@ -134,7 +134,7 @@ def test_a_scheduled_time_must_be_ahead_within_30_days_and_in_the_day(world, cli
 
 
 def test_two_schedulers_at_once_send_a_message_once(app, world, monkeypatch):
-    monkeypatch.setattr(sms_outbox, "next_morning", lambda now: None)
+    monkeypatch.setattr(outbox_sending, "next_morning", lambda now: None)
     village = world.village_a1
     for number in range(3):
         factories.create_member(village, f"会员{number}", phone=f"1380013800{number}")
@@ -142,9 +142,7 @@ def test_two_schedulers_at_once_send_a_message_once(app, world, monkeypatch):
     from tenants.context import scope_for, tenant_context
 
     with tenant_context(scope_for(village, writable=True)):
-        group_sms.send(
-            village, group_sms.Group.MEMBERS, "两个调度器", sent_by_id=None, send_at=moment
-        )
+        group_sending.send(village, Group.MEMBERS, "两个调度器", sent_by_id=None, send_at=moment)
         db.session.commit()
     barrier, results, errors = threading.Barrier(2), [], []
 
@@ -152,7 +150,7 @@ def test_two_schedulers_at_once_send_a_message_once(app, world, monkeypatch):
         try:
             with app.app_context():
                 barrier.wait(timeout=30)
-                results.append(group_sms.send_scheduled_group_messages(now=moment))
+                results.append(group_sending.send_scheduled_group_messages(now=moment))
                 db.session.remove()
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
@@ -176,7 +174,7 @@ def _secretary(login: str, association, name: str):
 def test_a_county_messages_the_secretaries_below_it_and_no_one_else(
     app, world, make_client, monkeypatch
 ):
-    monkeypatch.setattr(sms_outbox, "next_morning", lambda now: None)
+    monkeypatch.setattr(outbox_sending, "next_morning", lambda now: None)
     county = world.county
     other_county = factories.create_tree_node("county-2", AssociationKind.COUNTY, world.province)
     other_village = factories.create_tree_node("village-c2", AssociationKind.VILLAGE, other_county)
@@ -259,7 +257,7 @@ def test_a_county_messages_the_secretaries_below_it_and_no_one_else(
 
 
 def test_a_township_reaches_only_its_own_villages(app, world, make_client, monkeypatch):
-    monkeypatch.setattr(sms_outbox, "next_morning", lambda now: None)
+    monkeypatch.setattr(outbox_sending, "next_morning", lambda now: None)
     _secretary("13700000011", world.village_a2, "村秘书")
     _secretary("13700000012", world.village_b1, "邻镇秘书")
     client = make_client(world.township_a_secretary.login)

@@ -6,9 +6,11 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.core import crypto, sms_outbox
+from app.core import crypto
 from app.core.notifications import Person, channel_for
-from app.core.sms_outbox import ConsentMethod, SmsConsent, SmsMessage, SmsStatus, opt_out
+from app.core.sms_outbox.consent import opt_out, record_consent
+from app.core.sms_outbox.models import ConsentMethod, SmsConsent, SmsMessage, SmsStatus
+from app.core.sms_outbox.sending import attempt
 from app.dues import reminders
 from app.extensions import db
 from tests.dues.makers import create_charge
@@ -18,7 +20,7 @@ PHONE = "13700001111"
 
 
 def _consent(association, phone=PHONE):
-    sms_outbox.record_consent(
+    record_consent(
         association.id,
         phone,
         method=ConsentMethod.PAPER_FORM,
@@ -74,7 +76,7 @@ def test_a_number_that_opted_out_is_not_sent_the_notice(world, sms_notices):
     reminders.send_reminders_for(world.village_a1, on=date(2026, 7, 2))
     [row] = db.session.scalars(select(SmsMessage)).all()
     assert row.status == SmsStatus.OPTED_OUT
-    assert sms_outbox.attempt(row.id) is None  # never sent
+    assert attempt(row.id) is None  # never sent
 
 
 def test_the_secretary_records_a_consent_with_how_and_when(world, make_client):

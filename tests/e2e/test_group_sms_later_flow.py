@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from app.core import sms_outbox
 from app.core.clock import china_today
+from app.core.sms_outbox import sending
 from tenants.models import Role
 from tests import factories
 from tests.e2e.helpers import e2e_login, screenshot
@@ -23,7 +23,7 @@ def _fits_the_phone(page) -> None:
 def test_schedule_cancel_and_message_the_secretaries_below_on_a_phone(
     live_server, browser, page, monkeypatch
 ):
-    monkeypatch.setattr(sms_outbox, "next_morning", lambda now: None)
+    monkeypatch.setattr(sending, "next_morning", lambda now: None)
     world = factories.build_world()
     factories.create_member(world.village_a1, "李梅", phone="13900139001")
     e2e_login(page, live_server, world.secretary_a1.login)

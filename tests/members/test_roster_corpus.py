@@ -393,7 +393,7 @@ def test_the_cli_reports_skipped_rows_and_asks_for_the_sheet(app, world, corpus)
 
 
 def test_the_associations_bulk_set_up_reads_title_rows_and_totals_the_same_way(tmp_path):
-    from app.associations import bulk
+    from app.associations.bulk.columns import HEADING_WORDS
 
     path = tmp_path / "villages.csv"
     path.write_text(
@@ -401,11 +401,11 @@ def test_the_associations_bulk_set_up_reads_title_rows_and_totals_the_same_way(t
         "合计,1个,,,800\n填表人:王芳\n",
         encoding="utf-8",
     )
-    table = read_table(path, headings=bulk.HEADING_WORDS)
+    table = read_table(path, headings=HEADING_WORDS)
     assert table.heading_rows == [2] and len(table.rows) == 1
     assert [skipped.reason for skipped in table.skipped] == ["total", "signature"]
     with pytest.raises(SpreadsheetError):
-        read_table(tmp_path / "villages.csv", headings=bulk.HEADING_WORDS, heading_row=9)
+        read_table(tmp_path / "villages.csv", headings=HEADING_WORDS, heading_row=9)
 
 
 def test_what_secretaries_type_is_understood(app, world, tmp_path):

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from app.activities.participants import ActivityParticipant
-from app.associations import group_sms
-from app.associations.group_sms import Group
+from app.associations.group_sms.models import Group
+from app.associations.group_sms.recipients import recipients_of
 from app.core.clock import china_today
 from app.core.models import utcnow
 from app.core.soft_delete import INCLUDE_DELETED
@@ -243,7 +243,7 @@ def test_group_messages_leave_a_deleted_member_out(world, make_client):
 
     def recipients(group, target_id=None) -> int:
         with tenant_context(scope_for(world.village_a1, writable=False)):
-            found, _skipped = group_sms.recipients_of(group, target_id)
+            found, _skipped = recipients_of(group, target_id)
             return len(found)
 
     assert (recipients(Group.MEMBERS), recipients(Group.EVENT, event.id)) == (2, 1)

@@ -93,7 +93,7 @@ def _activity(world, association):
 
 
 def _group_message(world, association):
-    from app.associations.group_sms import Group, GroupMessage
+    from app.associations.group_sms.models import Group, GroupMessage
 
     with tenant_context(scope_for(association, writable=True)):
         message = GroupMessage(group=Group.MEMBERS, body="通知", sent_by_id=None)

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from app.core.clock import CHINA, china_today
 from app.core.models import utcnow
-from app.core.sms_outbox import ConsentMethod, record_consent
+from app.core.sms_outbox.consent import record_consent
+from app.core.sms_outbox.models import ConsentMethod
 from app.events.models import Registration, RegistrationStatus
 from app.extensions import db
 from app.volunteers import reminders, services

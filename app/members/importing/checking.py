@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.core import crypto
 from app.core.clock import china_today
 from app.core.dates import DATE_RANGE_MESSAGE, is_sensible_date
+from app.core.phones import PHONE_PROBLEM, validate_phone
 from app.core.spreadsheets import (
     Table,
     normalise_text,
@@ -24,11 +25,9 @@ from app.members import services
 from app.members.households import linkage_limit
 from app.members.idnumbers import (
     ID_NUMBER_PROBLEMS,
-    PHONE_PROBLEM,
     IdNumberProblem,
     gender_of,
     validate_id_number,
-    validate_phone,
 )
 from app.members.labels import FIELD_LABELS
 from app.members.models import (

@@ -4,13 +4,14 @@ table found in it (sheet, heading row), the samples shown masked, and the mappin
 import contextlib
 import re
 import secrets
-import time
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.core.clock import utcnow
+from app.core.phones import mask_phone
 from app.core.sheet_layout import SKIP_REASONS
 from app.core.spreadsheets import (
     SpreadsheetError,
@@ -21,10 +22,7 @@ from app.core.spreadsheets import (
 )
 from app.extensions import db
 from app.members import services
-from app.members.idnumbers import (
-    mask_id_number,
-    mask_phone,
-)
+from app.members.idnumbers import mask_id_number
 from app.members.importing.columns import (
     HEADING_WORDS,
     check_mapping,
@@ -61,7 +59,7 @@ def save_upload(stream) -> str:
 
 def _remove_abandoned(directory: Path) -> None:
     """Files of imports left at the mapping step for over a day are deleted."""
-    cutoff = time.time() - ABANDONED_AFTER_SECONDS
+    cutoff = utcnow().timestamp() - ABANDONED_AFTER_SECONDS
     for path in directory.glob("*.upload"):
         with contextlib.suppress(OSError):
             if path.stat().st_mtime < cutoff:

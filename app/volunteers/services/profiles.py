@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.core import audit, crypto
+from app.core.phones import mask_phone
 from app.extensions import db
-from app.members.idnumbers import mask_phone
 from app.members.models import Household, Member, MemberStatus
 from app.volunteers.models import (
     Assignment,
