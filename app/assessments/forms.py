@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.assessments.models import Rule
 from app.assessments.points import RULE_LABELS
-from app.core.forms import SensibleDate
+from app.core.forms import SensibleDate, options
 
 YEAR = [InputRequired(), NumberRange(min=2000, max=2100)]
 
@@ -30,7 +30,7 @@ class ItemForm(FlaskForm):
     points = StringField(_l("Points"), validators=[Optional(), Length(max=10)])
     rule = SelectField(
         _l("Scored"),
-        choices=[(rule.value, RULE_LABELS[rule]) for rule in Rule],
+        choices=options((rule.value, RULE_LABELS[rule]) for rule in Rule),
         validate_choice=False,
     )
     guidance = TextAreaField(_l("Guidance"), validators=[Optional(), Length(max=2000)])

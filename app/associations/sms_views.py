@@ -28,9 +28,8 @@ from app.associations.group_sms.models import (
 from app.associations.group_sms.recipients import choices, label_of, parse_choice
 from app.associations.group_sms.states import recipient_states, secretary_states
 from app.core import audit
-from app.core.clock import china_today
-from app.core.forms import SensibleDate
-from app.core.models import utcnow
+from app.core.clock import china_today, utcnow
+from app.core.forms import SensibleDate, options
 from app.core.phones import validate_phone
 from app.core.problems import Problem, show_problems
 from app.core.sms_outbox import consent, queueing
@@ -72,7 +71,7 @@ class ConsentForm(FlaskForm):
     phone = StringField(_l("Mobile number"), validators=[DataRequired()])
     method = SelectField(
         _l("How she agreed"),
-        choices=[(method.value, label) for method, label in CONSENT_METHOD_LABELS.items()],
+        choices=options(CONSENT_METHOD_LABELS.items()),
     )
     consented_on = DateField(_l("On"), validators=[DataRequired(), SensibleDate()])
 
@@ -137,7 +136,7 @@ class GroupMessageForm(FlaskForm):
     )
     when = RadioField(
         _l("When"),
-        choices=[("now", _l("Send now")), ("later", _l("At a time (China time)"))],
+        choices=options([("now", _l("Send now")), ("later", _l("At a time (China time)"))]),
         default="now",
     )
     send_on = DateField(_l("Day"), validators=[Optional()])
@@ -148,7 +147,7 @@ class GroupMessageForm(FlaskForm):
 
 def _group_form() -> GroupMessageForm:
     form = GroupMessageForm()
-    form.group.choices = choices(g.association)
+    form.group.choices = options(choices(g.association))
     return form
 
 

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.core.forms import options
 from app.dashboards.targets import BUILT_IN, COUNT, OWN_TARGET_FIGURES, OwnTarget, Targets
 
 PERCENT_MESSAGE = _l("Enter a percentage between 0 and 100.")
@@ -75,7 +76,7 @@ class OwnTargetForm(FlaskForm):
     )
     figure = SelectField(
         _l("Measured by"),
-        choices=[("", _l("Entered by hand")), *OWN_TARGET_FIGURES.items()],
+        choices=options([("", _l("Entered by hand")), *OWN_TARGET_FIGURES.items()]),
         default="",
     )
 

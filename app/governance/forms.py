@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.core.forms import SensibleDate
+from app.core.forms import SensibleDate, options
 from app.governance.models import ApprovingBody, Measure
 from app.governance.services import (
     BODY_LABELS,
@@ -75,7 +75,7 @@ class CommitmentForm(YearForm):
     )
     measure = SelectField(
         _l("Measured by"),
-        choices=[(measure.value, label) for measure, label in MEASURE_LABELS.items()],
+        choices=options((measure.value, label) for measure, label in MEASURE_LABELS.items()),
         validators=[InputRequired(message=_l("Choose how it is measured."))],
     )
     unit = StringField(_l("Unit (for a measure entered by hand)"), validators=[Length(max=20)])
@@ -88,7 +88,7 @@ class CommitmentForm(YearForm):
     )
     due_quarter = SelectField(
         _l("Due by the end of"),
-        choices=QUARTERS,
+        choices=options(QUARTERS),
         validators=[InputRequired(message=_l("Choose a quarter."))],
     )
 
@@ -105,7 +105,7 @@ class CommitmentForm(YearForm):
 class PlannedActivityForm(YearForm):
     month = SelectField(
         _l("Month"),
-        choices=[(str(month), name) for month, name in MONTH_NAMES.items()],
+        choices=options((str(month), name) for month, name in MONTH_NAMES.items()),
         validators=[InputRequired(message=_l("Choose a month."))],
     )
     title = StringField(
@@ -124,7 +124,7 @@ class ApprovalForm(YearForm):
     )
     approved_by = SelectField(
         _l("Approved by"),
-        choices=[(body.value, label) for body, label in BODY_LABELS.items()],
+        choices=options((body.value, label) for body, label in BODY_LABELS.items()),
         validators=[InputRequired(message=_l("Choose who approved the plan."))],
     )
     attendance = IntegerField(
@@ -224,7 +224,7 @@ class CodesForm(YearForm):
 
 class ModerateForm(FlaskForm):
     decision = SelectField(
-        choices=[("publish", _l("Publish")), ("hide", _l("Keep private"))],
+        choices=options([("publish", _l("Publish")), ("hide", _l("Keep private"))]),
         validators=[InputRequired(message=_l("Choose publish or keep private."))],
     )
 
@@ -246,7 +246,7 @@ class AnswerForm(FlaskForm):
     sms_code = StringField(_l("Code from the SMS"), validators=[Optional(), Length(max=10)])
     overall = SelectField(
         _l("Overall, how satisfied are you with the association's work this year?"),
-        choices=[("", "—"), *SCORE_CHOICES],
+        choices=options([("", "—"), *SCORE_CHOICES]),
         validators=[InputRequired(message=_l("Choose a rating from 1 to 5."))],
     )
     comment = TextAreaField(

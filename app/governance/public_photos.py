@@ -19,7 +19,8 @@ from wtforms.validators import InputRequired
 
 from app.activities.models import Activity, ActivityPhoto
 from app.core import uploads
-from app.core.models import utcnow
+from app.core.clock import utcnow
+from app.core.forms import options
 from app.core.views import render, secretary_only
 from app.extensions import db
 from app.governance.plans import GovernanceError
@@ -42,7 +43,7 @@ BASIS_LABELS = {
 class PublicPhotoForm(FlaskForm):
     basis = RadioField(
         _l("Residents' faces"),
-        choices=[(basis.value, label) for basis, label in BASIS_LABELS.items()],
+        choices=options((basis.value, label) for basis, label in BASIS_LABELS.items()),
         validators=[InputRequired(message=_l("Say whether the residents in it agreed."))],
     )
 
