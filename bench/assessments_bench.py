@@ -41,7 +41,7 @@ from app.accounts.passwords import hash_password  # noqa: E402
 from app.activities.models import Activity  # noqa: E402
 from app.assessments import ranking, self_assessment  # noqa: E402
 from app.assessments.models import AssessmentSheet, Rule, SheetItem  # noqa: E402
-from app.core.models import utcnow  # noqa: E402
+from app.core.clock import utcnow  # noqa: E402
 from app.dashboards import refresh  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context  # noqa: E402

@@ -40,7 +40,7 @@ from app import create_app  # noqa: E402
 from app.accounts.models import User  # noqa: E402
 from app.accounts.passwords import hash_password  # noqa: E402
 from app.core import crypto  # noqa: E402
-from app.core.models import utcnow  # noqa: E402
+from app.core.clock import utcnow  # noqa: E402
 from app.core.phones import mask_phone  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.members import importing  # noqa: E402

@@ -44,7 +44,7 @@ from app import create_app  # noqa: E402
 from app.associations.group_sms import sending as group_sending  # noqa: E402
 from app.associations.group_sms.models import Group  # noqa: E402
 from app.core import crypto, jobs  # noqa: E402
-from app.core.models import utcnow  # noqa: E402
+from app.core.clock import utcnow  # noqa: E402
 from app.core.phones import mask_phone  # noqa: E402
 from app.core.sms_outbox import sending  # noqa: E402
 from app.core.sms_outbox.models import SmsMessage, SmsStatus  # noqa: E402

@@ -339,7 +339,7 @@ def create_event(association: Association, title: str = "健康讲座", **fields
     """An event of the association, by default starting in a week with 10 places; committed."""
     from datetime import timedelta
 
-    from app.core.models import utcnow
+    from app.core.clock import utcnow
     from app.events.models import Event, EventScope
     from tenants.context import scope_for, tenant_context
 
@@ -562,7 +562,7 @@ def create_assessment_sheet(
     from sqlalchemy import func
 
     from app.assessments.models import AssessmentSheet, Rule, SheetItem
-    from app.core.models import utcnow
+    from app.core.clock import utcnow
 
     if year is None:
         year = 2000 + db.session.scalar(
@@ -632,7 +632,7 @@ def create_report_form(owner: Association, name: str = "季度统计报表", **f
 def create_report(association: Association, form, *, state: str = "draft", values=None):
     """`association`'s report of `form` in `state` (submitted/accepted get their times);
     committed; returns its id."""
-    from app.core.models import utcnow
+    from app.core.clock import utcnow
     from app.reports.models import Report, ReportState
     from tenants.context import scope_for, tenant_context
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.sms import AliyunSmsBackend, MemorySmsBackend, sms_backend
 from app.core.sms_outbox import sending
 from app.core.sms_outbox.models import SmsMessage, SmsStatus

@@ -6,7 +6,8 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import CreatedAtMixin, UTCDateTime, utcnow
+from app.core.clock import utcnow
+from app.core.models import CreatedAtMixin, UTCDateTime
 from app.extensions import db
 from tenants.models import Association, Role, TenantMixin
 

@@ -16,7 +16,7 @@ from app.accounts.models import Invitation, User
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.accounts.session_records import EndReason
 from app.core import audit
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.notifications import notify_after_commit
 from app.core.problems import Problem
 from app.extensions import db

@@ -14,8 +14,8 @@ from sqlalchemy import or_, select
 from app.accounts import session_store
 from app.accounts.models import User, UserSession
 from app.core import audit
+from app.core.clock import utcnow
 from app.core.jobs import periodic
-from app.core.models import utcnow
 from app.extensions import db
 
 # `last_seen_at` moves forward at most this often: a write a minute, not one per request.

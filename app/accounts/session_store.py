@@ -19,8 +19,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from app.accounts.models import StoredSession
+from app.core.clock import utcnow
 from app.core.errors import REDIS_FAILURES
-from app.core.models import utcnow
 from app.extensions import db
 
 KEY_PREFIX = "session:"

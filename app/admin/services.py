@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, func, select, update
 from sqlalchemy.orm import aliased
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.uploads import StoredFile
 from app.extensions import db
 from app.members.models import Member, MemberStatus

@@ -28,7 +28,7 @@ from app.assessments.models import (
 from app.assessments.problems import AssessmentError
 from app.assessments.ranking import scoring_view
 from app.core import audit
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.dashboards import periods
 from app.extensions import db
 from app.members.idnumbers import without_personal_numbers

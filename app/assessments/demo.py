@@ -9,8 +9,7 @@ from app.accounts.models import User
 from app.activities.models import Activity
 from app.assessments import self_assessment
 from app.assessments.models import AssessmentSheet, Rule, SheetItem
-from app.core.clock import china_today
-from app.core.models import utcnow
+from app.core.clock import china_today, utcnow
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tenants.models import Association

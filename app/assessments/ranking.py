@@ -21,7 +21,7 @@ from app.assessments.models import (
 from app.assessments.points import parse_points
 from app.assessments.problems import AssessmentError
 from app.assessments.self_assessment import effective_items, load_assessment
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from tenants.access import access_for
 from tenants.context import scope_for, subtree_reads, tenant_context

@@ -28,7 +28,7 @@ from app.assessments.models import (
 from app.assessments.points import AutoScore, auto_score, figures_of, parse_points
 from app.assessments.problems import AssessmentError
 from app.core import uploads
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.dashboards.targets import targets_in_force
 from app.extensions import db
 from tenants.models import Association

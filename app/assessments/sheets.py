@@ -12,7 +12,7 @@ from app.assessments.models import AssessmentSheet, Rule, SheetItem
 from app.assessments.points import MAX_ITEM_TENTHS, parse_points
 from app.assessments.problems import AssessmentError
 from app.core import audit
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from tenants.context import subtree_reads
 from tenants.models import Association, AssociationKind

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.assessments.models import ResponsibilityStatement
 from app.assessments.problems import AssessmentError
 from app.core import uploads
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.dashboards import definitions
 from app.dashboards.targets import BUILT_IN, targets_in_force
 from app.extensions import db

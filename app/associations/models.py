@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import CreatedAtMixin, UTCDateTime, utcnow
+from app.core.clock import utcnow
+from app.core.models import CreatedAtMixin, UTCDateTime
 from app.extensions import db
 from tenants.models import TenantMixin
 

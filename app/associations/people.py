@@ -10,7 +10,7 @@ from app.accounts.models import User
 from app.accounts.services import end_all_sessions
 from app.accounts.session_records import EndReason
 from app.core.audit import record
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.problems import Problem
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS

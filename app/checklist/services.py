@@ -22,7 +22,7 @@ from app.checklist.models import (
     ItemState,
 )
 from app.core import uploads
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.problems import Problem
 from app.extensions import db
 from app.members.services import register_counts

@@ -14,7 +14,8 @@ from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.core.models import BigId, UTCDateTime, utcnow
+from app.core.clock import utcnow
+from app.core.models import BigId, UTCDateTime
 from app.extensions import db
 from tenants.models import TenantMixin
 

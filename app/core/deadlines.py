@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 
 DAYS_BEFORE = 3  # "due in 3 days"

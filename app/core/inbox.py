@@ -14,7 +14,8 @@ from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, utcnow
+from app.core.clock import utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime
 from app.core.pagination import Page, paginate_rows
 from app.extensions import db
 from tenants.models import Association

@@ -36,7 +36,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import FileStorage
 
-from app.core.models import BigId, CreatedAtMixin, utcnow
+from app.core.clock import utcnow
+from app.core.models import BigId, CreatedAtMixin
 from app.core.problems import Problem
 from app.core.storage import delete_after_commit, get_storage, remember_written
 from app.extensions import db

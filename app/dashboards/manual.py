@@ -23,7 +23,7 @@ from fractions import Fraction
 from flask_babel import gettext as _
 from sqlalchemy import Subquery, case, func, select
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.problems import Problem
 from app.dashboards.definitions import percent_text, target_text
 from app.dashboards.models import ManualTargetValue

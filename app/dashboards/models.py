@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import UTCDateTime, utcnow
+from app.core.clock import utcnow
+from app.core.models import UTCDateTime
 from app.extensions import db
 from tenants.models import TenantMixin
 

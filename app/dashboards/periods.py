@@ -20,8 +20,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, insert, select, update
 
-from app.core.clock import china_today
-from app.core.models import utcnow
+from app.core.clock import china_today, utcnow
 from app.dashboards import definitions, manual, rollup
 from app.dashboards.figures import compute_rows
 from app.dashboards.models import (

@@ -16,9 +16,9 @@ from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.audit import AuditLog
-from app.core.clock import china_today
+from app.core.clock import china_today, utcnow
 from app.core.jobs import job, periodic
-from app.core.models import after_transaction, utcnow
+from app.core.models import after_transaction
 from app.dashboards import periods, totals
 from app.dashboards.figures import compute_rows
 from app.dashboards.models import AssociationFigures, SubtreeFigures

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.core import audit
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.problems import Problem
 from app.dashboards.definitions import QUARTER_CAP, YEAR_CAP, target_text
 from app.dashboards.models import FigureTarget

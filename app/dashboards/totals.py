@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.dashboards.models import AssociationFigures, SubtreeFigures
 from app.dashboards.rollup import add_into, contribution
 from app.extensions import db

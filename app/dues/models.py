@@ -35,7 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.clock import utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
 from app.core.soft_delete import hide_with_owner
 from app.extensions import db
 from app.members.models import member_is_live

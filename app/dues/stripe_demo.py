@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.dues import services
 from app.dues.models import Charge
 from app.dues.stripe_events import StripeEvent, store_event

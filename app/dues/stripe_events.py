@@ -16,7 +16,8 @@ from sqlalchemy import Index, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import UTCDateTime, utcnow
+from app.core.clock import utcnow
+from app.core.models import UTCDateTime
 from app.extensions import db
 
 

@@ -20,9 +20,8 @@ from flask import current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.core.clock import CHINA
+from app.core.clock import CHINA, utcnow
 from app.core.jobs import job, periodic
-from app.core.models import utcnow
 from app.core.soft_delete import including_deleted
 from app.dues import payments, services
 from app.dues.models import DuesSettings, Payment, PaymentAllocation, PaymentMethod

@@ -15,7 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.clock import utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
 from app.core.soft_delete import hide_with_owner
 from app.extensions import db
 from app.members.models import user_member_is_live

@@ -25,8 +25,8 @@ from sqlalchemy.orm import selectinload
 
 from app.activities.models import Activity
 from app.core import uploads
+from app.core.clock import utcnow
 from app.core.dates import date_problem
-from app.core.models import utcnow
 from app.core.problems import Problem
 from app.dashboards.definitions import percent, quarter_end
 from app.dashboards.rollup import Figures, read_total

@@ -7,8 +7,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.core.clock import china_today
-from app.core.models import utcnow
+from app.core.clock import china_today, utcnow
 from app.dashboards.definitions import percent
 from app.extensions import db
 from app.governance.models import (

@@ -16,9 +16,8 @@ from sqlalchemy import func, select, update
 
 from app.accounts.notices import notify_users, secretaries_of
 from app.core import crypto
-from app.core.clock import china_today
+from app.core.clock import china_today, utcnow
 from app.core.dates import date_problem
-from app.core.models import utcnow
 from app.core.notifications import notify_sms
 from app.core.phones import validate_phone
 from app.dashboards.definitions import share

@@ -12,9 +12,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
 from app.core import audit
-from app.core.clock import china_today
+from app.core.clock import china_today, utcnow
 from app.core.dates import date_problem
-from app.core.models import utcnow
 from app.core.pagination import Page, paginate_rows
 from app.core.soft_delete import INCLUDE_DELETED
 from app.extensions import db

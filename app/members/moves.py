@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.accounts.notices import notify_logins_after_commit
 from app.core import audit
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.problems import Problem
 from app.core.urls import absolute_url
 from app.extensions import db

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core import audit, personal_data
+from app.core.clock import utcnow
 from app.core.i18n import local_date, local_datetime
-from app.core.models import utcnow
 from app.core.notifications import notify
 from app.core.personal_data import Section
 from app.core.problems import Problem

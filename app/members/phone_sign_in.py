@@ -21,7 +21,7 @@ from app.accounts.models import PhoneSignInCode, User
 from app.accounts.passwords import hash_password
 from app.accounts.services import AccountError, find_user, holds_staff_role
 from app.core import audit, crypto
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.phones import MOBILE, normalise_phone
 from app.core.sms_outbox.models import SmsMessage
 from app.core.sms_outbox.queueing import queue_sms

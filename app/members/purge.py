@@ -3,8 +3,8 @@ erased for good (until then "Recently deleted" can restore them)."""
 
 from sqlalchemy import select, union
 
+from app.core.clock import utcnow
 from app.core.jobs import periodic
-from app.core.models import utcnow
 from app.core.soft_delete import INCLUDE_DELETED, RESTORABLE_FOR
 from app.extensions import db
 from app.members import services

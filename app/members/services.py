@@ -14,9 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 
 from app.core import audit, crypto
-from app.core.clock import china_today
+from app.core.clock import china_today, utcnow
 from app.core.dates import date_problem
-from app.core.models import utcnow
 from app.core.phones import mask_phone
 from app.core.problems import Problem
 from app.core.soft_delete import INCLUDE_DELETED, RESTORABLE_FOR

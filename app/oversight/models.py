@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum, utcnow
+from app.core.clock import utcnow
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin

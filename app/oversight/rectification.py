@@ -19,9 +19,8 @@ from sqlalchemy import func, select
 from app.activities.models import Activity
 from app.checklist.models import ChecklistItem
 from app.core import uploads
-from app.core.clock import china_today
+from app.core.clock import china_today, utcnow
 from app.core.dates import date_problem
-from app.core.models import utcnow
 from app.core.pagination import Page, paginate_rows
 from app.extensions import db
 from app.oversight import notices

@@ -17,7 +17,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from app.activities.models import Activity
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.pagination import Page, paginate_rows
 from app.extensions import db
 from app.oversight.models import SpotCheck, SpotCheckEntry, Verdict

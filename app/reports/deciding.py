@@ -6,7 +6,7 @@ does for 整改 tasks)."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from app.reports import notices
 from app.reports.models import Report, ReportForm, ReportState

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.core import uploads
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from app.reports import notices
 from app.reports.catalogue import FIGURES

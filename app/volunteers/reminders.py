@@ -16,9 +16,8 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core import crypto
-from app.core.clock import CHINA
+from app.core.clock import CHINA, utcnow
 from app.core.jobs import periodic
-from app.core.models import utcnow
 from app.core.notifications import Person, notify_person
 from app.events.models import Event, Registration, RegistrationStatus
 from app.extensions import db

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.accounts.models import Invitation, User
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Membership

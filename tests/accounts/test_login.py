@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.accounts.models import User, UserSession
 from app.accounts.session import RECORD_KEY
 from app.core.audit import AuditLog
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tests.factories import PASSWORD, reload

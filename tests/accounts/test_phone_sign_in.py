@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.accounts.models import PhoneSignInCode, User
 from app.core.audit import AuditLog
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.sms import sms_backend
 from app.extensions import db
 from app.members.models import Member

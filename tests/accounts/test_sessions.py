@@ -15,8 +15,8 @@ from app.accounts.models import StoredSession, User, UserSession
 from app.accounts.session import RECORD_KEY
 from app.accounts.session_records import TOUCH_INTERVAL, describe_user_agent
 from app.core.audit import AuditLog
+from app.core.clock import utcnow
 from app.core.jobs import PERIODIC
-from app.core.models import utcnow
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tests.conftest import Client

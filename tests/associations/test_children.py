@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.accounts.models import Invitation, User
 from app.associations import onboarding
 from app.associations.models import PopulationRecord
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS
 from tenants.models import Association, AssociationKind, Membership, Role

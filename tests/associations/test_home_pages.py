@@ -5,7 +5,7 @@ tile opens its list, and each page runs a fixed number of queries."""
 import re
 from datetime import timedelta
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from tests import factories
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import openpyxl
 from sqlalchemy import select
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.dashboards import periods, rollup, totals
 from app.dashboards.models import PeriodFigures
 from app.extensions import db

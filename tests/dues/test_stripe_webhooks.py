@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.dues.models import Charge, DuesSettings, Payment, PaymentAllocation
 from app.dues.stripe_events import StripeEvent
 from app.dues.webhooks import process_pending_stripe_events

@@ -3,7 +3,7 @@ the member holding the place cancels."""
 
 from playwright.sync_api import expect
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.events import signups
 from tenants.models import Role
 from tests import factories

@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from app.core.clock import CHINA
-from app.core.models import utcnow
+from app.core.clock import CHINA, utcnow
 from tests import factories
 from tests.e2e.helpers import e2e_login, screenshot
 from tests.volunteers.makers import create_shift, create_volunteer

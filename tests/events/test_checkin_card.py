@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.events.checkin_card import card_token, qr_svg, read_card
 from app.events.models import EventScope, Registration, RegistrationStatus
 from app.extensions import db

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.activities.models import Activity
 from app.activities.participants import ActivityParticipant
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.events import services, signups
 from app.events.models import Event, EventScope, Registration, RegistrationStatus
 from app.extensions import db

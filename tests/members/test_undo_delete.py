@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from app.core.clock import china_today
-from app.core.models import utcnow
+from app.core.clock import china_today, utcnow
 from app.core.soft_delete import INCLUDE_DELETED
 from app.dashboards import rollup
 from app.extensions import db

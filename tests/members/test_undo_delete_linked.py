@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from app.activities.participants import ActivityParticipant
 from app.associations.group_sms.models import Group
 from app.associations.group_sms.recipients import recipients_of
-from app.core.clock import china_today
-from app.core.models import utcnow
+from app.core.clock import china_today, utcnow
 from app.core.soft_delete import INCLUDE_DELETED
 from app.dashboards import rollup
 from app.dues import payments

@@ -6,8 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.core import notifications
-from app.core.clock import china_today
-from app.core.models import utcnow
+from app.core.clock import china_today, utcnow
 from app.extensions import db
 from app.oversight.models import RectificationTask, TaskState
 from tenants.context import UNSCOPED_BYPASS

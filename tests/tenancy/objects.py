@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 from app.accounts.models import Invitation
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, scope_for, tenant_context
 from tests.factories import create_household, create_member, create_validated_import

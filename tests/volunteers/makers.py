@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from app.volunteers import services
 from app.volunteers.models import Assignment, AssignmentStatus, Shift

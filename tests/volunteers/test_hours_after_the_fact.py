@@ -5,8 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.core.clock import CHINA
-from app.core.models import utcnow
+from app.core.clock import CHINA, utcnow
 from app.extensions import db
 from app.volunteers.models import Assignment, Shift
 from tenants.context import UNSCOPED_BYPASS

@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.core.clock import CHINA, china_today
-from app.core.models import utcnow
+from app.core.clock import CHINA, china_today, utcnow
 from app.core.sms_outbox.consent import record_consent
 from app.core.sms_outbox.models import ConsentMethod
 from app.events.models import Registration, RegistrationStatus

@@ -5,7 +5,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.spreadsheets import (
     normalise_header,
 )

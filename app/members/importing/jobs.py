@@ -9,8 +9,8 @@ from flask_babel import gettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.core.clock import utcnow
 from app.core.jobs import huey, job
-from app.core.models import utcnow
 from app.core.spreadsheets import (
     SpreadsheetError,
 )

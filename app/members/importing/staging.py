@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import delete, insert, select
 
 from app.core import audit, crypto
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.core.spreadsheets import (
     normalise_text,
     safe_cell,
