@@ -7,7 +7,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, same_association_fk, string_enum
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -86,16 +85,8 @@ class ActivityPhoto(TenantMixin, CreatedAtMixin, db.Model):
 
     __tablename__ = "activity_photos"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "activity_id"],
-            ["activities.association_id", "activities.id"],
-            ondelete="CASCADE",
-        ),
-        ForeignKeyConstraint(
-            ["association_id", "stored_file_id"],
-            ["stored_files.association_id", "stored_files.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("activity_id", "activities", ondelete="CASCADE"),
+        same_association_fk("stored_file_id", "stored_files", ondelete="CASCADE"),
         UniqueConstraint("association_id", "stored_file_id"),
     )
 
@@ -121,11 +112,7 @@ class HardshipAid(TenantMixin, db.Model):
 
     __tablename__ = "hardship_aid"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "activity_id"],
-            ["activities.association_id", "activities.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("activity_id", "activities", ondelete="CASCADE"),
         CheckConstraint("value_fen >= 0", name="value_fen"),
     )
 

@@ -1,11 +1,11 @@
 """Which registered members took part in an activity (links the activity log to the register)."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, delete, select
+from sqlalchemy import UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.activities.models import Activity
-from app.core.models import BigId
+from app.core.models import BigId, same_association_fk
 from app.core.problems import Problem
 from app.core.soft_delete import hide_with_owner
 from app.extensions import db
@@ -21,16 +21,8 @@ class ActivityParticipant(TenantMixin, db.Model):
 
     __tablename__ = "activity_participants"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "activity_id"],
-            ["activities.association_id", "activities.id"],
-            ondelete="CASCADE",
-        ),
-        ForeignKeyConstraint(
-            ["association_id", "member_id"],
-            ["members.association_id", "members.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("activity_id", "activities", ondelete="CASCADE"),
+        same_association_fk("member_id", "members", ondelete="CASCADE"),
         UniqueConstraint("association_id", "activity_id", "member_id"),
     )
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Integer,
     String,
     Text,
@@ -29,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, same_association_fk, string_enum
 from app.extensions import db
 from tenants.models import TenantMixin
 
@@ -141,21 +140,9 @@ class AssessmentEntry(TenantMixin, db.Model):
     figures_untracked = True  # no figure counts these rows (app/dashboards/refresh.py)
     __tablename__ = "assessment_entries"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "assessment_id"],
-            ["assessments.association_id", "assessments.id"],
-            ondelete="CASCADE",
-        ),
-        ForeignKeyConstraint(
-            ["association_id", "stored_file_id"],
-            ["stored_files.association_id", "stored_files.id"],
-            ondelete="SET NULL",
-        ),
-        ForeignKeyConstraint(
-            ["association_id", "activity_id"],
-            ["activities.association_id", "activities.id"],
-            ondelete="SET NULL",
-        ),
+        same_association_fk("assessment_id", "assessments", ondelete="CASCADE"),
+        same_association_fk("stored_file_id", "stored_files", ondelete="SET NULL"),
+        same_association_fk("activity_id", "activities", ondelete="SET NULL"),
         UniqueConstraint("association_id", "assessment_id", "sheet_item_id"),
     )
 
@@ -235,11 +222,7 @@ class ResponsibilityStatement(TenantMixin, db.Model):
     __tablename__ = "responsibility_statements"
     __table_args__ = (
         UniqueConstraint("association_id", "year"),
-        ForeignKeyConstraint(
-            ["association_id", "stored_file_id"],
-            ["stored_files.association_id", "stored_files.id"],
-            ondelete="SET NULL",
-        ),
+        same_association_fk("stored_file_id", "stored_files", ondelete="SET NULL"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

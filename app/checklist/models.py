@@ -7,7 +7,6 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ForeignKey,
-    ForeignKeyConstraint,
     Integer,
     String,
     Text,
@@ -16,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, same_association_fk, string_enum
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -52,11 +51,7 @@ class ChecklistItem(TenantMixin, db.Model):
 
     __tablename__ = "checklist_items"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "checklist_id"],
-            ["checklists.association_id", "checklists.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("checklist_id", "checklists", ondelete="CASCADE"),
         UniqueConstraint("association_id", "checklist_id", "number"),
         UniqueConstraint("association_id", "id"),
         CheckConstraint("number BETWEEN 1 AND 7", name="number"),
@@ -87,16 +82,8 @@ class ChecklistEvidence(TenantMixin, CreatedAtMixin, db.Model):
 
     __tablename__ = "checklist_evidence"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "item_id"],
-            ["checklist_items.association_id", "checklist_items.id"],
-            ondelete="CASCADE",
-        ),
-        ForeignKeyConstraint(
-            ["association_id", "stored_file_id"],
-            ["stored_files.association_id", "stored_files.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("item_id", "checklist_items", ondelete="CASCADE"),
+        same_association_fk("stored_file_id", "stored_files", ondelete="CASCADE"),
         UniqueConstraint("association_id", "item_id", "version"),
     )
 
@@ -119,13 +106,7 @@ class ChecklistEvent(TenantMixin, db.Model):
     """The history: every submission, withdrawal, upload and review (who, when, what)."""
 
     __tablename__ = "checklist_events"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "checklist_id"],
-            ["checklists.association_id", "checklists.id"],
-            ondelete="CASCADE",
-        ),
-    )
+    __table_args__ = (same_association_fk("checklist_id", "checklists", ondelete="CASCADE"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     checklist_id: Mapped[int] = mapped_column(Integer, index=True)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Enum, ForeignKeyConstraint, Integer, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -43,6 +43,20 @@ def after_transaction(session_class: type[Session], *, committed, rolled_back) -
 
     event.listen(session_class, "after_commit", on_commit)
     event.listen(session_class, "after_rollback", on_rollback)
+
+
+def same_association_fk(
+    column: str, table: str, *, name: str | None = None, ondelete: str | None = None
+) -> ForeignKeyConstraint:
+    """A tenant row's reference to a row of `table` that must belong to the same association:
+    the foreign key is (association_id, column) → (table.association_id, table.id), so the
+    database itself refuses a link into another association."""
+    return ForeignKeyConstraint(
+        ["association_id", column],
+        [f"{table}.association_id", f"{table}.id"],
+        name=name,
+        ondelete=ondelete,
+    )
 
 
 def string_enum(kind) -> Enum:

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from app.core.clock import utcnow
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, same_association_fk, string_enum
 from app.core.soft_delete import hide_with_owner
 from app.extensions import db
 from app.members.models import member_is_live
@@ -120,11 +120,8 @@ class Exemption(TenantMixin, CreatedAtMixin, db.Model):
     __tablename__ = "dues_exemptions"
     __table_args__ = (
         UniqueConstraint("association_id", "member_id", "year"),
-        ForeignKeyConstraint(
-            ["association_id", "member_id"],
-            ["members.association_id", "members.id"],
-            name="fk_dues_exemptions_member",
-            ondelete="CASCADE",
+        same_association_fk(
+            "member_id", "members", name="fk_dues_exemptions_member", ondelete="CASCADE"
         ),
     )
 
@@ -142,11 +139,8 @@ class Charge(TenantMixin, CreatedAtMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("association_id", "id"),
         UniqueConstraint("association_id", "member_id", "year"),
-        ForeignKeyConstraint(
-            ["association_id", "member_id"],
-            ["members.association_id", "members.id"],
-            name="fk_dues_charges_member",
-            ondelete="CASCADE",
+        same_association_fk(
+            "member_id", "members", name="fk_dues_charges_member", ondelete="CASCADE"
         ),
         ForeignKeyConstraint(
             ["association_id", "year"],
@@ -208,9 +202,9 @@ class Payment(TenantMixin, CreatedAtMixin, db.Model):
         UniqueConstraint("association_id", "receipt_number"),
         UniqueConstraint("association_id", "stripe_checkout_session_id"),
         UniqueConstraint("association_id", "stripe_payment_intent_id"),
-        ForeignKeyConstraint(
-            ["association_id", "collection_batch_id"],
-            ["dues_collection_batches.association_id", "dues_collection_batches.id"],
+        same_association_fk(
+            "collection_batch_id",
+            "dues_collection_batches",
             name="fk_dues_payments_collection_batch",
         ),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
@@ -262,15 +256,15 @@ class PaymentAllocation(TenantMixin, db.Model):
     __tablename__ = "dues_payment_allocations"
     __table_args__ = (
         UniqueConstraint("association_id", "payment_id", "charge_id"),
-        ForeignKeyConstraint(
-            ["association_id", "payment_id"],
-            ["dues_payments.association_id", "dues_payments.id"],
+        same_association_fk(
+            "payment_id",
+            "dues_payments",
             name="fk_dues_payment_allocations_payment",
             ondelete="CASCADE",
         ),
-        ForeignKeyConstraint(
-            ["association_id", "charge_id"],
-            ["dues_charges.association_id", "dues_charges.id"],
+        same_association_fk(
+            "charge_id",
+            "dues_charges",
             name="fk_dues_payment_allocations_charge",
             ondelete="CASCADE",
         ),
@@ -302,11 +296,8 @@ class Reminder(TenantMixin, db.Model):
     __tablename__ = "dues_reminders"
     __table_args__ = (
         UniqueConstraint("association_id", "charge_id", "stage"),
-        ForeignKeyConstraint(
-            ["association_id", "charge_id"],
-            ["dues_charges.association_id", "dues_charges.id"],
-            name="fk_dues_reminders_charge",
-            ondelete="CASCADE",
+        same_association_fk(
+            "charge_id", "dues_charges", name="fk_dues_reminders_charge", ondelete="CASCADE"
         ),
     )
 

@@ -6,7 +6,6 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -16,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, same_association_fk, string_enum
 from app.core.soft_delete import hide_with_owner
 from app.extensions import db
 from app.members.models import user_member_is_live
@@ -69,11 +68,7 @@ class Registration(TenantMixin, CreatedAtMixin, db.Model):
 
     __tablename__ = "event_registrations"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "event_id"],
-            ["events.association_id", "events.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("event_id", "events", ondelete="CASCADE"),
         UniqueConstraint("association_id", "event_id", "user_id"),
         Index("ix_event_registrations_event_status", "event_id", "status"),
     )

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, same_association_fk, string_enum
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -107,11 +107,7 @@ class Commitment(TenantMixin, CreatedAtMixin, db.Model):
     __tablename__ = "plan_commitments"
     __table_args__ = (
         UniqueConstraint("association_id", "id"),
-        ForeignKeyConstraint(
-            ["association_id", "plan_id"],
-            ["year_plans.association_id", "year_plans.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("plan_id", "year_plans", ondelete="CASCADE"),
         CheckConstraint("due_quarter BETWEEN 1 AND 4", name="due_quarter"),
         CheckConstraint("target >= 0", name="target"),
     )
@@ -140,11 +136,7 @@ class CommitmentUpdate(TenantMixin, CreatedAtMixin, db.Model):
 
     __tablename__ = "commitment_updates"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "commitment_id"],
-            ["plan_commitments.association_id", "plan_commitments.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("commitment_id", "plan_commitments", ondelete="CASCADE"),
         ForeignKeyConstraint(
             ["association_id", "evidence_file_id"],
             ["stored_files.association_id", "stored_files.id"],
@@ -173,11 +165,7 @@ class PlannedActivity(TenantMixin, CreatedAtMixin, db.Model):
     __tablename__ = "planned_activities"
     __table_args__ = (
         UniqueConstraint("association_id", "id"),
-        ForeignKeyConstraint(
-            ["association_id", "plan_id"],
-            ["year_plans.association_id", "year_plans.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("plan_id", "year_plans", ondelete="CASCADE"),
         CheckConstraint("month BETWEEN 1 AND 12", name="month"),
     )
 
@@ -240,11 +228,7 @@ class SurveyCode(TenantMixin, db.Model):
 
     __tablename__ = "survey_codes"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "survey_id"],
-            ["surveys.association_id", "surveys.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("survey_id", "surveys", ondelete="CASCADE"),
         UniqueConstraint("association_id", "code_hash"),
     )
 
@@ -262,11 +246,7 @@ class SurveyResponse(TenantMixin, db.Model):
     __tablename__ = "survey_responses"
     __table_args__ = (
         UniqueConstraint("association_id", "id"),
-        ForeignKeyConstraint(
-            ["association_id", "survey_id"],
-            ["surveys.association_id", "surveys.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("survey_id", "surveys", ondelete="CASCADE"),
         CheckConstraint("overall BETWEEN 1 AND 5", name="overall"),
     )
 
@@ -311,11 +291,7 @@ class SurveyPhone(TenantMixin, db.Model):
 
     __tablename__ = "survey_phones"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "survey_id"],
-            ["surveys.association_id", "surveys.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("survey_id", "surveys", ondelete="CASCADE"),
         UniqueConstraint("association_id", "survey_id", "phone_hash"),
     )
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, same_association_fk, string_enum
 from app.core.soft_delete import SoftDeleteMixin, hide_with_owner
 from app.extensions import db
 from app.members.pinyin import initials_default
@@ -104,11 +104,7 @@ class Member(TenantMixin, SoftDeleteMixin, CreatedAtMixin, db.Model):
         UniqueConstraint("association_id", "id_number_hash"),
         UniqueConstraint("association_id", "phone_hash"),
         UniqueConstraint("association_id", "user_id"),
-        ForeignKeyConstraint(
-            ["association_id", "household_id"],
-            ["households.association_id", "households.id"],
-            name="fk_members_household",
-        ),
+        same_association_fk("household_id", "households", name="fk_members_household"),
         Index("ix_members_association_name", "association_id", "name"),
         Index("ix_members_association_initials", "association_id", "name_initials"),
         Index("ix_members_association_phone_tail", "association_id", "phone_tail"),
@@ -180,9 +176,9 @@ class CentralHouseholdVisit(TenantMixin, CreatedAtMixin, db.Model):
     __tablename__ = "central_household_visits"
     __table_args__ = (
         UniqueConstraint("association_id", "id"),
-        ForeignKeyConstraint(
-            ["association_id", "central_household_id"],
-            ["households.association_id", "households.id"],
+        same_association_fk(
+            "central_household_id",
+            "households",
             name="fk_central_household_visits_household",
             ondelete="CASCADE",
         ),
@@ -279,11 +275,8 @@ class MemberImportRow(TenantMixin, db.Model):
     __tablename__ = "member_import_rows"
     __table_args__ = (
         UniqueConstraint("association_id", "import_id", "row_number"),
-        ForeignKeyConstraint(
-            ["association_id", "import_id"],
-            ["member_imports.association_id", "member_imports.id"],
-            name="fk_member_import_rows_import",
-            ondelete="CASCADE",
+        same_association_fk(
+            "import_id", "member_imports", name="fk_member_import_rows_import", ondelete="CASCADE"
         ),
         Index("ix_member_import_rows_problems", "association_id", "import_id", "valid"),
     )
@@ -309,11 +302,7 @@ class PersonalDataRequest(TenantMixin, CreatedAtMixin, db.Model):
 
     __tablename__ = "personal_data_requests"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "member_id"],
-            ["members.association_id", "members.id"],
-            name="fk_personal_data_requests_member",
-        ),
+        same_association_fk("member_id", "members", name="fk_personal_data_requests_member"),
         # One open request per member at a time.
         Index(
             "uq_personal_data_requests_pending",
@@ -353,11 +342,8 @@ class HouseholdMoveRequest(TenantMixin, CreatedAtMixin, db.Model):
 
     __tablename__ = "household_move_requests"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "member_id"],
-            ["members.association_id", "members.id"],
-            name="fk_household_move_requests_member",
-            ondelete="CASCADE",
+        same_association_fk(
+            "member_id", "members", name="fk_household_move_requests_member", ondelete="CASCADE"
         ),
         # One open request per member at a time.
         Index(

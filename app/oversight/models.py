@@ -10,7 +10,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, same_association_fk, string_enum
 from app.core.uploads import StoredFile
 from app.extensions import db
 from tenants.models import TenantMixin
@@ -47,10 +46,7 @@ class RectificationTask(TenantMixin, CreatedAtMixin, db.Model):
     __tablename__ = "rectification_tasks"
     __table_args__ = (
         UniqueConstraint("association_id", "id"),
-        ForeignKeyConstraint(
-            ["association_id", "checklist_item_id"],
-            ["checklist_items.association_id", "checklist_items.id"],
-        ),
+        same_association_fk("checklist_item_id", "checklist_items"),
         Index("ix_rectification_tasks_state_deadline_on", "state", "deadline_on"),
     )
 
@@ -80,11 +76,7 @@ class TaskEvent(TenantMixin, db.Model):
     __tablename__ = "rectification_events"
     __table_args__ = (
         UniqueConstraint("association_id", "id"),
-        ForeignKeyConstraint(
-            ["association_id", "task_id"],
-            ["rectification_tasks.association_id", "rectification_tasks.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("task_id", "rectification_tasks", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -104,21 +96,9 @@ class TaskEvidence(TenantMixin, CreatedAtMixin, db.Model):
 
     __tablename__ = "rectification_evidence"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "task_id"],
-            ["rectification_tasks.association_id", "rectification_tasks.id"],
-            ondelete="CASCADE",
-        ),
-        ForeignKeyConstraint(
-            ["association_id", "event_id"],
-            ["rectification_events.association_id", "rectification_events.id"],
-            ondelete="CASCADE",
-        ),
-        ForeignKeyConstraint(
-            ["association_id", "stored_file_id"],
-            ["stored_files.association_id", "stored_files.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("task_id", "rectification_tasks", ondelete="CASCADE"),
+        same_association_fk("event_id", "rectification_events", ondelete="CASCADE"),
+        same_association_fk("stored_file_id", "stored_files", ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -165,11 +145,7 @@ class SpotCheckEntry(TenantMixin, db.Model):
 
     __tablename__ = "spot_check_entries"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["association_id", "spot_check_id"],
-            ["spot_checks.association_id", "spot_checks.id"],
-            ondelete="CASCADE",
-        ),
+        same_association_fk("spot_check_id", "spot_checks", ondelete="CASCADE"),
         UniqueConstraint("association_id", "spot_check_id", "position"),
     )
 

@@ -10,7 +10,6 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import BigId, CreatedAtMixin, UTCDateTime, string_enum
+from app.core.models import BigId, CreatedAtMixin, UTCDateTime, same_association_fk, string_enum
 from app.core.soft_delete import hide_with_owner
 from app.extensions import db
 from app.members.models import Member, member_is_live
@@ -55,11 +54,8 @@ class Volunteer(TenantMixin, CreatedAtMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("association_id", "id"),
         UniqueConstraint("association_id", "member_id"),
-        ForeignKeyConstraint(
-            ["association_id", "member_id"],
-            ["members.association_id", "members.id"],
-            name="fk_volunteers_member",
-            ondelete="CASCADE",
+        same_association_fk(
+            "member_id", "members", name="fk_volunteers_member", ondelete="CASCADE"
         ),
         Index("ix_volunteers_association_name", "association_id", "name"),
     )
@@ -141,15 +137,12 @@ class TeamMember(TenantMixin, CreatedAtMixin, db.Model):
     __tablename__ = "volunteer_team_members"
     __table_args__ = (
         UniqueConstraint("association_id", "team_id", "volunteer_id"),
-        ForeignKeyConstraint(
-            ["association_id", "team_id"],
-            ["volunteer_teams.association_id", "volunteer_teams.id"],
-            name="fk_volunteer_team_members_team",
-            ondelete="CASCADE",
+        same_association_fk(
+            "team_id", "volunteer_teams", name="fk_volunteer_team_members_team", ondelete="CASCADE"
         ),
-        ForeignKeyConstraint(
-            ["association_id", "volunteer_id"],
-            ["volunteers.association_id", "volunteers.id"],
+        same_association_fk(
+            "volunteer_id",
+            "volunteers",
             name="fk_volunteer_team_members_volunteer",
             ondelete="CASCADE",
         ),
@@ -171,16 +164,8 @@ class Shift(TenantMixin, CreatedAtMixin, db.Model):
     __tablename__ = "volunteer_shifts"
     __table_args__ = (
         UniqueConstraint("association_id", "id"),
-        ForeignKeyConstraint(
-            ["association_id", "team_id"],
-            ["volunteer_teams.association_id", "volunteer_teams.id"],
-            name="fk_volunteer_shifts_team",
-        ),
-        ForeignKeyConstraint(
-            ["association_id", "event_id"],
-            ["events.association_id", "events.id"],
-            name="fk_volunteer_shifts_event",
-        ),
+        same_association_fk("team_id", "volunteer_teams", name="fk_volunteer_shifts_team"),
+        same_association_fk("event_id", "events", name="fk_volunteer_shifts_event"),
         CheckConstraint("people_needed > 0", name="people_needed"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_volunteer_shifts_association_starts_at", "association_id", "starts_at"),
@@ -208,15 +193,15 @@ class Assignment(TenantMixin, CreatedAtMixin, db.Model):
     __tablename__ = "volunteer_assignments"
     __table_args__ = (
         UniqueConstraint("association_id", "shift_id", "volunteer_id"),
-        ForeignKeyConstraint(
-            ["association_id", "shift_id"],
-            ["volunteer_shifts.association_id", "volunteer_shifts.id"],
+        same_association_fk(
+            "shift_id",
+            "volunteer_shifts",
             name="fk_volunteer_assignments_shift",
             ondelete="CASCADE",
         ),
-        ForeignKeyConstraint(
-            ["association_id", "volunteer_id"],
-            ["volunteers.association_id", "volunteers.id"],
+        same_association_fk(
+            "volunteer_id",
+            "volunteers",
             name="fk_volunteer_assignments_volunteer",
             ondelete="CASCADE",
         ),
