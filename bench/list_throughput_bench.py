@@ -69,6 +69,7 @@ def build(pg_url: str, rebuild: bool) -> int:
             engine.dispose()
             if found and found[1] >= MEMBERS:
                 print(f"reusing {NAME} ({found[1]} members in {SLUG})", flush=True)
+                _migrate(app_url, admin_url)
                 return found[0]
         except Exception:  # noqa: BLE001 - no database yet: build it
             pass
@@ -97,12 +98,29 @@ def build(pg_url: str, rebuild: bool) -> int:
         )
         db.session.remove()
         db.engine.dispose()
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("ANALYZE"))
-    engine.dispose()
+    _migrate(app_url, admin_url)
     print(f"built {NAME} in {time.perf_counter() - started:.0f} s", flush=True)
     return target
+
+
+def _migrate(app_url: str, admin_url: str) -> None:
+    """A kept database gets the migrations added since it was built (indexes, statistics),
+    then VACUUM ANALYZE: index-only scans need the visibility map."""
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine, text
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app(build_config(app_url, admin_url))
+    with app.app_context():
+        upgrade(revision="heads")
+        db.session.remove()
+        db.engine.dispose()
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
 
 
 class Gunicorn:
