@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from app.core.labels import KIND_LABELS
+from app.core.money import yuan_number
 from app.core.spreadsheets import safe_cell
 from app.dashboards import manual
 from app.dashboards.definitions import spreadsheet_share
@@ -99,9 +100,12 @@ def figure_groups(
             (
                 _("Dues"),
                 [
-                    Column(lambda: _("Dues due (yuan)"), lambda f: _yuan(f.dues_expected_fen)),
                     Column(
-                        lambda: _("Dues collected (yuan)"), lambda f: _yuan(f.dues_collected_fen)
+                        lambda: _("Dues due (yuan)"), lambda f: yuan_number(f.dues_expected_fen)
+                    ),
+                    Column(
+                        lambda: _("Dues collected (yuan)"),
+                        lambda f: yuan_number(f.dues_collected_fen),
                     ),
                     Column(
                         lambda: _("Collection rate"), lambda f: _percent(f.collection_rate), True
@@ -129,10 +133,6 @@ def figure_groups(
             )
         )
     return groups
-
-
-def _yuan(fen: int | None):
-    return None if fen is None else fen / 100
 
 
 def dashboard_workbook(
@@ -307,8 +307,8 @@ def _subtree_sheet(workbook, rows, targets: Targets, marks: Marks) -> None:
                 f.covered_households,
                 _percent(f.linkage_coverage),
                 met[row.meets("linkage")],
-                _yuan(f.dues_expected_fen),
-                _yuan(f.dues_collected_fen),
+                yuan_number(f.dues_expected_fen),
+                yuan_number(f.dues_collected_fen),
                 _percent(f.collection_rate),
                 met[row.meets("dues")],
                 None if f.volunteer_minutes is None else round(f.volunteer_minutes / 60, 1),

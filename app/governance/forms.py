@@ -180,15 +180,6 @@ class UpdateForm(FlaskForm):
         return data if data and getattr(data, "filename", "") else None
 
 
-def show_problem(form: FlaskForm, field: str | None, message) -> None:
-    """A service's refusal shown on the field it concerns, or above the form."""
-    target = getattr(form, field, None) if field else None
-    if target is not None:
-        target.errors = [*target.errors, message]
-    else:
-        form.form_errors.append(message)
-
-
 class SupervisionCommentForm(YearForm):
     body = TextAreaField(
         _l("Comment from the level above"),

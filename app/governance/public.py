@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.core import crypto
 from app.core.clock import china_today
 from app.core.phones import validate_phone
+from app.core.problems import show_problems
 from app.core.views import render
 from app.extensions import db, limiter
 from app.governance import services
@@ -21,7 +22,6 @@ from app.governance.forms import (
     SCORE_CHOICES,
     AnswerForm,
     PhoneForm,
-    show_problem,
 )
 from app.governance.notice import notice_pdf
 from app.governance.public_photos import public_photos, served_photo
@@ -186,7 +186,7 @@ def survey(address: str):
             if isinstance(error, services.WrongSmsCode):
                 db.session.commit()  # the wrong attempt counts although the answer is refused
                 plan, survey = _published_plan_and_survey(association, year)
-            show_problem(form, error.field, error.message)
+            show_problems(form, error)
             return _survey_form_page(association, plan, survey, form, status=error.status)
         return render("governance/survey_thanks.html", association=association)
 
@@ -209,7 +209,7 @@ def send_code(address: str):
         try:
             services.send_phone_code(survey, phone_form.phone.data, today=china_today())
         except services.GovernanceError as error:
-            show_problem(phone_form, "phone", error.message)
+            show_problems(phone_form, {"phone": error.message})
             return _survey_form_page(
                 association, plan, survey, form, status=error.status, phone_form=phone_form
             )

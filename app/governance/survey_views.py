@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.core.clock import china_today
+from app.core.problems import show_problems
 from app.core.views import can_read_registers, render, require, secretary_only
 from app.extensions import db
 from app.governance import services
@@ -18,7 +19,6 @@ from app.governance.forms import (
     ModerateForm,
     OpenSurveyForm,
     SupervisionCommentForm,
-    show_problem,
 )
 from app.governance.models import SurveyResponse
 from app.governance.views import _form_year, _year
@@ -95,7 +95,7 @@ def open_survey():
             year, closes_on=form.closes_on.data, target_percent=form.target_percent.data
         )
     except services.GovernanceError as error:
-        show_problem(form, error.field, error.message)
+        show_problems(form, error)
         return _survey_page(year, status=error.status, open_form=form)
     flash(_("The evaluation is open. Print the codes and hand them out."), "success")
     return _back(year)
@@ -109,12 +109,12 @@ def print_codes():
         return _survey_page(year, status=422, codes_form=form)
     survey = services.survey_for(year)
     if survey is None:
-        show_problem(form, None, _("Open the evaluation first."))
+        show_problems(form, {"": _("Open the evaluation first.")})
         return _survey_page(year, status=409, codes_form=form)
     try:
         codes = services.issue_codes(survey, form.count.data)
     except services.GovernanceError as error:
-        show_problem(form, error.field, error.message)
+        show_problems(form, error)
         return _survey_page(year, status=error.status, codes_form=form)
     response = render(
         "governance/codes.html",
@@ -153,7 +153,7 @@ def comment_on_plan():
     try:
         services.comment_from_above(g.association, year, form.body.data, author_id=current_user.id)
     except services.GovernanceError as error:
-        show_problem(form, error.field, error.message)
+        show_problems(form, error)
         return _survey_page(year, status=error.status, comment_form=form)
     flash(_("Comment sent to the association."), "success")
     return _back(year)

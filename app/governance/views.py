@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.core.clock import china_today
+from app.core.problems import show_problems
 from app.core.views import can_read_registers, render, secretary_only
 from app.extensions import db
 from app.governance import services
@@ -21,7 +22,6 @@ from app.governance.forms import (
     ReportForm,
     UpdateForm,
     YearForm,
-    show_problem,
 )
 from app.governance.models import Commitment, CommitmentUpdate, PlannedActivity, YearPlan
 
@@ -86,7 +86,7 @@ def _form_year(form: YearForm) -> int:
 
 
 def _refused(error: services.GovernanceError, year: int, form_name: str, form):
-    show_problem(form, error.field, error.message)
+    show_problems(form, error)
     return _page(year, status=error.status, **{form_name: form})
 
 
@@ -271,7 +271,7 @@ def add_update(commitment_id: int):
             user_id=current_user.id,
         )
     except services.GovernanceError as error:
-        show_problem(form, error.field, error.message)
+        show_problems(form, error)
         return _commitment_page(commitment, status=error.status, form=form)
     flash(_("Progress noted."), "success")
     return redirect(url_for("governance.commitment", commitment_id=commitment.id), 303)
@@ -338,7 +338,7 @@ def save_report():
     try:
         services.save_report(year, form.body.data)
     except services.GovernanceError as error:
-        show_problem(form, error.field, error.message)
+        show_problems(form, error)
         return _report_page(year, status=error.status, form=form)
     flash(_("The report is saved."), "success")
     return redirect(url_for("governance.report", year=year), 303)

@@ -111,8 +111,7 @@ def import_layout(import_id: int):
     )
     try:
         importing.set_layout(member_import, sheet=sheet, heading_row=heading_row)
-    except SpreadsheetError as error:
-        db.session.rollback()
+    except SpreadsheetError as error:  # raised before set_layout changes anything
         return _import_page(member_import, status=422, errors=[error.message])
     db.session.commit()
     return _import_page(member_import) if htmx else _redirect_to(member_import)
