@@ -492,9 +492,22 @@ def page_latencies(app, requests: int, say) -> None:
                 Association.kind.in_(rollup.GRASSROOTS_KINDS),
             )
         )
+        deep = max(1, grassroots * 9 // 10 // 25)
+        # Where the page before the deep page ends: the next-page link's `after` (every
+        # grassroots association of this set is on the list, in path order).
+        after = db.session.scalar(
+            select(Association.path)
+            .where(
+                Association.path >= low,
+                Association.path < high,
+                Association.kind.in_(rollup.GRASSROOTS_KINDS),
+            )
+            .order_by(Association.path)
+            .offset((deep - 1) * 25 - 1)
+            .limit(1)
+        )
         db.session.rollback()
     national, province, county, village = (signed_in_client(app, login) for login in USERS)
-    deep = max(1, grassroots * 9 // 10 // 25)
     cases = [
         ("national root dashboard", national, "/a/n/dashboard/", requests, 200),
         ("province dashboard", province, "/a/p0/dashboard/", requests, 100),
@@ -504,6 +517,13 @@ def page_latencies(app, requests: int, say) -> None:
             f"problems list, province, page {deep}",
             province,
             f"/a/p0/dashboard/problems?page={deep}",
+            requests,
+            150,
+        ),
+        (
+            f"problems list, province, page {deep} by key",
+            province,
+            f"/a/p0/dashboard/problems?page={deep}&after={after}",
             requests,
             150,
         ),

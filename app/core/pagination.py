@@ -1,4 +1,5 @@
-"""Offset pagination of any select (rows, not just scalars), in two queries whatever the size."""
+"""Pagination of any select (rows, not just scalars), in two queries whatever the size: by
+offset, or by key for long lists whose deep pages an offset would make walk every row before."""
 
 import math
 from dataclasses import dataclass
@@ -32,4 +33,28 @@ def paginate_rows(query: Select, *, page: int, per_page: int) -> Page:
     page = max(1, page)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=list(rows), page=page, per_page=per_page, total=total or 0)
+
+
+def paginate_by_key(
+    query: Select,
+    key,
+    *,
+    page: int,
+    per_page: int,
+    after: str | None = None,
+    before: str | None = None,
+) -> Page:
+    """A page of `query` (ordered by the unique `key`) that starts after the key `after` (the
+    next page) or ends before `before` (the previous one), read like the first page whatever
+    its number; with neither, by offset. `page` is the page's number, for its label."""
+    page = max(1, page)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if after is not None:
+        rows = db.session.execute(query.where(key > after).limit(per_page)).all()
+    elif before is not None:
+        backwards = query.order_by(None).order_by(key.desc()).where(key < before)
+        rows = db.session.execute(backwards.limit(per_page)).all()[::-1]
+    else:
+        rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=list(rows), page=page, per_page=per_page, total=total or 0)

@@ -6,6 +6,7 @@ anything outside what the viewer may read, so a county auditor never reaches a s
 or the province above. Only aggregates are shown here; people's records stay in the registers.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from app.core import audit
 from app.core.clock import china_today
-from app.core.pagination import Page, paginate_rows
+from app.core.pagination import Page, paginate_by_key, paginate_rows
 from app.core.views import can_read_registers, private_download, render
 from app.dashboards import (
     definitions,
@@ -45,6 +46,7 @@ from tenants.context import subtree_reads
 from tenants.models import Association, AssociationKind
 
 PER_PAGE = 25
+PATH_SHAPE = re.compile(r"(/[0-9]{1,12}){1,20}/")
 
 
 def _years() -> list[int]:
@@ -225,6 +227,12 @@ def _problem_filters() -> tuple[str, str]:
     return kind, target
 
 
+def _path_arg(name: str) -> str | None:
+    """A materialised path from the query string ("/1/5/23/"), or None if absent or not one."""
+    value = request.args.get(name, "")
+    return value if PATH_SHAPE.fullmatch(value) else None
+
+
 @can_read_registers
 def problems():
     year = _chosen_year()
@@ -237,7 +245,16 @@ def problems():
         src, query = reading.problems_query(
             g.association, period, targets, kind=kind, target=target
         )
-        page = paginate_rows(query, page=page_number, per_page=PER_PAGE)
+        # By path from one page to the next: a province's page 1,068 would otherwise walk the
+        # 26,700 rows before it (193 ms against page 1's 114 ms at national scale).
+        page = paginate_by_key(
+            query,
+            src.path,
+            page=page_number,
+            per_page=PER_PAGE,
+            after=_path_arg("after"),
+            before=_path_arg("before"),
+        )
         rows = reading.rows_of(page.items, src, targets)
     page = Page(items=rows, page=page.page, per_page=page.per_page, total=page.total)
     return render(

@@ -148,6 +148,37 @@ def test_problems_list_filters_by_target_and_kind(figures, client_for):
     assert bad.status_code == 200 and "Unknown target" in text_of(bad)
 
 
+def pager_links(response) -> list[str]:
+    import html
+    import re
+
+    nav = text_of(response).split('<nav class="pager"')[1].split("</nav>")[0]
+    return [html.unescape(href) for href in re.findall(r'href="([^"]+)"', nav)]
+
+
+def test_problems_list_pages_by_path_from_one_page_to_the_next(figures, client_for, monkeypatch):
+    """Next and previous carry the path the page ends or starts at, and the page read from it
+    is the one the offset gives, without walking the rows before it."""
+    from app.dashboards import views as dashboard_views
+
+    monkeypatch.setattr(dashboard_views, "PER_PAGE", 1)
+    world = figures
+    client = client_for(world.county_auditor.login)
+    first = client.get(url(world.county, "/problems"))
+    assert problem_slugs(first) == [world.village_a2.slug]
+    next_href = pager_links(first)[-1]
+    assert "after=" in next_href and "page=2" in next_href
+    second = client.get(next_href)
+    assert problem_slugs(second) == [world.village_b1.slug]
+    by_offset = client.get(url(world.county, "/problems", page=2))
+    assert problem_slugs(by_offset) == [world.village_b1.slug]
+    prev_href = pager_links(second)[0]
+    assert "before=" in prev_href and "page=1" in prev_href
+    assert problem_slugs(client.get(prev_href)) == [world.village_a2.slug]
+    # Not a path: ignored (read by offset), not an error.
+    assert client.get(url(world.county, "/problems", after="x' OR 1=1")).status_code == 200
+
+
 def test_problem_chips_name_the_failure_not_the_target(figures, make_client):
     world = figures
     page = text_of(make_client(world.county_auditor.login).get(url(world.county, "/problems")))
