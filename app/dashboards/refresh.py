@@ -2,30 +2,32 @@
 on demand (`flask dashboards refresh`, or the button on the dashboard).
 
 Incremental: a session listener notes which associations had tenant rows created, changed or
-deleted; after the commit, their ids go into a small queue table (`figures_queue`) and a job is
-queued to drain it. The job claims the queue in batches of up to BATCH associations, recomputes
-a batch's rows for every year shown with the grouped queries of app/dashboards/figures.py
-(a few queries per year for the whole batch), and adds the batch's differences to the subtree
-sums (app/dashboards/totals.py): summed per ancestor first, so an ancestor shared by the batch
-— the province at the top of every path — takes one update per year per batch, not one per
-change. Bulk SQL that bypasses the ORM (none in the request paths today) is caught up by the
-nightly full refresh.
+deleted; their ids go into a small queue table (`figures_queue`) in the same transaction as the
+change (so the queue holds them exactly when the change is committed), and after the commit a
+job is queued to drain it. The job claims the queue in batches of up to BATCH associations,
+recomputes a batch's rows for every year shown with the grouped queries of
+app/dashboards/figures.py (a few queries per year for the whole batch), and adds the batch's
+differences to the subtree sums (app/dashboards/totals.py): summed per ancestor first, so an
+ancestor shared by the batch — the province at the top of every path — takes one update per
+year per batch, not one per change. Bulk SQL that bypasses the ORM (none in the request paths
+today) is caught up by the nightly full refresh.
 
 Why a queue table rather than one job per change: every change adds to the root's row, so a
 job per change holds the root's row lock once per change (5 years, about 12–15 refreshes a
 second measured with four workers); a batch of 500 holds it once. Why a table rather than the
 job's arguments: several workers share it (a claim is `DELETE … RETURNING` of rows locked
 `FOR UPDATE SKIP LOCKED`, so two workers never claim the same row), a claim is undone with the
-worker's transaction if it fails, and an association changed 100 times while the workers were
-busy is recomputed once. Rows are plain inserts (no unique constraint): the committing request
-never waits on a worker's claim.
+worker's transaction if it fails, a change whose process dies right after its commit is still
+refreshed, and an association changed 100 times while the workers were busy is recomputed once.
+Rows are plain inserts (no unique constraint): the committing request never waits on a worker's
+claim.
 
 No lost update: a batch is computed before its locks are taken (so they are held only while
 writing), which could let a refresh holding an older computation of an association overwrite a
 newer one another worker wrote meanwhile. So each row keeps when its computation started
 (`computed_at`, by the database's clock), and a refresh leaves a row that started later than
 its own as it is (`_refresh_batch`). Nothing is lost that way: a change committed after a
-computation started has queued its association after its commit, so some later batch, started
+computation started has queued its association with its commit, so some later batch, started
 after the change, recomputes it. The same rule covers the nightly chunks and "refresh now".
 
 Inline mode (tests, the local demo: HUEY_IMMEDIATE) drains the queue within the committing
@@ -65,6 +67,7 @@ CHUNK = 2_000  # associations per transaction of the nightly refresh
 BATCH = 500  # associations per drained batch of the incremental refresh
 DRAIN_SECONDS = 30  # a drain job leaves what remains after this to the next job
 DIRTY_KEY = "dashboard_dirty_associations"
+QUEUED_KEY = "dashboard_figures_queued"
 BYPASS = "the figures job computes counts for many associations at once"
 UNTRACKED = (AuditLog, AssociationFigures, SubtreeFigures)
 
@@ -323,23 +326,32 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
         state.session.info.setdefault(DIRTY_KEY, set()).add(scope.association_id)
 
 
-def _after_commit(session: Session) -> None:
+def _queue_before_commit(session: Session) -> None:
+    """The changed associations join the queue in the change's own transaction: the queue
+    holds them exactly when the change is committed, whatever happens to the process after."""
+    if session.in_nested_transaction() or not current_app.config["DASHBOARD_LIVE_REFRESH"]:
+        return
+    session.flush()  # the last changes are noted by their flush
     dirty = session.info.pop(DIRTY_KEY, None)
-    if not dirty or not current_app.config["DASHBOARD_LIVE_REFRESH"]:
+    if dirty:
+        queue_associations(dirty)
+        session.info[QUEUED_KEY] = True
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(QUEUED_KEY, False):
         return
     try:
-        with current_app.app_context():  # a session of its own (see drain_figures_queue_job)
-            queue_associations(dirty)
-            db.session.commit()
         drain_figures_queue_job()
-    except Exception:  # the change itself is committed; the nightly refresh catches up
-        log.exception("dashboard figures refresh failed for associations %s", sorted(dirty))
+    except Exception:  # the change and its queue rows are committed: a later drain catches up
+        log.exception("queueing the dashboard figures' drain failed")
 
 
 def _after_rollback(session: Session) -> None:
     # A rolled-back change changed nothing (after_transaction: never called for a savepoint,
     # whose rollback leaves the changes before it in place).
     session.info.pop(DIRTY_KEY, None)
+    session.info.pop(QUEUED_KEY, None)
 
 
 _installed = False
@@ -351,5 +363,6 @@ def install(session_class: type[Session]) -> None:
         return
     event.listen(session_class, "after_flush", _note_changes)
     event.listen(session_class, "do_orm_execute", _note_bulk_statement)
+    event.listen(session_class, "before_commit", _queue_before_commit)
     after_transaction(session_class, committed=_after_commit, rolled_back=_after_rollback)
     _installed = True

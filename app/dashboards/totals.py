@@ -15,16 +15,17 @@ All functions run under UNSCOPED_BYPASS (they write to ancestors above the calle
 leave the commit to the caller, except the nightly `rebuild`, which commits a chunk at a time.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import JSON, Integer, Text, and_, cast, column, select, update, values
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from app.core.models import utcnow
+from app.core.models import UTCDateTime, utcnow
 from app.dashboards.models import AssociationFigures, SubtreeFigures
 from app.dashboards.rollup import add_into, contribution
 from app.extensions import db
@@ -56,10 +57,22 @@ def _locked_rows(year: int, association_ids: Iterable[int], now: datetime) -> di
     ids = sorted(set(association_ids))
     if not ids:
         return {}
-    db.session.execute(
-        _insert().on_conflict_do_nothing(index_elements=["association_id", "year"]),
-        [{"association_id": i, "year": year, "totals": {}, "oldest_computed_at": now} for i in ids],
+    existing = set(
+        db.session.scalars(
+            select(SubtreeFigures.association_id).where(
+                SubtreeFigures.year == year, SubtreeFigures.association_id.in_(ids)
+            )
+        )
     )
+    missing = [i for i in ids if i not in existing]  # inserting only these is much cheaper
+    if missing:
+        db.session.execute(
+            _insert().on_conflict_do_nothing(index_elements=["association_id", "year"]),
+            [
+                {"association_id": i, "year": year, "totals": {}, "oldest_computed_at": now}
+                for i in missing
+            ],
+        )
     rows = db.session.execute(
         select(
             SubtreeFigures.association_id,
@@ -89,8 +102,27 @@ def _write(locked: dict[int, tuple], changes: dict[int, dict], oldest: datetime 
         new_totals = add_into(dict(totals or {}), delta)
         new_oldest = row_oldest if oldest is None or row_oldest <= oldest else oldest
         updates.append({"id": row_id, "totals": new_totals, "oldest_computed_at": new_oldest})
-    if updates:
+    _update_rows(updates)
+
+
+def _update_rows(updates: list[dict]) -> None:
+    """Set (totals, oldest_computed_at) of subtree rows by id. On PostgreSQL one statement for
+    all of them (UPDATE … FROM VALUES): a batch of the refresh writes some 700 rows a year
+    while it holds their locks, and a statement per row held them ten times longer."""
+    if not updates:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
         db.session.execute(update(SubtreeFigures), updates)
+        return
+    changed = values(
+        column("id", Integer), column("totals", Text), column("oldest", UTCDateTime), name="changed"
+    ).data([(row["id"], json.dumps(row["totals"]), row["oldest_computed_at"]) for row in updates])
+    table = SubtreeFigures.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id == changed.c.id)
+        .values(totals=cast(changed.c.totals, JSON), oldest_computed_at=changed.c.oldest)
+    )
 
 
 def apply_changes(
@@ -126,8 +158,8 @@ def old_values(year: int, association_ids: list[int]) -> dict[int, tuple[datetim
             )
         )
         return {
-            association_id: (computed_at, dict(zip(FIGURE_COLUMNS, values, strict=True)))
-            for association_id, computed_at, *values in rows
+            association_id: (computed_at, dict(zip(FIGURE_COLUMNS, figures, strict=True)))
+            for association_id, computed_at, *figures in rows
         }
 
 
@@ -209,9 +241,9 @@ def _rebuild_chunk(year: int, ids: list[int]) -> int:
         .join(AssociationFigures, AssociationFigures.association_id == Association.id)
         .where(AssociationFigures.year == year, Association.id.in_(locked))
     )
-    for association_id, kind, computed_at, *values in own:
-        values = dict(zip(FIGURE_COLUMNS, values, strict=True))
-        add_into(sums[association_id], contribution(kind, values))
+    for association_id, kind, computed_at, *figures in own:
+        row = dict(zip(FIGURE_COLUMNS, figures, strict=True))
+        add_into(sums[association_id], contribution(kind, row))
         oldest[association_id] = computed_at
     children = db.session.execute(
         select(child.parent_id, SubtreeFigures.totals, SubtreeFigures.oldest_computed_at)
@@ -224,8 +256,7 @@ def _rebuild_chunk(year: int, ids: list[int]) -> int:
             add_into(sums[parent_id], totals)
             if parent_id not in oldest or child_oldest < oldest[parent_id]:
                 oldest[parent_id] = child_oldest
-    db.session.execute(
-        update(SubtreeFigures),
+    _update_rows(
         [
             {
                 "id": row_id,
@@ -233,7 +264,7 @@ def _rebuild_chunk(year: int, ids: list[int]) -> int:
                 "oldest_computed_at": oldest.get(association_id, now),
             }
             for association_id, row_id in locked.items()
-        ],
+        ]
     )
     return sum(1 for association_id in locked if sums.get(association_id))
 

@@ -53,6 +53,25 @@ def test_a_change_is_drained_from_the_queue_within_its_commit_in_inline_mode(fig
     assert_all_agree(world.village_b1, world.township_b, world.county)
 
 
+def test_a_change_and_its_association_in_the_queue_commit_together(figures, monkeypatch):
+    world = figures
+    monkeypatch.setattr(refresh, "drain_figures_queue_job", lambda: None)  # no worker running
+    create_member(world.village_b1, "新会员")
+    with UNSCOPED_BYPASS("test reads the queue"):
+        assert list(db.session.scalars(select(FiguresQueue.association_id))) == [
+            world.village_b1.id
+        ]
+    assert rolled_up(world.county)["members"] == 4  # not refreshed yet
+    with UNSCOPED_BYPASS("test adds a member and changes its mind"):
+        db.session.add(Member(association_id=world.village_a2.id, name="未提交", tags_text=""))
+        db.session.flush()
+        db.session.rollback()
+    assert queued() == 1
+    assert refresh.drain_queue() == 1
+    assert rolled_up(world.county)["members"] == 5
+    assert_all_agree(world.village_b1, world.township_b, world.county)
+
+
 def test_an_association_queued_many_times_is_recomputed_once_per_batch(figures):
     world = figures
     change_behind_the_refreshs_back(world)
