@@ -114,6 +114,7 @@ def write_changes(config: dict, stop, seed: int, targets: list, per_commit: int,
     days = (TODAY - date(YEAR, 1, 1)).days
     changes = 0
     with app.app_context():
+        started = time.time()
         while not stop.is_set():
             held_on = date(YEAR, 1, 1) + timedelta(days=rng.randint(0, days))
             if per_commit > 1:
@@ -139,7 +140,7 @@ def write_changes(config: dict, stop, seed: int, targets: list, per_commit: int,
                     record_activity(data, recorded_by_id=None, today=TODAY)
                 db.session.commit()
             changes += 1
-    done.put(("writer", changes))
+    done.put(("writer", (changes, started, time.time())))
 
 
 def drain(config: dict, stop, done) -> None:
@@ -410,7 +411,10 @@ def main() -> None:
         return samples, drained_after, reports, result
 
     def report_writes(samples, drained_after, reports, seconds) -> None:
-        changes = sum(value for kind, value in reports if kind == "writer")
+        writing = [value for kind, value in reports if kind == "writer"]
+        changes = sum(w[0] for w in writing)
+        if writing:
+            seconds = max(w[2] for w in writing) - min(w[1] for w in writing)
         work = [value for kind, value in reports if kind == "worker"]
         taken = sum(w[0] for w in work)
         batches = sum(w[1] for w in work)
@@ -419,7 +423,7 @@ def main() -> None:
         spans = [span for w in work for span in w[4]]
         window = max(e for _s, e in spans) - min(s for s, _e in spans) if spans else 0.0
         if changes:
-            say(f"  changes written: {changes:,} in {seconds} s = {changes / seconds:,.0f}/s "
+            say(f"  changes written: {changes:,} in {seconds:.0f} s = {changes / seconds:,.0f}/s "
                 f"({args.writers} writer processes, {args.per_commit} a commit)")  # fmt: skip
         say(f"  queue rows refreshed: {taken:,} in {batches:,} batches "
             f"({taken / max(batches, 1):.0f} a batch), longest batch {longest:.2f} s; "
