@@ -16,7 +16,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
-from app.core.models import UTCDateTime
+from app.core.models import BigId, UTCDateTime
 from app.extensions import db
 from tenants.models import TenantMixin
 
@@ -85,6 +85,23 @@ class SubtreeFigures(TenantMixin, db.Model):
     # No figures row of the subtree was computed before this (the "figures as of" the page
     # shows): exact after a full refresh, a lower bound after incremental changes.
     oldest_computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FiguresQueue(db.Model):
+    """An association whose figures are to be recomputed: written after the commit of a change
+    to its records, drained in batches by the refresh job (app/dashboards/refresh.py).
+
+    Platform table, no row-level security: it holds association ids only, and the job drains
+    it for every association at once. No unique constraint and no foreign key on purpose: an
+    insert never waits on a job's claim of the same association, and an association deleted
+    meanwhile is simply found missing when the job reads the tree.
+    """
+
+    __tablename__ = "figures_queue"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    association_id: Mapped[int] = mapped_column(Integer)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class FigureTarget(db.Model):

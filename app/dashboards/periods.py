@@ -131,19 +131,33 @@ def periods_to_close(today: date) -> list[tuple[int, int]]:
     return ended
 
 
-def amend(association_ids: list[int], years: list[int]) -> None:
-    """After a change in these associations: recompute every closed period of these years as
-    of its end, and keep any difference from the frozen figures as an amendment."""
+def recompute_closed(association_ids: list[int], years: list[int]) -> dict[tuple[int, int], dict]:
+    """These associations' figures as of the end of every closed period of these years: the
+    part of `amend` that reads the raw tables, run before the refresh takes its locks."""
     with UNSCOPED_BYPASS(BYPASS):
-        periods = db.session.execute(
+        closed = db.session.execute(
             select(ClosedPeriod.year, ClosedPeriod.quarter).where(ClosedPeriod.year.in_(years))
         ).all()
-        for year, quarter in periods:
-            _amend_period(year, quarter, association_ids)
+        return {
+            (year, quarter): period_rows(year, association_ids, rollup_end(year, quarter))
+            for year, quarter in closed
+        }
+
+
+def amend(written: dict[int, set[int]], recomputed: dict[tuple[int, int], dict]) -> None:
+    """After a change: keep any difference between the figures as of each closed period's end
+    (`recompute_closed`) and the frozen figures as an amendment, for the associations whose
+    live rows of the year the refresh wrote (`written`: it leaves a newer refresh's alone).
+    Run after the live figures' locks (app/dashboards/totals.py), which make two refreshes of
+    one association take turns here."""
+    with UNSCOPED_BYPASS(BYPASS):
+        for (year, quarter), now in recomputed.items():
+            if written.get(year):
+                _amend_period(year, quarter, sorted(written[year]), now)
         db.session.flush()  # inside the bypass: the write guard checks at flush time
 
 
-def _amend_period(year: int, quarter: int, association_ids: list[int]) -> None:
+def _amend_period(year: int, quarter: int, association_ids: list[int], now: dict) -> None:
     stored = list(
         db.session.scalars(
             select(PeriodFigures).where(
@@ -155,7 +169,6 @@ def _amend_period(year: int, quarter: int, association_ids: list[int]) -> None:
     )
     if not stored:
         return
-    now = period_rows(year, [row.association_id for row in stored], rollup_end(year, quarter))
     deltas: dict[int, dict] = defaultdict(dict)
     for row in stored:
         current = now.get(row.association_id, row.frozen)

@@ -2,17 +2,52 @@
 on demand (`flask dashboards refresh`, or the button on the dashboard).
 
 Incremental: a session listener notes which associations had tenant rows created, changed or
-deleted; after the commit, a job recomputes those associations' rows (a few grouped queries for
-one association, whatever the size of the tree) and adds the difference to the subtree sums of
-them and their ancestors (app/dashboards/totals.py). Bulk SQL that bypasses the ORM (none in the
-request paths today) is caught up by the nightly full refresh.
+deleted; their ids go into a small queue table (`figures_queue`) in the same transaction as the
+change (so the queue holds them exactly when the change is committed), and after the commit a
+job is queued to drain it. The job claims the queue in batches of up to BATCH associations,
+recomputes a batch's rows for every year shown with the grouped queries of
+app/dashboards/figures.py (a few queries per year for the whole batch), and adds the batch's
+differences to the subtree sums (app/dashboards/totals.py): summed per ancestor first, so an
+ancestor shared by the batch — the province at the top of every path — takes one update per
+year per batch, not one per change. Bulk SQL that bypasses the ORM (none in the request paths
+today) is caught up by the nightly full refresh.
+
+Why a queue table rather than one job per change: every change adds to the root's row, so a
+job per change holds the root's row lock once per change (5 years, about 12–15 refreshes a
+second measured with four workers); a batch of 500 holds it once. Why a table rather than the
+job's arguments: several workers share it (a claim is `DELETE … RETURNING` of rows locked
+`FOR UPDATE SKIP LOCKED`, so two workers never claim the same row), a claim is undone with the
+worker's transaction if it fails, a change whose process dies right after its commit is still
+refreshed, and an association changed 100 times while the workers were busy is recomputed once.
+Rows are plain inserts (no unique constraint): the committing request never waits on a worker's
+claim.
+
+No lost update: a batch is computed before its locks are taken (so they are held only while
+writing), which could let a refresh holding an older computation of an association overwrite a
+newer one another worker wrote meanwhile. So each row keeps when its computation started
+(`computed_at`, by the database's clock), and a refresh leaves a row that started later than
+its own as it is (`_refresh_batch`). Nothing is lost that way: a change committed after a
+computation started has queued its association with its commit, so some later batch, started
+after the change, recomputes it. The same rule covers the nightly chunks and "refresh now".
+
+Inline mode (tests, the local demo: HUEY_IMMEDIATE) drains the queue within the committing
+request's after-commit hook, so a change is on the dashboard right after the commit, as before.
+A periodic drain every minute catches up a queue left behind (a worker stopped mid-batch).
+
+Nightly: every association in chunks of CHUNK (by id), each recomputed through the same
+incremental path and committed on its own, then the subtree sums rebuilt level by level from
+the figures table (`totals.rebuild`), a chunk of rows per transaction: memory and lock times
+are bounded by a chunk, whatever the size of the tree, and readers are never blocked (they read
+the last committed rows).
 """
 
 import logging
+import time
 from collections.abc import Iterable
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.audit import AuditLog
@@ -21,15 +56,19 @@ from app.core.jobs import job, periodic
 from app.core.models import after_transaction
 from app.dashboards import periods, totals
 from app.dashboards.figures import compute_rows
-from app.dashboards.models import AssociationFigures, SubtreeFigures
+from app.dashboards.models import AssociationFigures, FiguresQueue, SubtreeFigures
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, TenantScope, current_scope
 from tenants.models import Association, TenantMixin
 from tenants.tree import subtree_filter
 
 log = logging.getLogger(__name__)
-CHUNK = 2_000
+CHUNK = 2_000  # associations per transaction of the nightly refresh
+BATCH = 500  # associations per drained batch of the incremental refresh
+DRAIN_SECONDS = 30  # a drain job leaves what remains after this to the next job
 DIRTY_KEY = "dashboard_dirty_associations"
+QUEUED_KEY = "dashboard_figures_queued"
+BYPASS = "the figures job computes counts for many associations at once"
 UNTRACKED = (AuditLog, AssociationFigures, SubtreeFigures)
 
 
@@ -49,29 +88,59 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 
 def refresh_figures(year: int, association_ids: list[int] | None = None) -> int:
-    """Recompute the rows of `year` for the associations (None: every association), and the
-    subtree sums above them; returns how many rows were written. The caller commits."""
-    with UNSCOPED_BYPASS("the figures job computes counts for many associations at once"):
-        if association_ids is None:
-            return _refresh_everything(year)
-        return sum(_refresh_batch(year, batch) for batch in _chunks(sorted(association_ids)))
+    """Recompute the rows of `year` for the associations, and the subtree sums above them;
+    returns how many associations it refreshed. The caller commits; None (every association)
+    commits as it goes, a chunk at a time (see the module's docstring)."""
+    if association_ids is None:
+        return _refresh_everything(year)
+    with UNSCOPED_BYPASS(BYPASS):
+        return sum(
+            len(_refresh_batch([year], batch, _clock())[year])
+            for batch in _chunks(sorted(association_ids))
+        )
 
 
 def _refresh_everything(year: int) -> int:
-    rows = compute_rows(year, None)
-    now = utcnow()
-    db.session.execute(delete(AssociationFigures).where(AssociationFigures.year == year))
-    if rows:
-        db.session.execute(
-            insert(AssociationFigures),
-            [{"association_id": i, "year": year, "computed_at": now, **v} for i, v in rows.items()],
-        )
+    written, last = 0, 0
+    while True:
+        with UNSCOPED_BYPASS(BYPASS):
+            ids = list(
+                db.session.scalars(
+                    select(Association.id)
+                    .where(Association.id > last)
+                    .order_by(Association.id)
+                    .limit(CHUNK)
+                )
+            )
+            if not ids:
+                break
+            written += len(_refresh_batch([year], ids, _clock())[year])
+        db.session.commit()
+        last = ids[-1]
     totals.rebuild(year)
-    return len(rows)
+    return written
 
 
-def _refresh_batch(year: int, association_ids: list[int]) -> int:
-    # Computed before taking the locks, so they are held only while writing.
+def _clock() -> datetime:
+    """Now, by the database's clock on PostgreSQL: one clock for every worker, whatever host
+    it runs on."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.scalar(select(func.clock_timestamp()))
+    return utcnow()
+
+
+def _refresh_batch(
+    years: list[int], association_ids: list[int], started: datetime
+) -> dict[int, set[int]]:
+    """Recompute the rows of these years for the associations and add the differences to the
+    sums above them, one update per ancestor and year; returns the associations refreshed per
+    year.
+
+    The rows are computed before the locks are taken, so the locks are held only while
+    writing; `started` (taken before computing) is stored as the row's `computed_at`. A row
+    another refresh stored meanwhile from a later start is newer than this computation: it is
+    kept, not overwritten (a change committed after this computation began has queued its own
+    refresh, which starts after it and so is never the one left out)."""
     tree = {
         association_id: (path, kind)
         for association_id, path, kind in db.session.execute(
@@ -81,26 +150,33 @@ def _refresh_batch(year: int, association_ids: list[int]) -> int:
         )
     }
     ids = sorted(tree)
-    rows = compute_rows(year, ids)
-    locked = totals.lock_ancestors(year, (path for path, _kind in tree.values()))
-    old = totals.old_values(year, ids)
-    now = utcnow()
-    db.session.execute(
-        delete(AssociationFigures).where(
-            AssociationFigures.year == year, AssociationFigures.association_id.in_(ids)
-        )
-    )
-    if rows:
+    computed = {year: compute_rows(year, ids) for year in years}
+    written: dict[int, set[int]] = {}
+    for year in years:  # in ascending order, as every writer locks: no cycle of waits
+        locked = totals.lock_ancestors(year, (path for path, _kind in tree.values()))
+        old = totals.old_values(year, ids)
+        fresh = [i for i in ids if i not in old or old[i][0] <= started]
+        rows = {i: computed[year][i] for i in fresh if i in computed[year]}
         db.session.execute(
-            insert(AssociationFigures),
-            [{"association_id": i, "year": year, "computed_at": now, **v} for i, v in rows.items()],
+            delete(AssociationFigures).where(
+                AssociationFigures.year == year, AssociationFigures.association_id.in_(fresh)
+            )
         )
-    totals.apply_changes(
-        year,
-        locked,
-        [(tree[i][0], tree[i][1], old.get(i), rows.get(i)) for i in ids],
-    )
-    return len(rows)
+        if rows:
+            db.session.execute(
+                insert(AssociationFigures),
+                [
+                    {"association_id": i, "year": year, "computed_at": started, **values}
+                    for i, values in rows.items()
+                ],
+            )
+        totals.apply_changes(
+            year,
+            locked,
+            [(tree[i][0], tree[i][1], old.get(i, (None, None))[1], rows.get(i)) for i in fresh],
+        )
+        written[year] = set(fresh)
+    return written
 
 
 YEARS_SHOWN = 5  # the dashboard offers this year and the four before
@@ -123,11 +199,66 @@ def years_to_refresh(association_ids: list[int] | None = None) -> list[int]:
 
 def refresh_associations(association_ids: list[int]) -> None:
     """Recompute every year of these associations' rows (the incremental path), and keep any
-    change to a closed period as an amendment beside its frozen figures."""
+    change to a closed period as an amendment beside its frozen figures. The caller commits."""
     years = years_to_refresh(association_ids)
-    for year in years:
-        refresh_figures(year, association_ids)
-    periods.amend(association_ids, years)
+    for batch in _chunks(sorted(association_ids)):
+        started = _clock()
+        recomputed = periods.recompute_closed(batch, years)  # before the locks, as the rows
+        with UNSCOPED_BYPASS(BYPASS):
+            written = _refresh_batch(years, batch, started)
+        periods.amend(written, recomputed)
+
+
+def queue_associations(association_ids: Iterable[int]) -> None:
+    """Put these associations in the queue the refresh job drains. The caller commits."""
+    now = utcnow()
+    rows = [{"association_id": i, "queued_at": now} for i in sorted(set(association_ids))]
+    if rows:
+        db.session.execute(insert(FiguresQueue), rows)
+
+
+def _claim(limit: int) -> list[int]:
+    """Take up to `limit` queued rows out of the queue (back in if the transaction rolls
+    back) and return their associations; rows another worker has claimed are skipped, not
+    waited for."""
+    claimed = (
+        select(FiguresQueue.id)
+        .order_by(FiguresQueue.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return list(
+        db.session.scalars(
+            delete(FiguresQueue)
+            .where(FiguresQueue.id.in_(claimed))
+            .returning(FiguresQueue.association_id)
+        )
+    )
+
+
+def drain_batch(limit: int = BATCH) -> int:
+    """Claim a batch of the queue, recompute its associations and commit; returns how many
+    queued rows it took (0: the queue was empty)."""
+    with UNSCOPED_BYPASS(BYPASS):
+        taken = _claim(limit)
+    if taken:
+        refresh_associations(sorted(set(taken)))
+    db.session.commit()
+    return len(taken)
+
+
+def drain_queue(seconds: float = DRAIN_SECONDS, limit: int = BATCH) -> int:
+    """Drain the queue batch by batch until it is empty or `seconds` have passed; returns how
+    many queued rows were taken."""
+    started = time.monotonic()
+    taken = 0
+    while time.monotonic() - started < seconds:
+        claimed = drain_batch(limit)
+        if not claimed:
+            break
+        taken += claimed
+    return taken
 
 
 def subtree_ids(association: Association) -> list[int]:
@@ -135,12 +266,17 @@ def subtree_ids(association: Association) -> list[int]:
 
 
 @job
-def refresh_associations_job(association_ids: list[int]) -> None:
+def drain_figures_queue_job() -> None:
     # A fresh application context is a fresh database session: in inline mode this runs from
     # the committing session's after_commit hook, which cannot run SQL itself.
     with current_app.app_context():
-        refresh_associations(association_ids)
-        db.session.commit()
+        drain_queue()
+
+
+@periodic(minute="*")
+def drain_figures_queue() -> None:
+    """Every minute: whatever a stopped worker left in the queue."""
+    drain_queue()
 
 
 @job
@@ -155,8 +291,8 @@ def refresh_subtree_job(association_id: int, year: int) -> None:
 
 @periodic(minute="20", hour="2")
 def refresh_all_figures() -> None:
-    """Nightly: every association, every year held, recomputed from the raw tables; then the
-    quarters that have ended are closed (their figures frozen)."""
+    """Nightly: every association, every year held, recomputed from the raw tables, a chunk per
+    transaction; then the quarters that have ended are closed (their figures frozen)."""
     for year in years_to_refresh():
         refresh_figures(year)
         db.session.commit()
@@ -190,20 +326,32 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
         state.session.info.setdefault(DIRTY_KEY, set()).add(scope.association_id)
 
 
-def _after_commit(session: Session) -> None:
+def _queue_before_commit(session: Session) -> None:
+    """The changed associations join the queue in the change's own transaction: the queue
+    holds them exactly when the change is committed, whatever happens to the process after."""
+    if session.in_nested_transaction() or not current_app.config["DASHBOARD_LIVE_REFRESH"]:
+        return
+    session.flush()  # the last changes are noted by their flush
     dirty = session.info.pop(DIRTY_KEY, None)
-    if not dirty or not current_app.config["DASHBOARD_LIVE_REFRESH"]:
+    if dirty:
+        queue_associations(dirty)
+        session.info[QUEUED_KEY] = True
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(QUEUED_KEY, False):
         return
     try:
-        refresh_associations_job(sorted(dirty))
-    except Exception:  # the change itself is committed; the nightly refresh catches up
-        log.exception("dashboard figures refresh failed for associations %s", sorted(dirty))
+        drain_figures_queue_job()
+    except Exception:  # the change and its queue rows are committed: a later drain catches up
+        log.exception("queueing the dashboard figures' drain failed")
 
 
 def _after_rollback(session: Session) -> None:
     # A rolled-back change changed nothing (after_transaction: never called for a savepoint,
     # whose rollback leaves the changes before it in place).
     session.info.pop(DIRTY_KEY, None)
+    session.info.pop(QUEUED_KEY, None)
 
 
 _installed = False
@@ -215,5 +363,6 @@ def install(session_class: type[Session]) -> None:
         return
     event.listen(session_class, "after_flush", _note_changes)
     event.listen(session_class, "do_orm_execute", _note_bulk_statement)
+    event.listen(session_class, "before_commit", _queue_before_commit)
     after_transaction(session_class, committed=_after_commit, rolled_back=_after_rollback)
     _installed = True
