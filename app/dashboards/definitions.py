@@ -15,7 +15,17 @@ from functools import cache
 
 from babel.numbers import format_decimal, get_group_symbol
 
+from app.core.clock import china_today
+
 PERCENT_STEP = Decimal("0.1")
+
+YEARS_SHOWN = 5  # the dashboard offers this year and the four before
+
+
+def dashboard_years() -> list[int]:
+    """The years the dashboards offer (and the figures job keeps current), oldest first."""
+    this_year = china_today().year
+    return list(range(this_year - YEARS_SHOWN + 1, this_year + 1))
 
 
 def share(part: int | None, whole: int | None) -> Fraction | None:

@@ -55,6 +55,7 @@ from app.core.clock import china_today, utcnow
 from app.core.jobs import job, periodic
 from app.core.models import after_transaction
 from app.dashboards import periods, totals
+from app.dashboards.definitions import dashboard_years
 from app.dashboards.figures import compute_rows
 from app.dashboards.models import AssociationFigures, FiguresQueue, SubtreeFigures
 from app.extensions import db
@@ -177,14 +178,6 @@ def _refresh_batch(
         )
         written[year] = set(fresh)
     return written
-
-
-YEARS_SHOWN = 5  # the dashboard offers this year and the four before
-
-
-def dashboard_years() -> list[int]:
-    this_year = china_today().year
-    return list(range(this_year - YEARS_SHOWN + 1, this_year + 1))
 
 
 def years_to_refresh(association_ids: list[int] | None = None) -> list[int]:

@@ -11,7 +11,7 @@ from app.accounts.models import User
 from app.core.clock import china_today
 from app.core.problems import show_problems
 from app.core.views import can_read_registers, render, secretary_only
-from app.dashboards import forms, manual, periods, refresh
+from app.dashboards import definitions, forms, manual, periods
 from app.dashboards import targets as target_settings
 from app.dashboards.targets import (
     BUILT_IN,
@@ -28,7 +28,7 @@ from tenants.models import Association
 def _targets_page(year: int, *, form=None, own_form=None, status: int = 200):
     in_force = targets_in_force(g.association, year)
     floor = targets_from_above(g.association, year)
-    years = list(reversed(refresh.dashboard_years()))
+    years = list(reversed(definitions.dashboard_years()))
     if g.access.is_secretary:
         form = form or forms.targets_form(in_force, in_force.own)
         own_form = own_form or forms.OwnTargetForm(formdata=None)

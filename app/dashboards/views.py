@@ -50,7 +50,7 @@ PATH_SHAPE = re.compile(r"(/[0-9]{1,12}){1,20}/")
 
 
 def _years() -> list[int]:
-    return list(reversed(refresh.dashboard_years()))
+    return list(reversed(definitions.dashboard_years()))
 
 
 def _chosen_year() -> int:

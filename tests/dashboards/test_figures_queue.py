@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from app.activities.models import Activity
-from app.core.models import utcnow
+from app.core.clock import utcnow
 from app.dashboards import refresh, totals
 from app.dashboards.models import AssociationFigures, FiguresQueue, SubtreeFigures
 from app.dashboards.rollup import add_into, contribution

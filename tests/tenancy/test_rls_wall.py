@@ -11,8 +11,9 @@ from sqlalchemy.exc import DBAPIError
 
 from app.admin.offboarding import delete_subtree, remaining_rows
 from app.admin.services import usage_of
+from app.dashboards.definitions import dashboard_years
 from app.dashboards.models import AssociationFigures
-from app.dashboards.refresh import dashboard_years, refresh_figures
+from app.dashboards.refresh import refresh_figures
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, Bypass, scope_for, tenant_context
 from tenants.models import Association, Membership, TenantMixin
