@@ -34,7 +34,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -47,8 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acknowledged import Writers, describe  # noqa: E402
-from load_bench import OUT, Run, SimulatedUser, build_data_set, field_key  # noqa: E402
+from acknowledged import SignedInLoop, Writers, describe  # noqa: E402
+from load_bench import OUT, SimulatedUser, build_data_set, field_key  # noqa: E402
 
 from tests.deploy.nginx_site import start_site, wait_for_port  # noqa: E402
 
@@ -336,52 +335,20 @@ def bring_up(stack: Stack, lines: list[str]) -> dict:
 # --- the load ---------------------------------------------------------------------------------
 
 
-class Readers:
-    """Auditors of the higher associations who reload their dashboard back to back (think time
-    0.2–0.5 s); each page is read from the replica when it says so."""
+class Readers(SignedInLoop):
+    """Auditors of the higher associations who reload their dashboard back to back; each page
+    is read from the replica when it says so. Outcomes: (sent, status, from the replica)."""
 
-    def __init__(self, base: str, manifest: dict, count: int):
-        uppers = [u for u in manifest["users"] if u["kind"] == "upper"][:count]
-        self.run = Run()
-        self.users = [
-            SimulatedUser(base, user, manifest, self.run, 100 + index, lambda rng: 0.3)
-            for index, user in enumerate(uppers)
-        ]
-        for user in self.users:
-            user.http.verify = False
-            user.http.trust_env = False
-            user.http.headers["Referer"] = f"{base}/"
-        self.outcomes: list[tuple[float, int | None, bool]] = []  # (sent, status, from replica)
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.threads: list[threading.Thread] = []
+    kind = "upper"
+    first_seed = 100
 
-    def start(self) -> None:
-        for user in self.users:
-            if not user.sign_in():
-                raise RuntimeError(f"{user.user['login']} could not sign in")
-            thread = threading.Thread(target=self._read, args=(user,), daemon=True)
-            thread.start()
-            self.threads.append(thread)
-
-    def _read(self, user: SimulatedUser) -> None:
-        while not self.stop.is_set():
-            at = time.monotonic()
-            try:
-                response = user.http.get(
-                    f"{user.base}/a/{user.user['slug']}/dashboard/", timeout=30
-                )
-                outcome = (at, response.status_code, 'data-testid="replica-note"' in response.text)
-            except requests.RequestException:
-                outcome = (at, None, False)
-            with self.lock:
-                self.outcomes.append(outcome)
-            time.sleep(user.rng.uniform(0.2, 0.5))
-
-    def finish(self) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=40)
+    def _once(self, index: int, number: int, user: SimulatedUser) -> tuple:
+        at = time.monotonic()
+        try:
+            response = user.http.get(f"{user.base}/a/{user.user['slug']}/dashboard/", timeout=30)
+        except requests.RequestException:
+            return (at, None, False)
+        return (at, response.status_code, 'data-testid="replica-note"' in response.text)
 
     def describe(self, start: float = 0.0, end: float = float("inf")) -> str:
         with self.lock:
