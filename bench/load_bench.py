@@ -119,6 +119,7 @@ def build_data_set(
     app_url, admin_url = database_urls(database, pg_url, name)
     if not rebuild and manifest_file.exists() and _database_ready(database, app_url, admin_url):
         print(f"reusing the data set ({manifest_file.name})", flush=True)
+        _upgrade(app_url, admin_url)  # the migrations added since it was built
         return json.loads(manifest_file.read_text())
 
     from flask_migrate import upgrade
@@ -289,6 +290,19 @@ def build_data_set(
         flush=True,
     )
     return manifest
+
+
+def _upgrade(app_url: str, admin_url: str | None) -> None:
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app(build_config(app_url, admin_url))
+    with app.app_context():
+        upgrade(revision="heads")
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _database_ready(database: str, app_url: str, admin_url: str | None) -> bool:
