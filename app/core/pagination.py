@@ -29,11 +29,14 @@ class Page:
         return self.page < self.pages
 
 
+def _count(query: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
 def paginate_rows(query: Select, *, page: int, per_page: int) -> Page:
     page = max(1, page)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total or 0)
+    return Page(items=list(rows), page=page, per_page=per_page, total=_count(query))
 
 
 def paginate_by_key(
@@ -48,13 +51,11 @@ def paginate_by_key(
     """A page of `query` (ordered by the unique `key`) that starts after the key `after` (the
     next page) or ends before `before` (the previous one), read like the first page whatever
     its number; with neither, by offset. `page` is the page's number, for its label."""
-    page = max(1, page)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if after is None and before is None:
+        return paginate_rows(query, page=page, per_page=per_page)
     if after is not None:
         rows = db.session.execute(query.where(key > after).limit(per_page)).all()
-    elif before is not None:
+    else:
         backwards = query.order_by(None).order_by(key.desc()).where(key < before)
         rows = db.session.execute(backwards.limit(per_page)).all()[::-1]
-    else:
-        rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total or 0)
+    return Page(items=list(rows), page=max(1, page), per_page=per_page, total=_count(query))
