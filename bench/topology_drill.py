@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acknowledged import SignedInLoop, Writers, describe  # noqa: E402
+from acknowledged import SignedInLoop, Writers, describe, titles_in  # noqa: E402
 from load_bench import OUT, SimulatedUser, build_data_set, field_key  # noqa: E402
 
 from tests.deploy.nginx_site import start_site, wait_for_port  # noqa: E402
@@ -391,12 +391,8 @@ def replica_reads(base: str, manifest: dict, lines: list[str]) -> None:
 
 
 def titles_on(port: int, prefix: str) -> set[str]:
-    found = subprocess.run(
-        [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d",
-         DATABASE, "-Atc", f"SELECT title FROM activities WHERE title LIKE 'drill-{prefix}-%'"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return set(found.stdout.split())
+    """The drill's titles stored on the node at `port` (acknowledged.titles_in, as the owner)."""
+    return titles_in(f"postgresql+psycopg://postgres@127.0.0.1:{port}/{DATABASE}", prefix)
 
 
 # --- the drills -------------------------------------------------------------------------------
