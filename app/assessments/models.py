@@ -108,7 +108,6 @@ class Assessment(TenantMixin, CreatedAtMixin, db.Model):
     """One association's assessment for one year: its self-assessment, the score the level
     above gave and, once that level closed the year, its rank among its siblings."""
 
-    figures_untracked = True  # no figure counts these rows (app/dashboards/refresh.py)
     __tablename__ = "assessments"
     __table_args__ = (
         UniqueConstraint("association_id", "year"),
@@ -137,7 +136,6 @@ class AssessmentEntry(TenantMixin, db.Model):
     """One item of the sheet for one association: the claim (or the figure, for an item
     scored from the figures), its evidence, and the points the level above awarded."""
 
-    figures_untracked = True  # no figure counts these rows (app/dashboards/refresh.py)
     __tablename__ = "assessment_entries"
     __table_args__ = (
         same_association_fk("assessment_id", "assessments", ondelete="CASCADE"),
@@ -164,7 +162,6 @@ class AssessmentEntry(TenantMixin, db.Model):
 class AssessmentClosing(TenantMixin, db.Model):
     """A level closed its assessment of the associations of one kind directly below it."""
 
-    figures_untracked = True  # no figure counts these rows (app/dashboards/refresh.py)
     __tablename__ = "assessment_closings"
     __table_args__ = (UniqueConstraint("association_id", "year", "kind"),)
 
@@ -181,7 +178,6 @@ class AssessmentReopening(TenantMixin, db.Model):
     the reason; `results` keeps what had been frozen: [[association id, name, state, score in
     tenths, rank, ranked among], …]."""
 
-    figures_untracked = True  # no figure counts these rows (app/dashboards/refresh.py)
     __tablename__ = "assessment_reopenings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -199,7 +195,6 @@ class ModelAssociation(TenantMixin, CreatedAtMixin, db.Model):
     above, from its ranking, with a citation. A row of the named association, so its own pages
     and every dashboard above it can show it."""
 
-    figures_untracked = True  # no figure counts these rows (app/dashboards/refresh.py)
     __tablename__ = "model_associations"
     __table_args__ = (UniqueConstraint("association_id", "year"),)
 
@@ -218,7 +213,6 @@ class ResponsibilityStatement(TenantMixin, db.Model):
     """目标管理责任书: the year's targets as they stood when signed, who signed for the level
     above and for the association, when, and the scan of the signed paper."""
 
-    figures_untracked = True  # no figure counts these rows (app/dashboards/refresh.py)
     __tablename__ = "responsibility_statements"
     __table_args__ = (
         UniqueConstraint("association_id", "year"),

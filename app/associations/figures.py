@@ -6,6 +6,7 @@ page reads them.
 
 from datetime import date
 
+from app.associations.models import PopulationRecord
 from app.associations.settings import populations_in_force
 from app.dashboards.figures import FigureGroup, Rows, register_group
 
@@ -16,4 +17,4 @@ def population(year: int, association_ids: list[int] | None, as_of: date | None 
     return {association_id: {"population": value} for association_id, value in found.items()}
 
 
-register_group(FigureGroup("population", ("population",), population))
+register_group(FigureGroup("population", ("population",), population, (PopulationRecord,)))

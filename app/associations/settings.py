@@ -8,6 +8,7 @@ from app.associations.models import AssociationSettings, PopulationRecord
 from app.core import uploads
 from app.core.audit import record
 from app.core.clock import china_today
+from app.core.id_lists import one_of
 from app.core.problems import Problem
 from app.extensions import db
 from tenants.models import Association
@@ -104,7 +105,7 @@ def populations_in_force(year: int, association_ids: list[int] | None) -> dict[i
     subtree_reads() for a roll-up; the dashboards' figures job reads them all)."""
 
     def restrict(column):
-        return column.in_(association_ids) if association_ids is not None else true()
+        return one_of(column, association_ids) if association_ids is not None else true()
 
     latest = (
         select(

@@ -20,11 +20,12 @@ from sqlalchemy import and_, case, func, or_, select
 from app.activities.models import Activity, ActivityType
 from app.checklist.models import Checklist, ChecklistItem, ItemState
 from app.core.clock import CHINA, china_today
+from app.core.id_lists import one_of
 from app.dues.models import Charge, Exemption, Payment, PaymentAllocation
 from app.extensions import db
 from app.members.models import Household, Member, MemberStatus
 from app.oversight.models import RectificationTask, TaskState
-from app.volunteers.models import Assignment
+from app.volunteers.models import Assignment, Volunteer
 from tenants.models import Association
 
 Rows = dict[int, dict[str, int | str | None]]
@@ -34,7 +35,7 @@ CHECKLIST_ITEMS = 7
 
 
 def _restrict(column, association_ids: list[int] | None):
-    return column.in_(association_ids) if association_ids is not None else True
+    return one_of(column, association_ids) if association_ids is not None else True
 
 
 def _year_range(column, year: int, as_of: date | None = None):
@@ -268,30 +269,76 @@ def overdue_rectifications(
 
 @dataclass(frozen=True)
 class FigureGroup:
-    """`yearly`: the group counts for the whole year whatever the period's end (the
+    """`sources`: the tenant tables the group reads; a change to a row of any other table
+    queues no refresh (app/dashboards/refresh.py), and a test checks the group's statements
+    read no other. `yearly`: the group counts for the whole year whatever the period's end (the
     self-governance cycle, whose report and evaluation come after the year's last quarter has
     closed): left out of the figures a closed quarter freezes, read live for every period."""
 
     key: str
     columns: tuple[str, ...]
     compute: Callable[[int, list[int] | None, date | None], Rows | None]
+    sources: tuple[type, ...]
     yearly: bool = False
 
 
 GROUPS: list[FigureGroup] = [
-    FigureGroup("members", ("members",), members),
-    FigureGroup("new_members", ("new_members",), new_members),
+    FigureGroup("members", ("members",), members, (Member,)),
+    FigureGroup("new_members", ("new_members",), new_members, (Member,)),
     FigureGroup(
         "activities",
         (*(f"activities_q{q}" for q in range(1, 5)), "member_day_activities"),
         activities,
+        (Activity,),
     ),
-    FigureGroup("checklist", ("checklist_status",), checklist),
-    FigureGroup("linkage", ("households", "covered_households"), linkage),
-    FigureGroup("dues", ("dues_expected_fen", "dues_collected_fen"), dues),
-    FigureGroup("volunteers", ("volunteer_minutes",), volunteer_hours),
-    FigureGroup("rectification", ("overdue_rectifications",), overdue_rectifications),
+    FigureGroup("checklist", ("checklist_status",), checklist, (Checklist, ChecklistItem)),
+    FigureGroup("linkage", ("households", "covered_households"), linkage, (Household,)),
+    FigureGroup(
+        "dues",
+        ("dues_expected_fen", "dues_collected_fen"),
+        dues,
+        (Charge, Exemption, Payment, PaymentAllocation),
+    ),
+    FigureGroup(
+        "volunteers",
+        ("volunteer_minutes",),
+        volunteer_hours,
+        (Assignment, Volunteer, Member),  # deleted members' hours left out
+    ),
+    FigureGroup(
+        "rectification", ("overdue_rectifications",), overdue_rectifications, (RectificationTask,)
+    ),
 ]
+
+
+@dataclass(frozen=True)
+class DateBound:
+    """`column`: every group that reads the table counts a row only in periods ending on or
+    after that date, so a change to the row, old and new dates alike later than a period's
+    end, leaves that period's figures as they are (app/dashboards/refresh.py skips it). A
+    change to one of `unbounded_by` counts in every period; so does a deletion (rows that hang
+    off the deleted one go with it, unseen)."""
+
+    column: str
+    unbounded_by: tuple[str, ...] = ()
+
+
+# Activities count from the day they were held, members from the day they joined (in every
+# period when it is unknown) — but a member's deletion takes their volunteer hours out of
+# every year (the volunteers group leaves deleted members out) —, volunteer hours from the day
+# they were served. A group that counts these rows another way must change this. Tables not
+# listed may count in every period.
+DATED_BY: dict[type, DateBound] = {
+    Activity: DateBound("held_on"),
+    Member: DateBound("joined_on", unbounded_by=("deleted_at",)),
+    Assignment: DateBound("served_on"),
+}
+
+
+def counts_in(changed_from: date | None, period_end: date) -> bool:
+    """Whether a change dated `changed_from` (None: undated) can alter the figures of a
+    period ending on `period_end`."""
+    return changed_from is None or changed_from <= period_end
 
 
 def register_group(group: FigureGroup) -> None:
@@ -299,6 +346,11 @@ def register_group(group: FigureGroup) -> None:
     this module cannot import it): the domain registers it on import (app/registry.py)."""
     if all(existing.key != group.key for existing in GROUPS):
         GROUPS.append(group)
+
+
+def source_models() -> set[type]:
+    """The tenant tables some figure group reads."""
+    return {model for group in GROUPS for model in group.sources}
 
 
 def yearly_columns() -> tuple[str, ...]:
@@ -332,7 +384,7 @@ def compute_rows(year: int, association_ids: list[int] | None, as_of: date | Non
     existed = Association.created_at < datetime.combine(end + timedelta(days=1), time(0), CHINA)
     query = select(Association.id).where(existed)
     if association_ids is not None:
-        query = query.where(Association.id.in_(association_ids))
+        query = query.where(one_of(Association.id, association_ids))
     ids = list(db.session.scalars(query))
     rows: Rows = {association_id: dict(EMPTY_ROW) for association_id in ids}
     for group in GROUPS:

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Subquery, case, func, select
 
 from app.core.clock import utcnow
+from app.core.id_lists import one_of
 from app.core.problems import Problem
 from app.dashboards.definitions import percent_text, target_text
 from app.dashboards.models import ManualTargetValue
@@ -270,14 +271,14 @@ def values_to_freeze(year: int, association_ids: list[int] | None) -> dict[int, 
         ManualTargetValue.association_id, ManualTargetValue.key, ManualTargetValue.value_centi
     ).where(ManualTargetValue.year == year)
     if association_ids is not None:
-        query = query.where(ManualTargetValue.association_id.in_(association_ids))
+        query = query.where(one_of(ManualTargetValue.association_id, association_ids))
     result: dict[int, dict] = {}
     for association_id, key, centi in db.session.execute(query):
         result.setdefault(association_id, {FROZEN_KEY: {}})[FROZEN_KEY][key] = centi
     evaluated = evaluation_columns(year)
     query = select(evaluated.c.association_id, evaluated.c.value_centi, evaluated.c.responses)
     if association_ids is not None:
-        query = query.where(evaluated.c.association_id.in_(association_ids))
+        query = query.where(one_of(evaluated.c.association_id, association_ids))
     for association_id, centi, responses in db.session.execute(query):
         if responses:
             frozen = result.setdefault(association_id, {FROZEN_KEY: {}})

@@ -10,9 +10,9 @@ child, whatever the size of the subtree: a province's 20,000 associations are su
 figures change, not when somebody looks.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
@@ -95,6 +95,10 @@ class FiguresQueue(db.Model):
     it for every association at once. No unique constraint and no foreign key on purpose: an
     insert never waits on a job's claim of the same association, and an association deleted
     meanwhile is simply found missing when the job reads the tree.
+
+    `changed_from`: the earliest date the change can count at (an activity's date, a member's
+    join date: app/dashboards/figures.py, `DATED_BY`); periods that ended before it are left
+    as they are. NULL: every period.
     """
 
     __tablename__ = "figures_queue"
@@ -102,6 +106,7 @@ class FiguresQueue(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     association_id: Mapped[int] = mapped_column(Integer)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_from: Mapped[date | None] = mapped_column(Date)
 
 
 class FigureTarget(db.Model):

@@ -21,8 +21,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, insert, select, update
 
 from app.core.clock import china_today, utcnow
+from app.core.id_lists import one_of
 from app.dashboards import definitions, manual, rollup
-from app.dashboards.figures import compute_rows
+from app.dashboards.figures import compute_rows, counts_in
 from app.dashboards.models import (
     ClosedPeriod,
     PeriodFigures,
@@ -131,29 +132,41 @@ def periods_to_close(today: date) -> list[tuple[int, int]]:
     return ended
 
 
-def recompute_closed(association_ids: list[int], years: list[int]) -> dict[tuple[int, int], dict]:
-    """These associations' figures as of the end of every closed period of these years: the
-    part of `amend` that reads the raw tables, run before the refresh takes its locks."""
+def recompute_closed(
+    association_ids: list[int], years: list[int], changed_from: dict | None = None
+) -> dict[tuple[int, int], tuple[set[int], dict]]:
+    """These associations' figures as of the end of every closed period of these years, as
+    (the associations recomputed, their rows): the part of `amend` that reads the raw tables,
+    run before the refresh takes its locks. With `changed_from` (association → the earliest
+    date its changes count at), a period is recomputed only for the associations whose
+    changes can count in it (figures.counts_in)."""
+    changed_from = changed_from or {}
     with UNSCOPED_BYPASS(BYPASS):
         closed = db.session.execute(
             select(ClosedPeriod.year, ClosedPeriod.quarter).where(ClosedPeriod.year.in_(years))
         ).all()
-        return {
-            (year, quarter): period_rows(year, association_ids, rollup_end(year, quarter))
-            for year, quarter in closed
-        }
+        recomputed = {}
+        for year, quarter in closed:
+            end = rollup_end(year, quarter)
+            ids = [i for i in association_ids if counts_in(changed_from.get(i), end)]
+            if ids:
+                recomputed[year, quarter] = (set(ids), period_rows(year, ids, end))
+        return recomputed
 
 
-def amend(written: dict[int, set[int]], recomputed: dict[tuple[int, int], dict]) -> None:
+def amend(
+    written: dict[int, set[int]], recomputed: dict[tuple[int, int], tuple[set[int], dict]]
+) -> None:
     """After a change: keep any difference between the figures as of each closed period's end
     (`recompute_closed`) and the frozen figures as an amendment, for the associations whose
-    live rows of the year the refresh wrote (`written`: it leaves a newer refresh's alone).
-    Run after the live figures' locks (app/dashboards/totals.py), which make two refreshes of
-    one association take turns here."""
+    live rows of the year the refresh wrote (`written`: it leaves a newer refresh's alone)
+    and whose period was recomputed. Run after the live figures' locks
+    (app/dashboards/totals.py), which make two refreshes of one association take turns here."""
     with UNSCOPED_BYPASS(BYPASS):
-        for (year, quarter), now in recomputed.items():
-            if written.get(year):
-                _amend_period(year, quarter, sorted(written[year]), now)
+        for (year, quarter), (ids, now) in recomputed.items():
+            amended = written.get(year, set()) & ids
+            if amended:
+                _amend_period(year, quarter, sorted(amended), now)
         db.session.flush()  # inside the bypass: the write guard checks at flush time
 
 
@@ -163,7 +176,7 @@ def _amend_period(year: int, quarter: int, association_ids: list[int], now: dict
             select(PeriodFigures).where(
                 PeriodFigures.year == year,
                 PeriodFigures.quarter == quarter,
-                PeriodFigures.association_id.in_(association_ids),
+                one_of(PeriodFigures.association_id, association_ids),
             )
         )
     )
@@ -190,7 +203,7 @@ def _amend_period(year: int, quarter: int, association_ids: list[int], now: dict
         .where(
             PeriodSubtreeFigures.year == year,
             PeriodSubtreeFigures.quarter == quarter,
-            PeriodSubtreeFigures.association_id.in_(sorted(deltas)),
+            one_of(PeriodSubtreeFigures.association_id, sorted(deltas)),
         )
         .order_by(PeriodSubtreeFigures.association_id)
         .with_for_update()

@@ -44,23 +44,23 @@ the last committed rows).
 import logging
 import time
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from app.core.audit import AuditLog
 from app.core.clock import china_today, utcnow
+from app.core.id_lists import one_of
 from app.core.jobs import job, periodic
 from app.core.models import after_transaction
 from app.dashboards import periods, totals
 from app.dashboards.definitions import dashboard_years
-from app.dashboards.figures import compute_rows
-from app.dashboards.models import AssociationFigures, FiguresQueue, SubtreeFigures
+from app.dashboards.figures import DATED_BY, compute_rows, counts_in, source_models
+from app.dashboards.models import AssociationFigures, FiguresQueue, ManualTargetValue
 from app.extensions import db
 from tenants.context import UNSCOPED_BYPASS, TenantScope, current_scope
-from tenants.models import Association, TenantMixin
+from tenants.models import Association
 from tenants.tree import subtree_filter
 
 log = logging.getLogger(__name__)
@@ -70,17 +70,26 @@ DRAIN_SECONDS = 30  # a drain job leaves what remains after this to the next job
 DIRTY_KEY = "dashboard_dirty_associations"
 QUEUED_KEY = "dashboard_figures_queued"
 BYPASS = "the figures job computes counts for many associations at once"
-UNTRACKED = (AuditLog, AssociationFigures, SubtreeFigures)
+# Read besides the figure groups' sources: the values entered by hand, frozen with a closed
+# period (periods.period_rows), whose later change is an amendment.
+FROZEN_SOURCES = (ManualTargetValue,)
 
 
-def _tracked(cls) -> bool:
-    """A tenant table whose rows count in the figures. A model whose rows never do (the yearly
-    assessment's scores, say) opts out with the class flag `figures_untracked = True`."""
-    return (
-        issubclass(cls, TenantMixin)
-        and not issubclass(cls, UNTRACKED)
-        and not getattr(cls, "figures_untracked", False)
-    )
+def _tracked() -> set[type]:
+    """The tenant tables whose rows count in the figures: those a figure group reads (its
+    `sources`). A change to any other (a photo, a participant, the audit log) queues nothing."""
+    return source_models() | set(FROZEN_SOURCES)
+
+
+ChangedFrom = dict[int, date | None]  # association → earliest date its changes count at
+
+
+def _merge(into: ChangedFrom, association_id: int, changed_from: date | None) -> None:
+    """Two changes of one association: the earlier date, None (every period) winning."""
+    if association_id in into:
+        known = into[association_id]
+        changed_from = None if known is None or changed_from is None else min(known, changed_from)
+    into[association_id] = changed_from
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -131,11 +140,15 @@ def _clock() -> datetime:
 
 
 def _refresh_batch(
-    years: list[int], association_ids: list[int], started: datetime
+    years: list[int],
+    association_ids: list[int],
+    started: datetime,
+    changed_from: ChangedFrom | None = None,
 ) -> dict[int, set[int]]:
     """Recompute the rows of these years for the associations and add the differences to the
     sums above them, one update per ancestor and year; returns the associations refreshed per
-    year.
+    year. With `changed_from`, a year is recomputed only for the associations whose changes
+    can count in it (an activity held this year leaves last year's row alone).
 
     The rows are computed before the locks are taken, so the locks are held only while
     writing; `started` (taken before computing) is stored as the row's `computed_at`. A row
@@ -146,38 +159,64 @@ def _refresh_batch(
         association_id: (path, kind)
         for association_id, path, kind in db.session.execute(
             select(Association.id, Association.path, Association.kind).where(
-                Association.id.in_(association_ids)
+                one_of(Association.id, association_ids)
             )
         )
     }
-    ids = sorted(tree)
-    computed = {year: compute_rows(year, ids) for year in years}
+    since = changed_from or {}
+    wanted = {
+        year: [i for i in sorted(tree) if counts_in(since.get(i), date(year, 12, 31))]
+        for year in years
+    }
+    computed = {year: compute_rows(year, ids) for year, ids in wanted.items() if ids}
     written: dict[int, set[int]] = {}
     for year in years:  # in ascending order, as every writer locks: no cycle of waits
-        locked = totals.lock_ancestors(year, (path for path, _kind in tree.values()))
+        ids = wanted[year]
+        if not ids:
+            continue
+        locked = totals.lock_ancestors(year, (tree[i][0] for i in ids))
         old = totals.old_values(year, ids)
         fresh = [i for i in ids if i not in old or old[i][0] <= started]
         rows = {i: computed[year][i] for i in fresh if i in computed[year]}
+        # Most rows come out as they were (every row, most nights): those only have their
+        # time moved on; the others are replaced and their differences added up the tree.
+        same = {i for i in rows if i in old and _same_figures(old[i][1], rows[i])}
+        replaced = [i for i in fresh if i not in same]
+        if same:
+            db.session.execute(
+                update(AssociationFigures)
+                .where(
+                    AssociationFigures.year == year,
+                    one_of(AssociationFigures.association_id, sorted(same)),
+                )
+                .values(computed_at=started)
+            )
         db.session.execute(
             delete(AssociationFigures).where(
-                AssociationFigures.year == year, AssociationFigures.association_id.in_(fresh)
+                AssociationFigures.year == year,
+                one_of(AssociationFigures.association_id, replaced),
             )
         )
-        if rows:
+        if len(rows) > len(same):
             db.session.execute(
                 insert(AssociationFigures),
                 [
-                    {"association_id": i, "year": year, "computed_at": started, **values}
-                    for i, values in rows.items()
+                    {"association_id": i, "year": year, "computed_at": started, **rows[i]}
+                    for i in replaced
+                    if i in rows
                 ],
             )
         totals.apply_changes(
             year,
             locked,
-            [(tree[i][0], tree[i][1], old.get(i, (None, None))[1], rows.get(i)) for i in fresh],
+            [(tree[i][0], tree[i][1], old.get(i, (None, None))[1], rows.get(i)) for i in replaced],
         )
         written[year] = set(fresh)
     return written
+
+
+def _same_figures(stored: dict, computed: dict) -> bool:
+    return all(stored.get(key) == computed.get(key) for key in stored.keys() | computed.keys())
 
 
 def years_to_refresh(association_ids: list[int] | None = None) -> list[int]:
@@ -185,35 +224,46 @@ def years_to_refresh(association_ids: list[int] | None = None) -> list[int]:
     with UNSCOPED_BYPASS("which years the figures table holds"):
         query = select(AssociationFigures.year).distinct()
         if association_ids is not None:
-            query = query.where(AssociationFigures.association_id.in_(association_ids))
+            query = query.where(one_of(AssociationFigures.association_id, association_ids))
         years = set(db.session.scalars(query))
     return sorted(years | set(dashboard_years()))
 
 
-def refresh_associations(association_ids: list[int]) -> None:
-    """Recompute every year of these associations' rows (the incremental path), and keep any
-    change to a closed period as an amendment beside its frozen figures. The caller commits."""
+def refresh_associations(
+    association_ids: list[int], changed_from: ChangedFrom | None = None
+) -> None:
+    """Recompute these associations' rows of every year their changes can count in (every
+    year without `changed_from`: the incremental path), and keep any change to a closed period
+    as an amendment beside its frozen figures. The caller commits."""
     years = years_to_refresh(association_ids)
     for batch in _chunks(sorted(association_ids)):
         started = _clock()
-        recomputed = periods.recompute_closed(batch, years)  # before the locks, as the rows
+        # before the locks, as the rows
+        recomputed = periods.recompute_closed(batch, years, changed_from)
         with UNSCOPED_BYPASS(BYPASS):
-            written = _refresh_batch(years, batch, started)
+            written = _refresh_batch(years, batch, started, changed_from)
         periods.amend(written, recomputed)
 
 
-def queue_associations(association_ids: Iterable[int]) -> None:
-    """Put these associations in the queue the refresh job drains. The caller commits."""
+def queue_associations(association_ids: Iterable[int] | ChangedFrom) -> None:
+    """Put these associations in the queue the refresh job drains, each with the earliest
+    date its change counts at when given as a mapping (otherwise: every period). The caller
+    commits."""
     now = utcnow()
-    rows = [{"association_id": i, "queued_at": now} for i in sorted(set(association_ids))]
+    if not isinstance(association_ids, dict):
+        association_ids = dict.fromkeys(association_ids)
+    rows = [
+        {"association_id": i, "queued_at": now, "changed_from": association_ids[i]}
+        for i in sorted(association_ids)
+    ]
     if rows:
         db.session.execute(insert(FiguresQueue), rows)
 
 
-def _claim(limit: int) -> list[int]:
+def _claim(limit: int) -> list[tuple[int, date | None]]:
     """Take up to `limit` queued rows out of the queue (back in if the transaction rolls
-    back) and return their associations; rows another worker has claimed are skipped, not
-    waited for."""
+    back) and return their (association, changed_from); rows another worker has claimed are
+    skipped, not waited for."""
     claimed = (
         select(FiguresQueue.id)
         .order_by(FiguresQueue.id)
@@ -222,11 +272,11 @@ def _claim(limit: int) -> list[int]:
         .scalar_subquery()
     )
     return list(
-        db.session.scalars(
+        db.session.execute(
             delete(FiguresQueue)
             .where(FiguresQueue.id.in_(claimed))
-            .returning(FiguresQueue.association_id)
-        )
+            .returning(FiguresQueue.association_id, FiguresQueue.changed_from)
+        ).all()
     )
 
 
@@ -235,8 +285,11 @@ def drain_batch(limit: int = BATCH) -> int:
     queued rows it took (0: the queue was empty)."""
     with UNSCOPED_BYPASS(BYPASS):
         taken = _claim(limit)
-    if taken:
-        refresh_associations(sorted(set(taken)))
+    changed_from: ChangedFrom = {}
+    for association_id, since in taken:
+        _merge(changed_from, association_id, since)
+    if changed_from:
+        refresh_associations(sorted(changed_from), changed_from)
     db.session.commit()
     return len(taken)
 
@@ -297,14 +350,40 @@ def refresh_all_figures() -> None:
 # --- change tracking ---------------------------------------------------------------------------
 
 
+def _changed_from(obj, change: str) -> date | None:
+    """The earliest date a flushed row's old and new values count at (figures.DATED_BY);
+    None (every period) when its table is not dated, it was deleted, a change voids the bound,
+    a date is missing, or the old value was never loaded."""
+    bound = DATED_BY.get(type(obj))
+    if bound is None or change == "deleted":
+        return None
+    state = inspect(obj)
+    is_new = change == "new"
+    if not is_new and any(state.attrs[name].history.has_changes() for name in bound.unbounded_by):
+        return None
+    history = state.attrs[bound.column].history
+    if history.added and not history.deleted and not is_new:
+        return None  # changed without its old value loaded: it may have been earlier
+    dates = [*history.added, *history.unchanged, *history.deleted]
+    if not dates or not all(type(value) is date for value in dates):
+        return None  # missing (counts in every period), or not a plain date
+    return min(dates)
+
+
 def _note_changes(session: Session, flush_context) -> None:
-    dirty: set[int] = session.info.setdefault(DIRTY_KEY, set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if _tracked(type(obj)):
-            if obj.association_id is not None:
-                dirty.add(obj.association_id)
-        elif isinstance(obj, Association) and obj.id is not None:
-            dirty.add(obj.id)
+    dirty: ChangedFrom = session.info.setdefault(DIRTY_KEY, {})
+    tracked = _tracked()
+    for change, objects in (
+        ("new", session.new),
+        ("dirty", session.dirty),
+        ("deleted", session.deleted),
+    ):
+        for obj in objects:
+            if type(obj) in tracked:
+                if obj.association_id is not None:
+                    _merge(dirty, obj.association_id, _changed_from(obj, change))
+            elif isinstance(obj, Association) and obj.id is not None:
+                _merge(dirty, obj.id, None)
 
 
 def _note_bulk_statement(state: ORMExecuteState) -> None:
@@ -312,11 +391,11 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
     the association the scope writes to, so that association is the one changed."""
     if not (state.is_insert or state.is_update or state.is_delete):
         return
-    if not any(_tracked(mapper.class_) for mapper in state.all_mappers):
+    if not _tracked().intersection(mapper.class_ for mapper in state.all_mappers):
         return
     scope = current_scope()
     if isinstance(scope, TenantScope):
-        state.session.info.setdefault(DIRTY_KEY, set()).add(scope.association_id)
+        _merge(state.session.info.setdefault(DIRTY_KEY, {}), scope.association_id, None)
 
 
 def _queue_before_commit(session: Session) -> None:

@@ -21,12 +21,12 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, Text, and_, cast, column, select, update, values
+from sqlalchemy import BigInteger, Text, and_, cast, func, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from app.core.clock import utcnow
-from app.core.models import UTCDateTime
+from app.core.id_lists import one_of
 from app.dashboards.models import AssociationFigures, SubtreeFigures
 from app.dashboards.rollup import add_into, contribution
 from app.extensions import db
@@ -61,7 +61,7 @@ def _locked_rows(year: int, association_ids: Iterable[int], now: datetime) -> di
     existing = set(
         db.session.scalars(
             select(SubtreeFigures.association_id).where(
-                SubtreeFigures.year == year, SubtreeFigures.association_id.in_(ids)
+                SubtreeFigures.year == year, one_of(SubtreeFigures.association_id, ids)
             )
         )
     )
@@ -81,7 +81,7 @@ def _locked_rows(year: int, association_ids: Iterable[int], now: datetime) -> di
             SubtreeFigures.totals,
             SubtreeFigures.oldest_computed_at,
         )
-        .where(SubtreeFigures.year == year, SubtreeFigures.association_id.in_(ids))
+        .where(SubtreeFigures.year == year, one_of(SubtreeFigures.association_id, ids))
         .order_by(SubtreeFigures.association_id)
         .with_for_update()
     )
@@ -115,14 +115,21 @@ def _update_rows(updates: list[dict]) -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         db.session.execute(update(SubtreeFigures), updates)
         return
-    changed = values(
-        column("id", Integer), column("totals", Text), column("oldest", UTCDateTime), name="changed"
-    ).data([(row["id"], json.dumps(row["totals"]), row["oldest_computed_at"]) for row in updates])
-    table = SubtreeFigures.__table__
+    # Three array parameters, not a VALUES list: 1,000 rows rendered as literals took a third
+    # of a second to compile.
     db.session.execute(
-        update(table)
-        .where(table.c.id == changed.c.id)
-        .values(totals=cast(changed.c.totals, JSON), oldest_computed_at=changed.c.oldest)
+        text(
+            "UPDATE subtree_figures SET totals = CAST(changed.totals AS json),"
+            " oldest_computed_at = changed.oldest"
+            " FROM unnest(CAST(:ids AS bigint[]), CAST(:totals AS text[]),"
+            " CAST(:oldest AS timestamptz[])) AS changed (id, totals, oldest)"
+            " WHERE subtree_figures.id = changed.id"
+        ),
+        {
+            "ids": [row["id"] for row in updates],
+            "totals": [json.dumps(row["totals"]) for row in updates],
+            "oldest": [row["oldest_computed_at"] for row in updates],
+        },
     )
 
 
@@ -155,7 +162,7 @@ def old_values(year: int, association_ids: list[int]) -> dict[int, tuple[datetim
                 AssociationFigures.association_id, AssociationFigures.computed_at, *columns
             ).where(
                 AssociationFigures.year == year,
-                AssociationFigures.association_id.in_(association_ids),
+                one_of(AssociationFigures.association_id, association_ids),
             )
         )
         return {
@@ -208,26 +215,33 @@ def _rebuild_chunk(year: int, ids: list[int]) -> int:
     wanted = set(
         db.session.scalars(
             select(AssociationFigures.association_id).where(
-                AssociationFigures.year == year, AssociationFigures.association_id.in_(ids)
+                AssociationFigures.year == year, one_of(AssociationFigures.association_id, ids)
             )
         )
     ) | set(
         db.session.scalars(
-            select(child.parent_id).join(SubtreeFigures, under).where(child.parent_id.in_(ids))
+            select(child.parent_id).join(SubtreeFigures, under).where(one_of(child.parent_id, ids))
         )
     )
-    if wanted:
+    missing = wanted - set(
+        db.session.scalars(
+            select(SubtreeFigures.association_id).where(
+                SubtreeFigures.year == year, one_of(SubtreeFigures.association_id, ids)
+            )
+        )
+    )
+    if missing:  # inserting only these: most nights, none
         db.session.execute(
             _insert().on_conflict_do_nothing(index_elements=["association_id", "year"]),
             [
                 {"association_id": i, "year": year, "totals": {}, "oldest_computed_at": now}
-                for i in sorted(wanted)
+                for i in sorted(missing)
             ],
         )
     locked = dict(
         db.session.execute(
             select(SubtreeFigures.association_id, SubtreeFigures.id)
-            .where(SubtreeFigures.year == year, SubtreeFigures.association_id.in_(ids))
+            .where(SubtreeFigures.year == year, one_of(SubtreeFigures.association_id, ids))
             .order_by(SubtreeFigures.association_id)
             .with_for_update()
         ).all()
@@ -240,23 +254,23 @@ def _rebuild_chunk(year: int, ids: list[int]) -> int:
     own = db.session.execute(
         select(Association.id, Association.kind, AssociationFigures.computed_at, *columns)
         .join(AssociationFigures, AssociationFigures.association_id == Association.id)
-        .where(AssociationFigures.year == year, Association.id.in_(locked))
+        .where(AssociationFigures.year == year, one_of(Association.id, locked))
     )
     for association_id, kind, computed_at, *figures in own:
         row = dict(zip(FIGURE_COLUMNS, figures, strict=True))
         add_into(sums[association_id], contribution(kind, row))
         oldest[association_id] = computed_at
+    for parent_id, key, total in _children_sums(year, list(locked)):
+        add_into(sums[parent_id], {key: int(total)})
     children = db.session.execute(
-        select(child.parent_id, SubtreeFigures.totals, SubtreeFigures.oldest_computed_at)
+        select(child.parent_id, func.min(SubtreeFigures.oldest_computed_at))
         .join(SubtreeFigures, under)
-        .where(child.parent_id.in_(locked))
-        .execution_options(yield_per=REBUILD_CHUNK)
+        .where(one_of(child.parent_id, locked), cast(SubtreeFigures.totals, Text) != "{}")
+        .group_by(child.parent_id)
     )
-    for parent_id, totals, child_oldest in children:
-        if totals:  # a child with nothing under it adds nothing, not even its age
-            add_into(sums[parent_id], totals)
-            if parent_id not in oldest or child_oldest < oldest[parent_id]:
-                oldest[parent_id] = child_oldest
+    for parent_id, child_oldest in children:  # a child with empty sums adds not even its age
+        if parent_id not in oldest or child_oldest < oldest[parent_id]:
+            oldest[parent_id] = child_oldest
     _update_rows(
         [
             {
@@ -268,6 +282,28 @@ def _rebuild_chunk(year: int, ids: list[int]) -> int:
         ]
     )
     return sum(1 for association_id in locked if sums.get(association_id))
+
+
+def _children_sums(year: int, parent_ids: list[int]):
+    """(parent, key, the sum of the key over the parent's children's rows), summed by the
+    database: a chunk of 1,000 townships has 25,000 children, whose JSON decoded and added in
+    Python took most of the nightly rebuild's time."""
+    child = aliased(Association)
+    pairs = (
+        func.json_each if db.session.get_bind().dialect.name == "sqlite" else func.json_each_text
+    )
+    each = pairs(SubtreeFigures.totals).table_valued("key", "value")
+    return db.session.execute(
+        select(child.parent_id, each.c.key, func.sum(cast(each.c.value, BigInteger)))
+        .select_from(child)
+        .join(
+            SubtreeFigures,
+            and_(SubtreeFigures.association_id == child.id, SubtreeFigures.year == year),
+        )
+        .join(each, true())
+        .where(one_of(child.parent_id, parent_ids))
+        .group_by(child.parent_id, each.c.key)
+    )
 
 
 def _subtree_sums(association: Association) -> list[tuple[int, dict, datetime]]:

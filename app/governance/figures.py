@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from sqlalchemy import Integer, Subquery, and_, cast, func, select
 
+from app.core.id_lists import one_of
 from app.dashboards.figures import FigureGroup, Rows, register_group
 from app.dashboards.manual import EvaluationReaders, register_evaluation
 from app.extensions import db
@@ -25,7 +26,7 @@ COLUMNS = ("plan_published", "report_published", "survey_responses", "satisfied_
 
 
 def _restrict(column, association_ids: list[int] | None):
-    return column.in_(association_ids) if association_ids is not None else True
+    return one_of(column, association_ids) if association_ids is not None else True
 
 
 def cycle_figures(year: int, association_ids: list[int] | None, as_of: date | None = None) -> Rows:
@@ -115,7 +116,15 @@ def evaluation_columns(year: int) -> Subquery:
     )
 
 
-register_group(FigureGroup("governance", COLUMNS, cycle_figures, yearly=True))
+register_group(
+    FigureGroup(
+        "governance",
+        COLUMNS,
+        cycle_figures,
+        (YearPlan, YearReport, Survey, SurveyResponse),
+        yearly=True,
+    )
+)
 register_evaluation(
     EvaluationReaders(satisfaction=evaluation_satisfaction, columns=evaluation_columns)
 )
