@@ -95,13 +95,16 @@ def bench_config(reuse: bool, name: str) -> tuple[dict, str]:
 # --- the processes -----------------------------------------------------------------------------
 
 
-def write_changes(config: dict, stop, seed: int, targets: list, per_commit: int, done) -> None:
+def write_changes(
+    config: dict, stop, seed: int, targets: list, per_commit: int, rate: float, done
+) -> None:
     """Until told to stop: record an activity (three in four) or a member through the services
     in a random association, a commit each; or, with `per_commit` > 1, insert that many
     activities in as many random associations and commit them together (the after-commit path
-    is the same). The drain job is not queued: the bench's workers poll the queue table (with
-    Redis, as in production, queueing it costs a fraction of a millisecond; the throwaway
-    SQLite store of Huey here costs tens of milliseconds on a loaded machine)."""
+    is the same), at most `rate` changes a second (0: as fast as it can). The drain job is
+    not queued: the bench's workers poll the queue table (with Redis, as in production,
+    queueing it costs a fraction of a millisecond; the throwaway SQLite store of Huey here
+    costs tens of milliseconds on a loaded machine)."""
     from app.activities.models import Activity, ActivityType
     from app.activities.services import ActivityInput, record_activity
     from app.dashboards import refresh
@@ -116,6 +119,9 @@ def write_changes(config: dict, stop, seed: int, targets: list, per_commit: int,
     with app.app_context():
         started = time.time()
         while not stop.is_set():
+            if rate and changes > rate * (time.time() - started):
+                time.sleep(0.005)
+                continue
             held_on = date(YEAR, 1, 1) + timedelta(days=rng.randint(0, days))
             if per_commit > 1:
                 with UNSCOPED_BYPASS("the benchmark records activities in many associations"):
@@ -224,7 +230,7 @@ def _end(session):
 event.listen(Session, "after_commit", _end)
 event.listen(Session, "after_rollback", _end)
 with app.app_context():
-    years = years_to_refresh()
+    years = json.loads(os.environ.get("FIGURES_BENCH_YEARS", "null")) or years_to_refresh()
     db.session.commit()
     started = time.perf_counter()
     rows = 0
@@ -242,8 +248,13 @@ print(json.dumps({
 """
 
 
-def run_nightly(config: dict, tree: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree), "FIGURES_BENCH_CONFIG": json.dumps(config)}
+def run_nightly(config: dict, tree: Path, years: list[int] | None = None) -> dict:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tree),
+        "FIGURES_BENCH_CONFIG": json.dumps(config),
+        "FIGURES_BENCH_YEARS": json.dumps(years),
+    }
     result = subprocess.run(
         [sys.executable, "-c", NIGHTLY],
         cwd=tree,
@@ -346,6 +357,9 @@ def main() -> None:
         help="first: this many changes queued with no worker running, then drained by the "
         "workers alone (the refresh's own rate, without writers competing for the CPU)",
     )
+    parser.add_argument(
+        "--rate", type=float, default=0, help="changes a second, all writers together (0: flat out)"
+    )
     parser.add_argument("--skip-nightly", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="run on the set built before")
     parser.add_argument("--db-name", default=DATABASE)
@@ -384,7 +398,9 @@ def main() -> None:
     context = multiprocessing.get_context("spawn")
     done = context.Queue()
 
-    def writes_and_drains(writers: int, workers: int, seconds: float, per_commit=1, during=None):
+    def writes_and_drains(
+        writers: int, workers: int, seconds: float, per_commit=1, during=None, rate=0.0
+    ):
         """Writers for `seconds` (or while `during` runs), workers until the queue is empty."""
         stop_writing, stop_draining = context.Event(), context.Event()
         processes = [
@@ -393,7 +409,7 @@ def main() -> None:
         ] + [
             context.Process(
                 target=write_changes,
-                args=(config, stop_writing, n, targets, per_commit, done),
+                args=(config, stop_writing, n, targets, per_commit, rate / max(writers, 1), done),
             )
             for n in range(writers)
         ]
@@ -464,7 +480,7 @@ def main() -> None:
     say(f"writes: {args.writers} writers, {args.workers} workers, {args.seconds} s, "
         f"{args.per_commit} change(s) per commit")  # fmt: skip
     samples, drained_after, reports, _ = writes_and_drains(
-        args.writers, args.workers, args.seconds, args.per_commit
+        args.writers, args.workers, args.seconds, args.per_commit, rate=args.rate
     )
     report_writes(samples, drained_after, reports, args.seconds)
     check("after the writes")

@@ -16,6 +16,12 @@ row-level-security cost of a statement at a village, a county, a province and th
 
     nice -n 10 .venv/bin/python bench/national_bench.py --rebuild --build-only
     .venv/bin/python bench/national_bench.py                # times the set built before
+    .venv/bin/python bench/national_bench.py --nightly      # the nightly refresh, every year
+
+`--nightly` (alone, or with `--nightly-years 2026`) times the nightly refresh over the whole
+country as `flask dashboards refresh` runs it, in a process of its own (peak RSS, transactions
+and the longest), while a reader reads the root's and a random association's sums every 20 ms
+(its longest read); then checks the stored sums against SQL over the raw tables again.
 
 The server comes from XIEHUI_BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
 the database `xiehui_national_bench` is kept between runs (about 5 GB). Results go to bench/out/.
@@ -589,6 +595,43 @@ def rls_costs(config, owner_url: str, app_url: str, runs: int, say) -> None:
                 )
 
 
+def nightly(app, config: dict, owner_url: str, years: list[int] | None, say) -> None:
+    import multiprocessing
+
+    import bench.figures_writes_bench as writes
+
+    with app.app_context(), UNSCOPED_BYPASS("the bench picks associations to read"):
+        root = db.session.scalar(select(Association.id).where(Association.parent_id.is_(None)))
+        others = list(db.session.scalars(select(Association.id).where(Association.depth == 5)))
+        db.session.remove()
+        db.engine.dispose()
+    context = multiprocessing.get_context("spawn")
+    stop, done = context.Event(), context.Queue()
+    reader = context.Process(
+        target=writes.read_figures, args=(owner_url, root, others[::97], stop, done)
+    )
+    say("load average (1, 5, 15 min) before: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
+    reader.start()
+    result = writes.run_nightly(config, ROOT, years)
+    stop.set()
+    longest_read = done.get(timeout=60)[1]
+    reader.join(timeout=30)
+    say(
+        f"nightly refresh, years {result['years']}, {result['rows']:,} rows: "
+        f"{result['seconds']:.1f} s ({result['seconds'] / 60:.1f} min), peak RSS "
+        f"{result['hwm_mb']:.0f} MB, {result['transactions']:,} transactions, the longest "
+        f"{result['longest']:.2f} s; longest dashboard read meanwhile {longest_read * 1000:.0f} ms"
+    )
+    say("load average (1, 5, 15 min) after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
+    with app.app_context():
+        say(f"figures rows of county 'k0' equal the figures job's: {check_figures('k0')}")
+        for slug in ("k0", "n"):
+            equal = base.independent_check(
+                slug, base.stored_totals(slug, YEAR), YEAR, date(YEAR, 12, 31), live=True
+            )
+            say(f"stored sums of {slug!r} equal SQL over the raw tables: {equal}")
+
+
 def is_built(name: str) -> bool:
     """Whether the server holds this bench's database with its users (the build's last step)."""
     server = make_url(os.environ.get("XIEHUI_BENCH_PG_URL", SERVER))
@@ -608,6 +651,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--rls-runs", type=int, default=200)
     parser.add_argument("--db-name", default=DATABASE)
+    parser.add_argument("--nightly", action="store_true", help="time the nightly refresh only")
+    parser.add_argument("--nightly-years", type=int, nargs="*", help="default: every year held")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="national-bench-"))
     built = not args.rebuild and is_built(args.db_name)
@@ -628,7 +673,9 @@ def main() -> None:
     with psycopg.connect(owner_url) as owner:
         size = owner.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         say(f"database size: {size.fetchone()[0]}")
-    if not args.build_only:
+    if args.nightly:
+        nightly(app, config, owner_url, args.nightly_years, say)
+    elif not args.build_only:
         say(
             "load average (1, 5, 15 min) before measuring: {:.1f} {:.1f} {:.1f}".format(
                 *os.getloadavg()
