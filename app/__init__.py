@@ -42,6 +42,7 @@ from app.events.blueprint import bp as events_bp
 from app.files.blueprint import bp as files_bp
 from app.governance.blueprint import bp as governance_bp
 from app.governance.blueprint import public_bp as governance_public_bp
+from app.members import register_figures
 from app.members.blueprint import bp as members_bp
 from app.members.blueprint import households_bp
 from app.oversight.blueprint import bp as oversight_bp
@@ -112,6 +113,7 @@ def create_app(config: dict | None = None) -> Flask:
     soft_delete.install(session_class)
     audit.install(session_class)
     dashboard_figures.install(session_class)
+    register_figures.install(session_class)
 
     resolver.init_app(app)
     account_sessions.init_app(app)
