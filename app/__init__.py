@@ -23,6 +23,7 @@ from app.core import (
     i18n,
     inbox,
     jobs,
+    navigation,
     notifications,
     replica,
     security,
@@ -123,6 +124,7 @@ def create_app(config: dict | None = None) -> Flask:
     replica.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    navigation.init_app(app)
     jobs.init_app(app)
     notifications.init_app(app)
     inbox.init_app(app)
