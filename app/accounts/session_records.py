@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 
 from app.accounts import session_store
 from app.accounts.models import User, UserSession
-from app.core import audit
+from app.core import audit, inbox
 from app.core.clock import utcnow
 from app.core.jobs import periodic
 from app.extensions import db
@@ -52,6 +52,19 @@ def find(record_id) -> UserSession | None:
     if not isinstance(record_id, str) or not record_id:
         return None
     return db.session.get(UserSession, record_id)
+
+
+def find_with_unread(record_id) -> tuple[UserSession | None, int]:
+    """The record (with its user) and the user's unread notices, in one statement: every
+    signed-in request checks its record, and every page shows the count."""
+    if not isinstance(record_id, str) or not record_id:
+        return None, 0
+    found = db.session.execute(
+        select(UserSession, inbox.unread_count_of(UserSession.user_id)).where(
+            UserSession.id == record_id
+        )
+    ).first()
+    return (found[0], found[1] or 0) if found is not None else (None, 0)
 
 
 def is_expired(record: UserSession, now: datetime | None = None) -> bool:
