@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli, extensions, registry
+from app.accounts import roles_stamp
 from app.accounts import session as account_sessions
 from app.accounts.blueprint import bp as accounts_bp
 from app.activities.blueprint import bp as activities_bp
@@ -115,6 +116,7 @@ def create_app(config: dict | None = None) -> Flask:
     audit.install(session_class)
     dashboard_figures.install(session_class)
     register_figures.install(session_class)
+    roles_stamp.install(session_class)
 
     resolver.init_app(app)
     account_sessions.init_app(app)

@@ -45,7 +45,7 @@ def resolve_association() -> None:
         abort(404)
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    access = access_for(current_user.id, association)
+    access = access_for(current_user.id, association, getattr(current_user, "roles_stamp", None))
     if not access.can_read:
         record_denial(association_id=association.id, reason="no access to association")
         abort(404)
