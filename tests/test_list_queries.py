@@ -53,6 +53,23 @@ def test_the_people_page_costs_the_same_for_3_or_30_people(world, make_client, c
     assert few == many
 
 
+def test_the_member_list_runs_five_statements_whatever_its_length(
+    world, make_client, count_queries
+):
+    """The stored session (in the database here, in Redis in production), the session check
+    (with the header's unread count), the association, the page's count and the page itself.
+    The access, the figures above the list (households, moves, tags) and the menu come from
+    the worker's memory once warm; entering the tenant scope, once, is not counted."""
+    client = make_client(world.secretary_a1.login)
+    url = f"/a/{world.village_a1.slug}/members/"
+    few = _queries_for(count_queries, client, url)
+    household = factories.create_household(world.village_a1, "幸福路2号", central=True)
+    for i in range(30):
+        factories.create_member(world.village_a1, f"会员{i}", household_id=household.id)
+    many = _queries_for(count_queries, client, url)
+    assert few == many == 5
+
+
 @pytest.mark.own_app  # adds a URL rule, which Flask allows only before the first request
 def test_a_server_error_shows_a_friendly_translated_page(world, make_client):
     app = make_client().raw.application
