@@ -1,15 +1,16 @@
-"""The figures above the member list — households, central and linked households, pending
-household moves and the tags in use — kept per association in each worker process.
+"""The figures above the member list — live and active members, households, central and linked
+households, pending household moves and the tags in use — kept per association in each worker
+process.
 
-They cost three queries (a scan of the association's households among them) and change only
-when its register does, while the list is read far more often than the register is written. An
-entry is keyed by the association and its `register_stamp` (read with the association at the
-start of every request, so checking it costs no query): every commit that changes a member, a
-household or a move request of an association — row by row or in bulk — gives the association a
-new random stamp in the same transaction, and the next request anywhere computes the figures
-afresh. A request computes them after reading the stamp, so an entry is never older than its
-key. The stamp is written as the last statement before COMMIT: concurrent writers of one
-association wait for each other only while committing.
+They cost four queries (a pass over the association's members and one over its households among
+them) and change only when its register does, while the list is read far more often than the
+register is written. An entry is keyed by the association and its `register_stamp` (read with
+the association at the start of every request, so checking it costs no query): every commit that
+changes a member, a household or a move request of an association — row by row or in bulk —
+gives the association a new random stamp in the same transaction, and the next request anywhere
+computes the figures afresh. A request computes them after reading the stamp, so an entry is
+never older than its key. The stamp is written as the last statement before COMMIT: concurrent
+writers of one association wait for each other only while committing.
 """
 
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ MAX_ENTRIES = 10_000  # associations kept per process (a few hundred bytes each)
 
 @dataclass(frozen=True)
 class RegisterFigures:
+    members: int  # live members, whatever their status: the unfiltered list's total
+    active_members: int
     households: int
     central_households: int
     linked_households: int
@@ -65,8 +68,11 @@ def figures_of(association: Association) -> RegisterFigures:
 
 
 def _compute() -> RegisterFigures:
+    members, active_members = search.member_totals()
     households = services.household_counts()
     return RegisterFigures(
+        members=members,
+        active_members=active_members,
         households=households["households"],
         central_households=households["central_households"],
         linked_households=households["linked_households"],

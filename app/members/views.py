@@ -48,11 +48,16 @@ def index():
         tag=request.args.get("tag", "")[:30],
     )
     per_page = min(max(request.args.get("per_page", PER_PAGE, type=int) or PER_PAGE, 5), 200)
-    page = search.member_page(filters, page=page_number(), per_page=per_page)
+    figures = register_figures.figures_of(g.association)
+    page = search.member_page(
+        filters,
+        page=page_number(),
+        per_page=per_page,
+        register=(figures.members, figures.active_members),
+    )
     phones = {}
     if not g.access.is_auditing:
         phones = {row[0].id: services.phone_of(row[0]) for row in page.items}
-    figures = register_figures.figures_of(g.association)
     return render(
         "members/index.html",
         fragment="members/_list.html",

@@ -24,6 +24,11 @@ def _counts(page: str) -> list[int]:
     return [int(number.replace(",", "")) for number in re.findall(r"[\d,]+", line)]
 
 
+def _found(page: str) -> int:
+    line = re.search(r'data-testid="member-total">([^<]*)<', page).group(1)
+    return int(re.search(r"[\d,]+", line).group(0).replace(",", ""))
+
+
 def _tags(page: str) -> set[str]:
     tag_select = re.search(r'<select name="tag">(.*?)</select>', page, re.S).group(1)
     return set(re.findall(r'<option value="([^"]+)"', tag_select))
@@ -56,7 +61,10 @@ def test_a_change_to_the_register_shows_on_the_member_list_at_once(world, make_c
 
     member = create_member(world.village_a1, "会员甲", tags=["村医"], user_id=world.member_a1.id)
     page = client.get(LIST_A1).text
-    assert _counts(page) == [1, 2, 1, 1] and "村医" in _tags(page)
+    assert _counts(page) == [1, 2, 1, 1] and "村医" in _tags(page) and _found(page) == 1
+    create_member(world.village_a1, "会员乙", status="left")
+    page = client.get(LIST_A1).text
+    assert _counts(page) == [1, 2, 1, 1] and _found(page) == 2
     assert "(" not in _pending_moves(page)
 
     with tenant_context(scope_for(world.village_a1, writable=True)):
@@ -70,7 +78,7 @@ def test_a_change_to_the_register_shows_on_the_member_list_at_once(world, make_c
     assert client.post(f"{LIST_A1}{member.id}/delete").status_code == 303
     page = client.get(LIST_A1).text
     assert "村医" not in _tags(page) and "(" not in _pending_moves(page)
-    assert _counts(page) == [0, 2, 1, 1]
+    assert _counts(page) == [0, 2, 1, 1] and _found(page) == 1
 
 
 def test_a_bulk_update_of_the_register_renews_the_stamp(world, make_client):
