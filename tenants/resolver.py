@@ -6,10 +6,12 @@ An association the user may not read answers 404, so its existence is not reveal
 """
 
 import re
+from functools import lru_cache
 
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.routing import Map
 
 from app.core.audit import record_denial
 from app.extensions import db, login_manager
@@ -30,8 +32,14 @@ def _default_slug(endpoint: str, values: dict) -> None:
     association = g.get("association")
     if association is None or SLUG_ARG in values:
         return
-    if current_app.url_map.is_endpoint_expecting(endpoint, SLUG_ARG):
+    if _expects_slug(current_app.url_map, endpoint):
         values[SLUG_ARG] = association.slug
+
+
+@lru_cache(maxsize=2048)
+def _expects_slug(url_map: Map, endpoint: str) -> bool:
+    """Asked for every URL a page builds (dozens); the URL map does not change once serving."""
+    return url_map.is_endpoint_expecting(endpoint, SLUG_ARG)
 
 
 def resolve_association() -> None:

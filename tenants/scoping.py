@@ -10,7 +10,7 @@ and rows whose tenant-owned relations point into another association.
 from functools import lru_cache
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import visitors
 
 from app.extensions import db
@@ -52,21 +52,26 @@ def _touches_tenant_table(state: ORMExecuteState) -> bool:
     subquery (`all_mappers` names only the selected entities)."""
     if any(issubclass(mapper.class_, TenantMixin) for mapper in state.all_mappers):
         return True
-    tenant_tables = _tenant_tables(len(db.Model.registry.mappers))
+    tenant_tables = _tenant_tables()
     return any(
         getattr(element, "__visit_name__", "") == "table" and element in tenant_tables
         for element in visitors.iterate(state.statement)
     )
 
 
-@lru_cache(maxsize=4)
-def _tenant_tables(mapper_count: int) -> frozenset:
-    """The tenant tables, worked out again only when a model is added (the count changes)."""
+@lru_cache(maxsize=1)
+def _tenant_tables() -> frozenset:
+    """The tenant tables, worked out again only after a model is added (below)."""
     return frozenset(
         mapper.local_table
         for mapper in db.Model.registry.mappers
         if issubclass(mapper.class_, TenantMixin)
     )
+
+
+@event.listens_for(Mapper, "after_mapper_constructed")
+def _forget_tenant_tables(mapper: Mapper, class_: type) -> None:
+    _tenant_tables.cache_clear()
 
 
 def scope_query(state: ORMExecuteState) -> None:
