@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from werkzeug.routing import Map
 
 from app.core.audit import record_denial
@@ -48,7 +48,7 @@ def resolve_association() -> None:
         return
     if not SLUG_SHAPE.match(slug):
         abort(404)
-    association = db.session.scalar(select(Association).where(Association.slug == slug))
+    association = db.session.scalar(_association_by_slug(), {"slug": slug})
     if association is None:
         abort(404)
     if not current_user.is_authenticated:
@@ -70,6 +70,12 @@ def resolve_association() -> None:
     )
     if suspended and request.method not in ("GET", "HEAD", "OPTIONS"):
         abort(423)
+
+
+@lru_cache(maxsize=1)
+def _association_by_slug() -> Select:
+    """Built once: the statement runs on every request of a tenant page."""
+    return select(Association).where(Association.slug == bindparam("slug"))
 
 
 def _clear_scope(exc: BaseException | None) -> None:
