@@ -64,9 +64,9 @@ def test_the_member_list_runs_a_fixed_number_of_statements_whatever_its_length(
     url = f"/a/{world.village_a1.slug}/members/"
     few = _queries_for(count_queries, client, url)
     searched = _queries_for(count_queries, client, url + "?q=会员")
-    household = factories.create_household(world.village_a1, "幸福路2号", central=True)
+    household_id = factories.create_household(world.village_a1, "幸福路2号", central=True).id
     for i in range(30):
-        factories.create_member(world.village_a1, f"会员{i}", household_id=household.id)
+        factories.create_member(world.village_a1, f"会员{i}", household_id=household_id)
     assert few == _queries_for(count_queries, client, url) == 4
     assert searched == _queries_for(count_queries, client, url + "?q=会员") == 5
 

@@ -47,19 +47,20 @@ def test_a_change_to_the_register_shows_on_the_member_list_at_once(world, make_c
     page = client.get(LIST_A1).text
     assert _counts(page) == [0, 0, 0, 0] and "村医" not in _tags(page)
 
-    central = create_household(world.village_a1, "中心户1号", central=True)
+    central_id = create_household(world.village_a1, "中心户1号", central=True).id
     page = client.get(LIST_A1).text
     assert _counts(page) == [0, 1, 1, 0]
 
-    linked = create_household(world.village_a1, "联户2号")
+    linked_id = create_household(world.village_a1, "联户2号").id
     with tenant_context(scope_for(world.village_a1, writable=True)):
         households.link_household(
-            households.load_household(linked.id), households.load_household(central.id)
+            households.load_household(linked_id), households.load_household(central_id)
         )
         db.session.commit()
     assert _counts(client.get(LIST_A1).text) == [0, 2, 1, 1]
 
     member = create_member(world.village_a1, "会员甲", tags=["村医"], user_id=world.member_a1.id)
+    member_id, member_user_id = member.id, member.user_id
     page = client.get(LIST_A1).text
     assert _counts(page) == [1, 2, 1, 1] and "村医" in _tags(page) and _found(page) == 1
     create_member(world.village_a1, "会员乙", status="left")
@@ -69,13 +70,13 @@ def test_a_change_to_the_register_shows_on_the_member_list_at_once(world, make_c
 
     with tenant_context(scope_for(world.village_a1, writable=True)):
         moves.request_move(
-            services.load_member(member.id), user_id=member.user_id, new_address="新家3号"
+            services.load_member(member_id), user_id=member_user_id, new_address="新家3号"
         )
         db.session.commit()
     assert "(1)" in _pending_moves(client.get(LIST_A1).text)
 
     # Deleted through the page: the tag and the pending move leave the figures with her.
-    assert client.post(f"{LIST_A1}{member.id}/delete").status_code == 303
+    assert client.post(f"{LIST_A1}{member_id}/delete").status_code == 303
     page = client.get(LIST_A1).text
     assert "村医" not in _tags(page) and "(" not in _pending_moves(page)
     assert _counts(page) == [0, 2, 1, 1] and _found(page) == 1
