@@ -44,13 +44,15 @@ class Access:
         return Role.AUDITOR if self.oversight_from is not None else None
 
 
-# (user, association, its path, the user's roles stamp) → (own role, id of the association
-# giving oversight). The stamp is renewed by every commit that changes the user's roles
-# (app/accounts/roles_stamp.py) and read with her session record, and the path names every
-# ancestor: a changed role or a moved association is a new key, so an entry is never stale.
+# (user, association, its path and creation time, the user's roles stamp) → (own role, id of
+# the association giving oversight). The stamp is renewed by every commit that changes the
+# user's roles (app/accounts/roles_stamp.py) and read with her session record, the path names
+# every ancestor, and the creation time tells a new association from a deleted one whose id
+# SQLite gave again (its memberships went by the database's cascade, which renews no stamp):
+# a changed role, a moved or a new association is a new key, so an entry is never stale.
 # Kept per worker: the request then enters its tenant scope once, for the page, instead of
 # entering the bypass for this lookup first.
-_known: dict[tuple[int, int, str, str], tuple[Role | None, int | None]] = {}
+_known: dict[tuple, tuple[Role | None, int | None]] = {}
 MAX_KNOWN = 20_000
 
 
@@ -62,7 +64,7 @@ def access_for(
     query of her memberships on the association's path from the root."""
     if user_id is None:
         return Access(association, None, None)
-    key = (user_id, association.id, association.path, roles_stamp)
+    key = (user_id, association.id, association.path, association.created_at, roles_stamp)
     known = _known.get(key) if roles_stamp is not None else None
     if known is not None:
         own_role, oversight_id = known
