@@ -81,11 +81,6 @@ def _compute() -> RegisterFigures:
     )
 
 
-def forget_all() -> None:
-    """Empty this process's cache (tests that rebuild their database)."""
-    _entries.clear()
-
-
 # --- renewing the stamp ------------------------------------------------------------------------
 
 
