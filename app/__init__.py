@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli, extensions, registry
+from app.accounts import roles_stamp
 from app.accounts import session as account_sessions
 from app.accounts.blueprint import bp as accounts_bp
 from app.activities.blueprint import bp as activities_bp
@@ -23,6 +24,7 @@ from app.core import (
     i18n,
     inbox,
     jobs,
+    navigation,
     notifications,
     replica,
     security,
@@ -42,6 +44,7 @@ from app.events.blueprint import bp as events_bp
 from app.files.blueprint import bp as files_bp
 from app.governance.blueprint import bp as governance_bp
 from app.governance.blueprint import public_bp as governance_public_bp
+from app.members import register_figures
 from app.members.blueprint import bp as members_bp
 from app.members.blueprint import households_bp
 from app.oversight.blueprint import bp as oversight_bp
@@ -112,6 +115,8 @@ def create_app(config: dict | None = None) -> Flask:
     soft_delete.install(session_class)
     audit.install(session_class)
     dashboard_figures.install(session_class)
+    register_figures.install(session_class)
+    roles_stamp.install(session_class)
 
     resolver.init_app(app)
     account_sessions.init_app(app)
@@ -121,6 +126,7 @@ def create_app(config: dict | None = None) -> Flask:
     replica.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    navigation.init_app(app)
     jobs.init_app(app)
     notifications.init_app(app)
     inbox.init_app(app)

@@ -1,6 +1,7 @@
 """The tenant (Association), its place in the tree, and who holds which role in it."""
 
 import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import (
@@ -52,6 +53,10 @@ KIND_LEVELS = {
 }
 
 
+def new_stamp() -> str:
+    return secrets.token_hex(16)
+
+
 class Association(CreatedAtMixin, db.Model):
     """The tenant: one family-planning association (计生协) at any level of the tree.
 
@@ -87,6 +92,11 @@ class Association(CreatedAtMixin, db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(60))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A new random value with every committed change to the association's register (members,
+    # households, move requests; app/members/register_figures.py): the key under which each
+    # worker keeps the figures above the member list. Random, not a counter, so a restored
+    # backup or a rebuilt test database never hands an old key to different rows.
+    register_stamp: Mapped[str | None] = mapped_column(String(32), default=new_stamp)
 
     parent: Mapped["Association | None"] = relationship(remote_side=[id], lazy="raise")
 

@@ -6,10 +6,12 @@ An association the user may not read answers 404, so its existence is not reveal
 """
 
 import re
+from functools import lru_cache
 
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from werkzeug.routing import Map
 
 from app.core.audit import record_denial
 from app.extensions import db, login_manager
@@ -30,8 +32,14 @@ def _default_slug(endpoint: str, values: dict) -> None:
     association = g.get("association")
     if association is None or SLUG_ARG in values:
         return
-    if current_app.url_map.is_endpoint_expecting(endpoint, SLUG_ARG):
+    if _expects_slug(current_app.url_map, endpoint):
         values[SLUG_ARG] = association.slug
+
+
+@lru_cache(maxsize=2048)
+def _expects_slug(url_map: Map, endpoint: str) -> bool:
+    """Asked for every URL a page builds (dozens); the URL map does not change once serving."""
+    return url_map.is_endpoint_expecting(endpoint, SLUG_ARG)
 
 
 def resolve_association() -> None:
@@ -40,12 +48,12 @@ def resolve_association() -> None:
         return
     if not SLUG_SHAPE.match(slug):
         abort(404)
-    association = db.session.scalar(select(Association).where(Association.slug == slug))
+    association = db.session.scalar(_association_by_slug(), {"slug": slug})
     if association is None:
         abort(404)
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    access = access_for(current_user.id, association)
+    access = access_for(current_user.id, association, getattr(current_user, "roles_stamp", None))
     if not access.can_read:
         record_denial(association_id=association.id, reason="no access to association")
         abort(404)
@@ -62,6 +70,12 @@ def resolve_association() -> None:
     )
     if suspended and request.method not in ("GET", "HEAD", "OPTIONS"):
         abort(423)
+
+
+@lru_cache(maxsize=1)
+def _association_by_slug() -> Select:
+    """Built once: the statement runs on every request of a tenant page."""
+    return select(Association).where(Association.slug == bindparam("slug"))
 
 
 def _clear_scope(exc: BaseException | None) -> None:

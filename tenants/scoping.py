@@ -7,8 +7,10 @@ the context's association and refuses writes outside the association the context
 and rows whose tenant-owned relations point into another association.
 """
 
+from functools import lru_cache
+
 from sqlalchemy import event, select
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import visitors
 
 from app.extensions import db
@@ -23,6 +25,9 @@ from tenants.models import Association, TenantMixin
 from tenants.tree import subtree_bounds
 
 
+# The criteria are built once per association (or subtree) and reused: they are immutable, and
+# building one (a lambda analysed for its closure) on every statement showed in the profiles.
+@lru_cache(maxsize=4096)
 def _association_only(association_id: int):
     return with_loader_criteria(
         TenantMixin,
@@ -31,6 +36,7 @@ def _association_only(association_id: int):
     )
 
 
+@lru_cache(maxsize=1024)
 def _whole_subtree(low: str, high: str):
     return with_loader_criteria(
         TenantMixin,
@@ -46,15 +52,26 @@ def _touches_tenant_table(state: ORMExecuteState) -> bool:
     subquery (`all_mappers` names only the selected entities)."""
     if any(issubclass(mapper.class_, TenantMixin) for mapper in state.all_mappers):
         return True
-    tenant_tables = {
-        mapper.local_table
-        for mapper in db.Model.registry.mappers
-        if issubclass(mapper.class_, TenantMixin)
-    }
+    tenant_tables = _tenant_tables()
     return any(
         getattr(element, "__visit_name__", "") == "table" and element in tenant_tables
         for element in visitors.iterate(state.statement)
     )
+
+
+@lru_cache(maxsize=1)
+def _tenant_tables() -> frozenset:
+    """The tenant tables, worked out again only after a model is added (below)."""
+    return frozenset(
+        mapper.local_table
+        for mapper in db.Model.registry.mappers
+        if issubclass(mapper.class_, TenantMixin)
+    )
+
+
+@event.listens_for(Mapper, "after_mapper_constructed")
+def _forget_tenant_tables(mapper: Mapper, class_: type) -> None:
+    _tenant_tables.cache_clear()
 
 
 def scope_query(state: ORMExecuteState) -> None:

@@ -4,8 +4,12 @@ from pathlib import Path
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
+from flask_babel import force_locale
 
 from app.core.i18n import money
+from app.members.labels import STATUS_LABELS
+from app.members.models import MemberStatus
+from tests.factories import create_member
 
 
 def test_the_home_page_renders_in_chinese_then_english_after_switching(world, make_client):
@@ -71,3 +75,15 @@ def test_every_string_in_the_source_has_a_chinese_translation():
 
 def _strings(value) -> tuple:
     return (value,) if isinstance(value, str) else tuple(value)
+
+
+def test_labels_kept_translated_per_language_follow_the_viewer(world, make_client, client_for):
+    create_member(world.village_a1, "会员甲")
+    with force_locale("zh_Hans_CN"):
+        active_in_chinese = str(STATUS_LABELS[MemberStatus.ACTIVE])
+    assert active_in_chinese != "Active"
+    url = "/a/village-a1/members/"
+    chinese = make_client(world.secretary_a1.login).get(url).text
+    english = client_for(world.secretary_a1.login).get(url).text
+    assert f"<td>{active_in_chinese}</td>" in chinese and "<td>Active</td>" not in chinese
+    assert "<td>Active</td>" in english

@@ -53,6 +53,24 @@ def test_the_people_page_costs_the_same_for_3_or_30_people(world, make_client, c
     assert few == many
 
 
+def test_the_member_list_runs_a_fixed_number_of_statements_whatever_its_length(
+    world, make_client, count_queries
+):
+    """Four: the stored session (in the database here, in Redis in production), the session
+    check (with the header's unread count), the association and the page; a search adds its
+    count. The access, the register's figures (members, households, moves, tags) and the menu
+    come from the worker's memory once warm; entering the tenant scope, once, is not counted."""
+    client = make_client(world.secretary_a1.login)
+    url = f"/a/{world.village_a1.slug}/members/"
+    few = _queries_for(count_queries, client, url)
+    searched = _queries_for(count_queries, client, url + "?q=会员")
+    household_id = factories.create_household(world.village_a1, "幸福路2号", central=True).id
+    for i in range(30):
+        factories.create_member(world.village_a1, f"会员{i}", household_id=household_id)
+    assert few == _queries_for(count_queries, client, url) == 4
+    assert searched == _queries_for(count_queries, client, url + "?q=会员") == 5
+
+
 @pytest.mark.own_app  # adds a URL rule, which Flask allows only before the first request
 def test_a_server_error_shows_a_friendly_translated_page(world, make_client):
     app = make_client().raw.application

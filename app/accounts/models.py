@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.clock import utcnow
 from app.core.models import CreatedAtMixin, UTCDateTime
 from app.extensions import db
-from tenants.models import Association, Role, TenantMixin
+from tenants.models import Association, Role, TenantMixin, new_stamp
 
 
 class User(UserMixin, CreatedAtMixin, db.Model):
@@ -34,6 +34,10 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # A new random value with every committed change to the user's roles (app/accounts/
+    # roles_stamp.py): the key under which each worker keeps her access per association
+    # (tenants/access.py), read with her session record at the start of every request.
+    roles_stamp: Mapped[str | None] = mapped_column(String(32), default=new_stamp)
 
     @property
     def is_active(self) -> bool:

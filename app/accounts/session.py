@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from app.accounts import session_records, session_store
 from app.accounts.models import User, UserSession
 from app.accounts.session_records import EndReason
+from app.core import inbox
 from app.extensions import login_manager
 
 SESSION_EXEMPT_ENDPOINTS = {"static", "accounts.login", "accounts.set_locale"}
@@ -19,7 +20,7 @@ RECORD_KEY = "record"
 def load_user(user_id: str) -> User | None:
     """The user of this browser's session record, while the record lives: a record that is
     gone (signed out elsewhere), expired or whose user was disabled signs the browser out."""
-    record = session_records.find(session.get(RECORD_KEY))
+    record, unread = session_records.find_with_unread(session.get(RECORD_KEY))
     if record is None or str(record.user_id) != user_id:
         return None
     # The loader runs while current_user is being worked out: the actor is named, not looked up.
@@ -31,6 +32,7 @@ def load_user(user_id: str) -> User | None:
         return None
     session_records.touch(record)
     g.session_record = record
+    inbox.remember_header_count(unread)
     return record.user
 
 

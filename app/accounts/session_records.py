@@ -6,14 +6,15 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 
 from app.accounts import session_store
 from app.accounts.models import User, UserSession
-from app.core import audit
+from app.core import audit, inbox
 from app.core.clock import utcnow
 from app.core.jobs import periodic
 from app.extensions import db
@@ -52,6 +53,23 @@ def find(record_id) -> UserSession | None:
     if not isinstance(record_id, str) or not record_id:
         return None
     return db.session.get(UserSession, record_id)
+
+
+def find_with_unread(record_id) -> tuple[UserSession | None, int]:
+    """The record (with its user) and the user's unread notices, in one statement: every
+    signed-in request checks its record, and every page shows the count."""
+    if not isinstance(record_id, str) or not record_id:
+        return None, 0
+    found = db.session.execute(_record_with_unread(), {"record_id": record_id}).first()
+    return (found[0], found[1] or 0) if found is not None else (None, 0)
+
+
+@lru_cache(maxsize=1)
+def _record_with_unread() -> Select:
+    """Built once: the statement runs on every signed-in request."""
+    return select(UserSession, inbox.unread_count_of(UserSession.user_id)).where(
+        UserSession.id == bindparam("record_id")
+    )
 
 
 def is_expired(record: UserSession, now: datetime | None = None) -> bool:

@@ -1,5 +1,6 @@
 """Locale choice, catalogue compilation and the locale-aware Jinja filters (dates, money)."""
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -59,6 +60,21 @@ def local_datetime(value: datetime | None, style: str = "medium") -> str:
 
 def number(value) -> str:
     return format_decimal(value) if value is not None else ""
+
+
+def translated(labels: Mapping) -> Callable:
+    """`labels.get` for templates, each label translated once per language in each worker
+    rather than at every use: a list names a status on each of its rows."""
+    by_locale: dict[str, dict] = {}
+
+    def label(value, default=None):
+        locale = str(get_locale())
+        table = by_locale.get(locale)
+        if table is None:
+            table = by_locale[locale] = {key: str(text) for key, text in labels.items()}
+        return table.get(value, default)
+
+    return label
 
 
 def init_app(app: Flask) -> None:

@@ -9,9 +9,20 @@ the transaction of the change they report, so a rolled-back change leaves no not
 
 from datetime import datetime
 
-from flask import Flask, g
+from flask import Flask, g, has_app_context
 from flask_login import current_user
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, insert, select, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    ScalarSelect,
+    Select,
+    String,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
@@ -47,6 +58,7 @@ def keep(
 ) -> None:
     """Keep a notice for the user, in the caller's transaction; a notice under a key she
     already has is not kept twice."""
+    _forget_header_count()
     if key is not None:
         key = key[:120]
         # Autoflush writes a notice added earlier in this transaction first, so it is found.
@@ -68,6 +80,7 @@ def keep(
 def keep_many(entries: list[tuple[int, str, str]], *, key: str, association_id: int | None) -> None:
     """(user id, subject, body) each, under a new notice's `key` (a group message): one
     INSERT for all, no lookups — the key is new, so nobody has it yet."""
+    _forget_header_count()
     if entries:
         db.session.execute(
             insert(Notification),
@@ -87,14 +100,31 @@ def keep_many(entries: list[tuple[int, str, str]], *, key: str, association_id: 
 
 def unread_count(user_id: int) -> int:
     """One query on the (user, read_at) index: the figure in the page header."""
-    return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
+    return db.session.scalar(_unread(user_id)) or 0
+
+
+def unread_count_of(user_id) -> ScalarSelect:
+    """The unread count as a subquery, for a column holding a user id: the session check
+    reads it in its own statement (app/accounts/session.py), sparing the page header a
+    query."""
+    return _unread(user_id).scalar_subquery()
+
+
+def _unread(user_id) -> Select:
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
     )
+
+
+def remember_header_count(count: int) -> None:
+    """The signed-in user's unread count, read with her session at the start of the request."""
+    g.unread_notifications = count
+
+
+def _forget_header_count() -> None:
+    # A notice kept or marked read in this request changes the figure: read it again.
+    if has_app_context():
+        g.pop("unread_notifications", None)
 
 
 def page_for(user_id: int, page: int) -> Page:
@@ -110,6 +140,7 @@ def page_for(user_id: int, page: int) -> Page:
 
 def mark_read(user_id: int, notification_id: int) -> bool:
     """False when the user has no such notice (someone else's id is not hers to mark)."""
+    _forget_header_count()
     found = db.session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.user_id == user_id)
@@ -120,6 +151,7 @@ def mark_read(user_id: int, notification_id: int) -> bool:
 
 
 def mark_all_read(user_id: int) -> int:
+    _forget_header_count()
     return db.session.execute(
         update(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
@@ -129,8 +161,8 @@ def mark_all_read(user_id: int) -> int:
 
 
 def _unread_for_header() -> int:
-    """The signed-in user's unread count, read once per request however often the page asks;
-    0 for visitors (no query)."""
+    """The signed-in user's unread count, read once per request however often the page asks
+    (usually with her session already); 0 for visitors (no query)."""
     if not current_user.is_authenticated:
         return 0
     if "unread_notifications" not in g:

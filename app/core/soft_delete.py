@@ -18,6 +18,7 @@ complete while her record is restorable, runs inside `including_deleted(session)
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
@@ -46,18 +47,15 @@ def hide_with_owner(entity: type, owner_is_live: Callable[[type], ColumnElement[
     lambda of the entity's class (so aliases get it too) that must read the owner's table, not
     its ORM class: the criterion below would otherwise hide the deleted owner it looks for."""
     _OWNED[entity] = owner_is_live
+    _hiding_options.cache_clear()
 
 
-def hide_deleted(state: ORMExecuteState) -> None:
-    if (
-        not state.is_select
-        or state.is_column_load
-        or state.is_relationship_load
-        or state.execution_options.get("include_deleted")
-        or state.session.info.get("include_deleted")
-    ):
-        return
-    state.statement = state.statement.options(
+@lru_cache(maxsize=1)
+def _hiding_options() -> tuple:
+    """The options every SELECT gets, built once (they hold no per-statement value): a page
+    runs them on each of its queries, and building nine lambda criteria each time showed in
+    the member list's profile."""
+    return (
         with_loader_criteria(
             SoftDeleteMixin,
             lambda cls: cls.deleted_at.is_(None),
@@ -69,6 +67,18 @@ def hide_deleted(state: ORMExecuteState) -> None:
             for entity, owner_is_live in _OWNED.items()
         ),
     )
+
+
+def hide_deleted(state: ORMExecuteState) -> None:
+    if (
+        not state.is_select
+        or state.is_column_load
+        or state.is_relationship_load
+        or state.execution_options.get("include_deleted")
+        or state.session.info.get("include_deleted")
+    ):
+        return
+    state.statement = state.statement.options(*_hiding_options())
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from flask import Blueprint
 
 from app.accounts.blueprint import bp as accounts_bp
+from app.core.i18n import translated
 from app.core.replica import reads_from_replica
 from app.members import (
     cli,
@@ -128,16 +129,19 @@ households_bp.add_url_rule(
 )
 
 
+REGISTER_HELPERS = {
+    "status_label": translated(STATUS_LABELS),
+    "gender_label": translated(GENDER_LABELS),
+    "import_status_label": translated(IMPORT_STATUS_LABELS),
+    "data_request_status_label": translated(DATA_REQUEST_STATUS_LABELS),
+    "move_status_label": translated(MOVE_STATUS_LABELS),
+}
+
+
 @bp.app_context_processor
 def register_helpers() -> dict:
     """Names the register templates use."""
-    return {
-        "status_label": STATUS_LABELS.get,
-        "gender_label": GENDER_LABELS.get,
-        "import_status_label": IMPORT_STATUS_LABELS.get,
-        "data_request_status_label": DATA_REQUEST_STATUS_LABELS.get,
-        "move_status_label": MOVE_STATUS_LABELS.get,
-    }
+    return REGISTER_HELPERS
 
 
 # Signing in by mobile number claims a record of the register, so its pages live here; they

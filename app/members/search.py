@@ -71,19 +71,28 @@ class MemberPage(Page):
     active_members: int = 0  # in the whole register, whatever the filters
 
 
-def member_page(filters: MemberFilters, *, page: int, per_page: int) -> MemberPage:
+def member_page(
+    filters: MemberFilters,
+    *,
+    page: int,
+    per_page: int,
+    register: tuple[int, int] | None = None,
+) -> MemberPage:
     """One page of members, in two queries: one count that answers both the page's total and
     the register's active members (one pass over a 10,000-member register, not two), then the
     page. The total counts members alone (the household join cannot change it, and counting
-    through it costs SQLite a scan)."""
+    through it costs SQLite a scan). `register`, the register's (live, active) members when the
+    caller knows them (app/members/register_figures.py), spares the count of an unfiltered
+    page and the active members of a filtered one."""
     page = max(1, page)
     conditions = member_conditions(filters)
-    matching = func.count(Member.id)
-    if conditions:
-        matching = matching.filter(*conditions)
-    total, active = db.session.execute(
-        select(matching, func.count(Member.id).filter(Member.status == MemberStatus.ACTIVE))
-    ).one()
+    if register is not None and not conditions:
+        total, active = register
+    elif register is not None:
+        total = db.session.scalar(select(func.count(Member.id)).where(*conditions))
+        active = register[1]
+    else:
+        total, active = member_totals(conditions)
     rows = db.session.execute(
         member_search(filters).limit(per_page).offset((page - 1) * per_page)
     ).all()
@@ -94,6 +103,17 @@ def member_page(filters: MemberFilters, *, page: int, per_page: int) -> MemberPa
         total=total or 0,
         active_members=active or 0,
     )
+
+
+def member_totals(conditions: list | None = None) -> tuple[int, int]:
+    """(members matching the conditions, active members of the register) in one pass."""
+    matching = func.count(Member.id)
+    if conditions:
+        matching = matching.filter(*conditions)
+    total, active = db.session.execute(
+        select(matching, func.count(Member.id).filter(Member.status == MemberStatus.ACTIVE))
+    ).one()
+    return total or 0, active or 0
 
 
 def tags_in_use() -> list[str]:

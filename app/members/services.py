@@ -329,6 +329,12 @@ def register_counts(*, active_members: int | None = None) -> dict:
         members = db.session.scalar(
             select(func.count(Member.id)).where(Member.status == MemberStatus.ACTIVE)
         )
+    return {"members": members or 0, **household_counts()}
+
+
+def household_counts() -> dict:
+    """Households, central households and linked households in the current tenant scope (one
+    query)."""
     households = db.session.execute(
         select(
             func.count(Household.id),
@@ -337,7 +343,6 @@ def register_counts(*, active_members: int | None = None) -> dict:
         )
     ).one()
     return {
-        "members": members or 0,
         "households": households[0] or 0,
         "central_households": int(households[1] or 0),
         "linked_households": households[2] or 0,

@@ -20,7 +20,7 @@ from app.core.views import (
     secretary_only,
 )
 from app.extensions import db
-from app.members import exporting, households, moves, search, services
+from app.members import exporting, households, moves, register_figures, search, services
 from app.members.forms import ContactForm, MemberForm, MoveRequestForm
 from app.members.models import BACKBONE_TAGS, MemberStatus
 from tenants.models import Membership
@@ -48,7 +48,13 @@ def index():
         tag=request.args.get("tag", "")[:30],
     )
     per_page = min(max(request.args.get("per_page", PER_PAGE, type=int) or PER_PAGE, 5), 200)
-    page = search.member_page(filters, page=page_number(), per_page=per_page)
+    figures = register_figures.figures_of(g.association)
+    page = search.member_page(
+        filters,
+        page=page_number(),
+        per_page=per_page,
+        register=(figures.members, figures.active_members),
+    )
     phones = {}
     if not g.access.is_auditing:
         phones = {row[0].id: services.phone_of(row[0]) for row in page.items}
@@ -58,10 +64,15 @@ def index():
         page=page,
         filters=filters,
         phones=phones,
-        tags=search.tags_in_use(),
+        tags=figures.tags,
         statuses=list(MemberStatus),
-        counts=services.register_counts(active_members=page.active_members),
-        pending_moves=moves.pending_count() if g.access.can_write else 0,
+        counts={
+            "members": page.active_members,
+            "households": figures.households,
+            "central_households": figures.central_households,
+            "linked_households": figures.linked_households,
+        },
+        pending_moves=figures.pending_moves if g.access.can_write else 0,
     )
 
 
