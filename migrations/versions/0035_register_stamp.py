@@ -4,16 +4,16 @@ list (app/members/register_figures.py)
 
 Existing rows get a random stamp each. A platform table: nothing to grant.
 
-Revision ID: 0034_register_stamp
-Revises: 0033_figures_queue
+Revision ID: 0035_register_stamp
+Revises: 0034_queue_changed_from
 Create Date: 2026-12-01 05:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0034_register_stamp"
-down_revision = "0033_figures_queue"
+revision = "0035_register_stamp"
+down_revision = "0034_queue_changed_from"
 branch_labels = None
 depends_on = None
 

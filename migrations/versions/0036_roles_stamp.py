@@ -3,16 +3,16 @@ key under which each worker keeps her access per association (tenants/access.py)
 
 Existing rows get a random stamp each. A platform table: nothing to grant.
 
-Revision ID: 0035_roles_stamp
-Revises: 0034_register_stamp
+Revision ID: 0036_roles_stamp
+Revises: 0035_register_stamp
 Create Date: 2026-12-01 05:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0035_roles_stamp"
-down_revision = "0034_register_stamp"
+revision = "0036_roles_stamp"
+down_revision = "0035_register_stamp"
 branch_labels = None
 depends_on = None
 
