@@ -26,6 +26,7 @@ from app.core import (
     jobs,
     navigation,
     notifications,
+    pool_check,
     replica,
     security,
     soft_delete,
@@ -102,6 +103,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     replica.configure(app)
     extensions.db.init_app(app)
+    with app.app_context():
+        for engine in extensions.db.engines.values():
+            pool_check.install(engine)
     extensions.migrate.init_app(app, extensions.db, directory=str(MIGRATIONS_DIR))
     extensions.login_manager.init_app(app)
     extensions.babel.init_app(app, locale_selector=i18n.select_locale)

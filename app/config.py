@@ -31,7 +31,8 @@ class Config:
     # The key the app enters PostgreSQL tenant scopes with (tenants/rls.py), derived from
     # SECRET_KEY when unset; `flask rls install-key` lets a new one in (as the owner).
     RLS_SCOPE_KEY: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No `pool_pre_ping` round trip: app/core/pool_check.py checks pooled connections without.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans_CN", "en")
