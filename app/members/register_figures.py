@@ -15,19 +15,17 @@ writers of one association wait for each other only while committing.
 
 from dataclasses import dataclass
 
-from sqlalchemy import event, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from app.core.models import after_transaction
+from app.core.stamps import EVERY, StampRenewal
 from app.members import moves, search, services
 from app.members.models import Household, HouseholdMoveRequest, Member
 from tenants.context import TenantScope, current_scope
-from tenants.models import Association, new_stamp
+from tenants.models import Association
 
 # What the figures are computed from: a change to any of these renews the stamp.
 SOURCES = (Member, Household, HouseholdMoveRequest)
-CHANGED_KEY = "register_changed_associations"
-EVERY_ASSOCIATION = "every association"  # a bulk statement whose associations are unknown
+RENEWAL = StampRenewal("register_changed_associations", Association.register_stamp)
 MAX_ENTRIES = 10_000  # associations kept per process (a few hundred bytes each)
 
 
@@ -84,15 +82,11 @@ def _compute() -> RegisterFigures:
 # --- renewing the stamp ------------------------------------------------------------------------
 
 
-def _changed(session: Session) -> set:
-    return session.info.setdefault(CHANGED_KEY, set())
-
-
 def _note_flushed_changes(session: Session, flush_context) -> None:
     changed = None
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, SOURCES) and obj.association_id is not None:
-            changed = changed if changed is not None else _changed(session)
+            changed = changed if changed is not None else RENEWAL.noted(session)
             changed.add(obj.association_id)
 
 
@@ -104,7 +98,7 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
         return
     if not any(issubclass(mapper.class_, SOURCES) for mapper in state.all_mappers):
         return
-    changed = _changed(state.session)
+    changed = RENEWAL.noted(state.session)
     scope = current_scope()
     if isinstance(scope, TenantScope):
         changed.add(scope.association_id)
@@ -114,26 +108,7 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
     if state.is_insert and None not in ids:
         changed.update(ids)
     else:
-        changed.add(EVERY_ASSOCIATION)
-
-
-def _renew_before_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    session.flush()  # the last changes are noted by their flush
-    changed = session.info.pop(CHANGED_KEY, None)
-    if not changed:
-        return
-    statement = update(Association).values(register_stamp=new_stamp())
-    if EVERY_ASSOCIATION not in changed:
-        statement = statement.where(Association.id.in_(sorted(changed)))
-    # Core, on the session's connection: bookkeeping, not a change the audit log or the
-    # dashboards' refresh should see.
-    session.connection().execute(statement)
-
-
-def _forget_changes(session: Session) -> None:
-    session.info.pop(CHANGED_KEY, None)
+        changed.add(EVERY)
 
 
 _installed = False
@@ -143,8 +118,5 @@ def install(session_class: type[Session]) -> None:
     global _installed
     if _installed:
         return
-    event.listen(session_class, "after_flush", _note_flushed_changes)
-    event.listen(session_class, "do_orm_execute", _note_bulk_statement)
-    event.listen(session_class, "before_commit", _renew_before_commit)
-    after_transaction(session_class, committed=_forget_changes, rolled_back=_forget_changes)
+    RENEWAL.install(session_class, _note_flushed_changes, _note_bulk_statement)
     _installed = True
