@@ -11,6 +11,7 @@ from app.accounts.models import User
 from app.core.clock import china_today
 from app.core.forms import options
 from app.core.problems import show_problems
+from app.core.urls import url_maker
 from app.core.views import (
     can_read_registers,
     can_write,
@@ -73,6 +74,7 @@ def index():
             "linked_households": figures.linked_households,
         },
         pending_moves=figures.pending_moves if g.access.can_write else 0,
+        member_url=url_maker("members.show", "member_id"),
     )
 
 
