@@ -35,12 +35,5 @@ def _note_bulk_statement(state: ORMExecuteState) -> None:
         RENEWAL.noted(state.session).add(EVERY)
 
 
-_installed = False
-
-
 def install(session_class: type[Session]) -> None:
-    global _installed
-    if _installed:
-        return
     RENEWAL.install(session_class, _note_flushed_changes, _note_bulk_statement)
-    _installed = True

@@ -15,6 +15,7 @@ from app.core.models import after_transaction
 from tenants.models import new_stamp
 
 EVERY = "every row"  # noted by a bulk statement whose rows are unknown
+_installed: set[str] = set()  # the renewals' keys, listening already (an app per test)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class StampRenewal:
         note_flushed: Callable[[Session, object], None],
         note_bulk: Callable[[ORMExecuteState], None],
     ) -> None:
+        if self.key in _installed:
+            return
+        _installed.add(self.key)
         event.listen(session_class, "after_flush", note_flushed)
         event.listen(session_class, "do_orm_execute", note_bulk)
         event.listen(session_class, "before_commit", self._renew_before_commit)

@@ -186,12 +186,12 @@ def _amend_period(year: int, quarter: int, association_ids: list[int], now: dict
     for row in stored:
         current = now.get(row.association_id, row.frozen)
         previous = row.amended if row.amended is not None else row.frozen
-        if _same(current, previous):
+        if same_figures(current, previous):
             continue
         delta = add_into(contribution(row.kind, current), contribution(row.kind, previous), -1)
         for ancestor in path_ids(row.path):
             add_into(deltas[ancestor], delta)
-        row.amended = None if _same(current, row.frozen) else current
+        row.amended = None if same_figures(current, row.frozen) else current
     if not deltas:
         return
     locked = db.session.execute(
@@ -221,7 +221,8 @@ def rollup_end(year: int, quarter: int) -> date:
     return definitions.quarter_end(year, quarter)
 
 
-def _same(a: dict, b: dict) -> bool:
+def same_figures(a: dict, b: dict) -> bool:
+    """Two figures rows hold the same values (a key one lacks reads as None)."""
     keys = set(a) | set(b)
     return all(a.get(key) == b.get(key) for key in keys)
 

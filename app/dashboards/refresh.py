@@ -180,7 +180,7 @@ def _refresh_batch(
         rows = {i: computed[year][i] for i in fresh if i in computed[year]}
         # Most rows come out as they were (every row, most nights): those only have their
         # time moved on; the others are replaced and their differences added up the tree.
-        same = {i for i in rows if i in old and _same_figures(old[i][1], rows[i])}
+        same = {i for i in rows if i in old and periods.same_figures(old[i][1], rows[i])}
         replaced = [i for i in fresh if i not in same]
         if same:
             db.session.execute(
@@ -213,10 +213,6 @@ def _refresh_batch(
         )
         written[year] = set(fresh)
     return written
-
-
-def _same_figures(stored: dict, computed: dict) -> bool:
-    return all(stored.get(key) == computed.get(key) for key in stored.keys() | computed.keys())
 
 
 def years_to_refresh(association_ids: list[int] | None = None) -> list[int]:

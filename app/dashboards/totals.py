@@ -267,7 +267,7 @@ def _rebuild_chunk(year: int, ids: list[int]) -> int:
         row = dict(zip(FIGURE_COLUMNS, figures, strict=True))
         add_into(sums[association_id], contribution(kind, row))
         oldest[association_id] = computed_at
-    for parent_id, key, total in _children_sums(year, list(locked)):
+    for parent_id, key, total in _children_sums(child, under, list(locked)):
         add_into(sums[parent_id], {key: int(total)})
     children = db.session.execute(
         select(child.parent_id, func.min(SubtreeFigures.oldest_computed_at))
@@ -291,11 +291,10 @@ def _rebuild_chunk(year: int, ids: list[int]) -> int:
     return sum(1 for association_id in locked if sums.get(association_id))
 
 
-def _children_sums(year: int, parent_ids: list[int]):
-    """(parent, key, the sum of the key over the parent's children's rows), summed by the
-    database: a chunk of 1,000 townships has 25,000 children, whose JSON decoded and added in
-    Python took most of the nightly rebuild's time."""
-    child = aliased(Association)
+def _children_sums(child, under, parent_ids: list[int]):
+    """(parent, key, the sum of the key over the parent's children's rows), `child` joined to
+    its subtree row by `under`, summed by the database: a chunk of 1,000 townships has 25,000
+    children, whose JSON decoded and added in Python took most of the nightly rebuild's time."""
     pairs = (
         func.json_each if db.session.get_bind().dialect.name == "sqlite" else func.json_each_text
     )
@@ -303,10 +302,7 @@ def _children_sums(year: int, parent_ids: list[int]):
     return db.session.execute(
         select(child.parent_id, each.c.key, func.sum(cast(each.c.value, BigInteger)))
         .select_from(child)
-        .join(
-            SubtreeFigures,
-            and_(SubtreeFigures.association_id == child.id, SubtreeFigures.year == year),
-        )
+        .join(SubtreeFigures, under)
         .join(each, true())
         .where(one_of(child.parent_id, parent_ids))
         .group_by(child.parent_id, each.c.key)
