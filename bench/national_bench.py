@@ -624,12 +624,18 @@ def nightly(app, config: dict, owner_url: str, years: list[int] | None, say) -> 
     )
     say("load average (1, 5, 15 min) after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     with app.app_context():
-        say(f"figures rows of county 'k0' equal the figures job's: {check_figures('k0')}")
-        for slug in ("k0", "n"):
-            equal = base.independent_check(
-                slug, base.stored_totals(slug, YEAR), YEAR, date(YEAR, 12, 31), live=True
-            )
-            say(f"stored sums of {slug!r} equal SQL over the raw tables: {equal}")
+        check_sums(say)
+
+
+def check_sums(say) -> None:
+    """A county's figures rows against the figures job's, and the stored sums of the county and
+    of the root against SQL over the raw tables. In an app context."""
+    say(f"figures rows of county 'k0' equal the figures job's: {check_figures('k0')}")
+    for slug in ("k0", "n"):
+        equal = base.independent_check(
+            slug, base.stored_totals(slug, YEAR), YEAR, date(YEAR, 12, 31), live=True
+        )
+        say(f"stored sums of {slug!r} equal SQL over the raw tables: {equal}")
 
 
 def is_built(name: str) -> bool:
@@ -682,12 +688,7 @@ def main() -> None:
             )
         )
         with app.app_context():
-            say(f"figures rows of county 'k0' equal the figures job's: {check_figures('k0')}")
-            for slug in ("k0", "n"):
-                equal = base.independent_check(
-                    slug, base.stored_totals(slug, YEAR), YEAR, date(YEAR, 12, 31), live=True
-                )
-                say(f"stored sums of {slug!r} equal SQL over the raw tables: {equal}")
+            check_sums(say)
             db.session.remove()
         page_latencies(app, args.requests, say)
         with app.app_context():
