@@ -1,7 +1,9 @@
 """Flask extensions, created once and bound to the app in create_app()."""
 
+import itertools
 from contextvars import ContextVar
 
+from flask.globals import app_ctx
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -29,7 +31,26 @@ class RoutingSession(FlaskSession):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
-db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
+_context_numbers = itertools.count()
+
+
+def _session_scope() -> int:
+    """The key of db.session: a number given once to each application context.
+
+    Flask-SQLAlchemy's default key is id() of the context. A context whose teardown fails before
+    its session is removed (a rollback raising on a broken connection) leaves the session
+    registered under that address, and CPython hands the address to the next context at once:
+    that request would run in the dead request's session, transaction and tenant settings."""
+    context = app_ctx._get_current_object()
+    number = getattr(context, "session_number", None)
+    if number is None:
+        number = context.session_number = next(_context_numbers)
+    return number
+
+
+db = SQLAlchemy(
+    model_class=Base, session_options={"class_": RoutingSession, "scopefunc": _session_scope}
+)
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()

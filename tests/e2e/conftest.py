@@ -57,14 +57,42 @@ class LiveServer:
     app: Flask
 
 
+class RequestsInFlight:
+    """The app, counting the requests it is serving: the test's teardown waits for them, or a
+    request the browser sent last would still run while the next test resets the app and its
+    database under it."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.idle = threading.Condition()
+        self.running = 0
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.running += 1
+        try:
+            # Flask pops the request's contexts before returning a (non-streamed) response.
+            return self.app(environ, start_response)
+        finally:
+            with self.idle:
+                self.running -= 1
+                self.idle.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        with self.idle:
+            return self.idle.wait_for(lambda: self.running == 0, timeout=timeout)
+
+
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    served = RequestsInFlight(app)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
     server.shutdown()
     thread.join(timeout=5)
+    assert served.wait(timeout=30), "a request was still running 30 s after the test"
 
 
 def _page(browser, viewport):
