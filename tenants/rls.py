@@ -166,11 +166,14 @@ def _checked_role(role: str) -> str:
 
 
 def create_app_role_sql(role: str) -> str:
+    """Roles belong to the server, not the database: two databases migrated at once (two test
+    workers, a bench beside them) both find the role missing, and the second CREATE fails on
+    the first's row; that one is the role we wanted."""
     role = _checked_role(role)
     return (
         "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + role + "') "
         "THEN CREATE ROLE " + role + " LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; "
-        "END IF; END $$"
+        "END IF; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
     )
 
 

@@ -78,3 +78,51 @@ def test_the_audit_log_cannot_be_rewritten_by_the_app(pg, world):
     with pytest.raises(Exception, match="permission denied"):
         db.session.execute(text("DELETE FROM audit_log"))
     db.session.rollback()
+
+
+def test_two_databases_migrated_at_once_both_get_the_app_role(pg, app):
+    """The app role belongs to the server: while one migration's CREATE ROLE is uncommitted,
+    another's (a second test worker, a bench) waits for it and must then go on, not fail."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    from tenants.rls import create_app_role_sql
+
+    role = "xiehui_race_check"
+    admin = create_engine(app.config["DATABASE_ADMIN_URL"], isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as first, admin.connect() as second:
+            first.execute(text(f"DROP ROLE IF EXISTS {role}"))
+            first.execute(text("BEGIN"))
+            first.execute(text(create_app_role_sql(role)))
+            waiter = second.scalar(text("SELECT pg_backend_pid()"))
+            failures = []
+
+            def migrate_beside():
+                try:
+                    second.execute(text(create_app_role_sql(role)))
+                except Exception as error:  # noqa: BLE001 - reported below
+                    failures.append(error)
+
+            beside = threading.Thread(target=migrate_beside)
+            beside.start()
+            for _ in range(100):  # until the second CREATE waits on the first's row
+                waiting = first.scalar(
+                    text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :p"),
+                    {"p": waiter},
+                )
+                if waiting:
+                    break
+                threading.Event().wait(0.05)
+            assert waiting, "the second migration never waited on the first"
+            first.execute(text("COMMIT"))
+            beside.join(timeout=10)
+            assert failures == []
+            assert (
+                first.scalar(text("SELECT count(*) FROM pg_roles WHERE rolname = :r"), {"r": role})
+                == 1
+            )
+            first.execute(text(f"DROP ROLE {role}"))
+    finally:
+        admin.dispose()
