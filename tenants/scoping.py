@@ -8,6 +8,7 @@ and rows whose tenant-owned relations point into another association.
 """
 
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session, with_loader_criteria
@@ -47,16 +48,25 @@ def _whole_subtree(low: str, high: str):
     )
 
 
+# Statements are immutable, and the ones run before a tenant scope exists (the session check,
+# the association by its slug) are built once: walking their tree on every request showed in
+# the member list's profile.
+_touches_by_statement: WeakKeyDictionary = WeakKeyDictionary()
+
+
 def _touches_tenant_table(state: ORMExecuteState) -> bool:
     """Whether a tenant table appears anywhere in the statement: selected, joined, or in a
     subquery (`all_mappers` names only the selected entities)."""
-    if any(issubclass(mapper.class_, TenantMixin) for mapper in state.all_mappers):
-        return True
-    tenant_tables = _tenant_tables()
-    return any(
-        getattr(element, "__visit_name__", "") == "table" and element in tenant_tables
-        for element in visitors.iterate(state.statement)
-    )
+    statement = state.statement
+    known = _touches_by_statement.get(statement)
+    if known is None:
+        known = _touches_by_statement[statement] = any(
+            issubclass(mapper.class_, TenantMixin) for mapper in state.all_mappers
+        ) or any(
+            getattr(element, "__visit_name__", "") == "table" and element in _tenant_tables()
+            for element in visitors.iterate(statement)
+        )
+    return known
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +82,7 @@ def _tenant_tables() -> frozenset:
 @event.listens_for(Mapper, "after_mapper_constructed")
 def _forget_tenant_tables(mapper: Mapper, class_: type) -> None:
     _tenant_tables.cache_clear()
+    _touches_by_statement.clear()
 
 
 def scope_query(state: ORMExecuteState) -> None:
