@@ -87,3 +87,18 @@ def test_labels_kept_translated_per_language_follow_the_viewer(world, make_clien
     english = client_for(world.secretary_a1.login).get(url).text
     assert f"<td>{active_in_chinese}</td>" in chinese and "<td>Active</td>" not in chinese
     assert "<td>Active</td>" in english
+
+
+def test_a_template_rendered_for_someone_else_speaks_their_language(app):
+    """Templates look each locale's catalogue up once (app/core/i18n.py); a message rendered
+    inside force_locale (a notice in its recipient's language) must still follow it."""
+    from flask import render_template_string
+
+    page = "{{ _('Members') }}|{{ ngettext('%(num)d member', '%(num)d members', 2) }}"
+    with app.test_request_context("/"):
+        chinese = render_template_string(page)
+        with force_locale("en"):
+            english = render_template_string(page)
+        again = render_template_string(page)
+    assert english.split("|")[0] == "Members"
+    assert chinese.split("|")[0] == again.split("|")[0] == "会员"

@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
 
 from app.core.labels import INVITATION_STATUS_LABELS, KIND_LABELS, ROLE_LABELS
@@ -77,8 +77,31 @@ def translated(labels: Mapping) -> Callable:
     return label
 
 
+# Each locale's catalogue, as Flask-Babel loaded it: a page's forty `_()` calls then cost one
+# look-up of the locale each, where Flask-Babel's own template callables look up the domain,
+# the locale and its cache through the request's globals for every string.
+_catalogues: dict = {}
+
+
+def _catalogue():
+    locale = get_locale()  # follows force_locale, as Flask-Babel's callables do
+    catalogue = _catalogues.get(locale)
+    if catalogue is None:
+        catalogue = _catalogues[locale] = get_translations()
+    return catalogue
+
+
 def init_app(app: Flask) -> None:
     compile_catalogues()
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: _catalogue().ugettext(string),
+        ngettext=lambda singular, plural, n: _catalogue().ungettext(singular, plural, n),
+        pgettext=lambda context, string: _catalogue().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: _catalogue().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )
     app.jinja_env.filters.update(
         money=money, date=local_date, datetime=local_datetime, number=number
     )
