@@ -7,6 +7,7 @@ from flask import Flask, Response, abort, g, render_template
 from flask_htmx import make_response as htmx_response
 
 from app.core.audit import record_denial
+from app.core.urls import template_url_for
 from app.extensions import db, htmx
 from tenants.access import Access
 
@@ -77,3 +78,4 @@ def _finish_transaction(response):
 
 def init_app(app: Flask) -> None:
     app.after_request(_finish_transaction)
+    app.jinja_env.globals["url_for"] = template_url_for
