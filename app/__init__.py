@@ -103,6 +103,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     replica.configure(app)
     extensions.db.init_app(app)
+    app.teardown_appcontext(extensions.end_session)
     with app.app_context():
         for engine in extensions.db.engines.values():
             pool_check.install(engine)

@@ -51,6 +51,18 @@ def _session_scope() -> int:
 db = SQLAlchemy(
     model_class=Base, session_options={"class_": RoutingSession, "scopefunc": _session_scope}
 )
+
+
+def end_session(exc: BaseException | None) -> None:
+    """Registered after Flask-SQLAlchemy's own teardown, so it runs first (Flask runs them in
+    reverse): the session leaves the registry even when closing it raises, where Flask-SQLAlchemy
+    would leave it there, holding its connection, for good."""
+    try:
+        db.session.remove()
+    finally:
+        db.session.registry.clear()
+
+
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()

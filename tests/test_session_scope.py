@@ -29,6 +29,7 @@ def _context_whose_teardown_fails(app: Flask):
 
 def test_a_new_context_never_gets_a_session_left_by_a_failed_teardown(app):
     leaked = _context_whose_teardown_fails(app)
+    assert leaked not in db.session.registry.registry.values()  # nor is it kept
     del leaked.close  # the session itself is fine; only its first close failed
     for _ in range(200):
         with app.app_context():
