@@ -146,10 +146,14 @@ def update_activity(activity: Activity, data: ActivityInput, *, today: date) -> 
 
 def delete_activity(activity: Activity) -> None:
     """The activity, its aid and its photos (bytes removed once the deletion commits)."""
-    for photo in activity.photos:
-        uploads.delete_stored_file(photo.stored_file)
+    # The activity (and through it its photo rows) first, then the stored files: a stored file
+    # deleted first takes its photo row with it through the foreign key, and the activity's
+    # cascade then deleted that row a second time (SQLAlchemy warned that 0 rows matched).
+    stored_files = [photo.stored_file for photo in activity.photos]
     db.session.delete(activity)
     db.session.flush()
+    for stored in stored_files:
+        uploads.delete_stored_file(stored)
 
 
 @dataclass
